@@ -1,0 +1,5 @@
+"""``python -m gmsa``."""
+
+from gmsa.cli.main import main
+
+main()

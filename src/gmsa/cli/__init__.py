@@ -1,0 +1,1 @@
+"""The command line: parses arguments and wires library parts together; nothing more."""

@@ -1,0 +1,50 @@
+"""Entry point of the ``gmsa`` command."""
+
+from __future__ import annotations
+
+import click
+
+from gmsa import __version__
+from gmsa.cli._common import GmsaGroup
+from gmsa.cli.demo import demo
+from gmsa.cli.iam import iam
+from gmsa.cli.ref import ref
+from gmsa.cli.spec import spec
+from gmsa.cli.task import task
+
+EPILOG = """\b
+Exit codes:
+  0  success
+  1  the input is invalid or a check found problems
+  2  command-line usage error
+  3  an outside system (AWS, AD, Docker, file system) failed or refused
+"""
+
+
+@click.group(cls=GmsaGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gmsa")
+@click.option("-v", "--verbose", is_flag=True, help="Show the underlying cause of errors.")
+def cli(verbose: bool) -> None:
+    """Give containers Active Directory identities through gMSA credential specs,
+    and check every step before it can fail.
+
+    \b
+    Typical flow:
+      gmsa spec validate webapp01.json        check a credential spec
+      gmsa spec publish webapp01.json s3://bucket/specs/webapp01.json
+      gmsa iam policy credentialspec:arn:aws:s3:::bucket/specs/webapp01.json
+      gmsa task check taskdef.json            lint a task definition
+      gmsa demo                               the whole path on a local AWS endpoint
+    """
+
+
+cli.add_command(spec)
+cli.add_command(ref)
+cli.add_command(iam)
+cli.add_command(task)
+cli.add_command(demo)
+
+
+def main() -> None:
+    """Console script."""
+    cli(prog_name="gmsa")

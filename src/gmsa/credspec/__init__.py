@@ -1,0 +1,1 @@
+"""Credential specs: model, parsing and validation, rendering, JSON Schema."""

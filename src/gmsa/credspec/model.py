@@ -1,0 +1,118 @@
+"""The credential spec: the JSON document CCG (Windows) and credentials-fetcher (Linux) read.
+
+These classes are the validated, typed form. Parsing and checking live in
+:mod:`gmsa.credspec.validate`; rendering in :mod:`gmsa.credspec.render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ECS_CCG_PLUGIN_GUID = "{859E1386-BDB4-49E8-85C7-3070B13920E1}"
+"""CLSID of the AWS ECS CCG plugin (domainless hosts on ECS)."""
+AZURE_KEYVAULT_PLUGIN_GUID = "{CCC2A336-D7F3-4818-A213-272B7924213E}"
+"""CLSID of the Azure Key Vault CCG plugin."""
+
+
+@dataclass(frozen=True)
+class DomainJoinConfig:
+    """The domain the gMSA belongs to, as the container will present it."""
+
+    sid: str
+    """The **domain's** objectSid (``S-1-5-21-a-b-c``), not the gMSA's."""
+    machine_account_name: str
+    """sAMAccountName of the main gMSA without ``$`` or domain."""
+    guid: str
+    """The domain's objectGUID: lowercase, dashed, no braces."""
+    dns_tree_name: str
+    """Forest root DNS name."""
+    dns_name: str
+    """The domain's DNS name."""
+    netbios_name: str
+    """The domain's NetBIOS name."""
+
+
+@dataclass(frozen=True)
+class GroupManagedServiceAccount:
+    """One ``GroupManagedServiceAccounts`` entry."""
+
+    name: str
+    """sAMAccountName without ``$``."""
+    scope: str
+    """The domain, as DNS name or NetBIOS name."""
+
+
+@dataclass(frozen=True)
+class HostAccountConfig:
+    """How a host outside the domain obtains credentials (domainless / portable CCG)."""
+
+    portable_ccg_version: str
+    """Always ``"1"`` today."""
+    plugin_guid: str
+    """The CCG plugin's CLSID, in braces."""
+    plugin_input: dict[str, Any] | str
+    """Plugin-specific input. The ECS plugin reads a Secrets Manager or SSM ARN from it."""
+    plugin_input_is_string: bool = False
+    """Whether PluginInput was a JSON *string* (Windows ECS) rather than an object (Linux)."""
+
+    @property
+    def plugin_input_object(self) -> dict[str, Any] | None:
+        """PluginInput as an object whatever its shape, or None when it is not JSON."""
+        if isinstance(self.plugin_input, dict):
+            return self.plugin_input
+        import json
+
+        try:
+            value = json.loads(self.plugin_input)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    @property
+    def credential_arn(self) -> str | None:
+        """The user secret's ARN the ECS plugin reads (``credentialArn``, any case)."""
+        obj = self.plugin_input_object
+        if obj is None:
+            return None
+        for key, value in obj.items():
+            if key.lower() == "credentialarn" and isinstance(value, str):
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    """A whole credential spec."""
+
+    cms_plugins: tuple[str, ...]
+    """Always contains ``ActiveDirectory``."""
+    domain_join_config: DomainJoinConfig
+    """The domain."""
+    group_managed_service_accounts: tuple[GroupManagedServiceAccount, ...]
+    """Accounts the container may use; the main one appears with DNS and NetBIOS scopes."""
+    host_account_config: HostAccountConfig | None = None
+    """Present only for domainless hosts."""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Unknown keys kept as read (JSON path -> value) so rendering loses nothing."""
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The document as parsed, for round trips that keep unknown keys in place."""
+
+    @property
+    def account_name(self) -> str:
+        """The main gMSA's name (``MachineAccountName``)."""
+        return self.domain_join_config.machine_account_name
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        """Every distinct gMSA name, main one first, in document order."""
+        names = [self.account_name]
+        for account in self.group_managed_service_accounts:
+            if account.name.lower() not in (n.lower() for n in names):
+                names.append(account.name)
+        return tuple(names)
+
+    @property
+    def is_domainless(self) -> bool:
+        """Whether the spec is for a host outside the domain."""
+        return self.host_account_config is not None

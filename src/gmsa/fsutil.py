@@ -1,0 +1,90 @@
+"""File-system primitives: atomic writes and confinement to a directory.
+
+Every file gmsa writes goes through :func:`write_atomic`, so a reader (Docker, the
+ECS agent, another gmsa) sees either the old file or the whole new one, never half.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from gmsa.errors import ExternalError, InvalidInputError
+
+
+class PathEscapeError(InvalidInputError):
+    """A path would resolve outside the directory it must stay in."""
+
+    code = "path-escape"
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    ``exclusive`` refuses to replace an existing file (``--no-clobber``); the check and
+    the link are one step (``os.link``), so two writers cannot both win.
+    """
+    directory = path.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot create a file in the directory: {exc.strerror}",
+            where=str(directory),
+            fix="check that the directory exists and is writable",
+        ) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(mode)
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise InvalidInputError(
+                    "the file already exists",
+                    where=str(path),
+                    fix="remove it, choose another name, or drop --no-clobber",
+                ) from None
+            tmp.unlink()
+        else:
+            tmp.replace(path)
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot write the file: {exc.strerror}", where=str(path), fix="check permissions"
+        ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def confined(root: Path, relative: str) -> Path:
+    """Resolve ``relative`` under ``root`` and refuse anything that lands outside it.
+
+    Symbolic links are followed before the check, so a link inside ``root`` that
+    points elsewhere is refused too.
+    """
+    base = root.resolve()
+    candidate = (base / relative).resolve()
+    if candidate != base and base not in candidate.parents:
+        raise PathEscapeError(
+            f"{relative!r} resolves outside {base}",
+            where=str(root / relative),
+            fix="keep credential specs inside the directory; remove links that point out of it",
+        )
+    return candidate

@@ -1,0 +1,161 @@
+"""Strict JSON documents: the way every JSON input (specs, policies, task definitions) is read.
+
+Why not plain ``json.loads``: PowerShell writes UTF-8 with a BOM or UTF-16, users
+paste files with duplicate keys (which JSON parsers resolve silently and
+differently), and an error must say line and column. One reader does all of it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+from gmsa.errors import InvalidInputError
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+"""Cap for JSON documents that have no tighter limit of their own (1 MiB)."""
+
+
+class JsonDocumentError(InvalidInputError):
+    """A JSON document could not be read: encoding, syntax, duplicate keys or size."""
+
+    code = "invalid-json"
+
+
+class DuplicateKeyError(JsonDocumentError):
+    """An object holds one key twice; parsers disagree on which wins, so it is refused."""
+
+    code = "duplicate-key"
+
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(data: bytes, *, source: str) -> str:
+    """Decode bytes as UTF-8 (BOM optional), or UTF-16/32 when a BOM says so."""
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            data = data[len(bom) :]
+            encoding = name
+            break
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise JsonDocumentError(
+            f"the file is not valid {encoding.upper()} (byte {exc.start})",
+            where=source,
+            fix="save it as UTF-8 (with or without a BOM) or UTF-16 with a BOM",
+        ) from None
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+class _StrictDecoder:
+    """Builds objects while remembering the JSON path, so a duplicate key says where."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise DuplicateKeyError(
+                    f"key {key!r} appears more than once in one object",
+                    where=self.source,
+                    fix=f"keep a single {key!r} entry; JSON readers disagree on which copy wins",
+                )
+            out[key] = value
+        return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Parse one JSON document strictly.
+
+    ``source`` names the input in errors (a file path, an ARN, ``<stdin>``).
+    Raises :class:`JsonDocumentError` (or :class:`DuplicateKeyError`) and nothing else.
+    """
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    if size > max_bytes:
+        raise JsonDocumentError(
+            f"the document is {size} bytes, over the {max_bytes}-byte limit",
+            where=source,
+            fix="this is not a document of the expected kind, or it must be made smaller",
+        )
+    text = decode_text(data, source=source) if isinstance(data, bytes) else data.lstrip("\ufeff")
+    decoder = _StrictDecoder(source)
+    try:
+        return json.loads(
+            text, object_pairs_hook=decoder.pairs, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        line, col = _line_col(text, exc.pos)
+        raise JsonDocumentError(
+            f"not valid JSON: {exc.msg}",
+            where=f"{source}:{line}:{col}",
+            fix="correct the JSON syntax at that line and column",
+        ) from None
+    except RecursionError:
+        raise JsonDocumentError(
+            "the JSON nests too deeply to be a real document",
+            where=source,
+            fix="check that the right file was given",
+        ) from None
+    except ValueError as exc:  # NaN / Infinity constants
+        raise JsonDocumentError(str(exc), where=source, fix="use numbers or strings") from None
+
+
+def read_bytes(path: Path, *, max_bytes: int, what: str = "file") -> bytes:
+    """Read a file, refusing it before reading when it is larger than ``max_bytes``."""
+    from gmsa.errors import ExternalError
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InvalidInputError(
+            f"{what} not found", where=str(path), fix="check the path"
+        ) from None
+    except IsADirectoryError:
+        raise InvalidInputError(
+            f"expected a {what} but found a directory", where=str(path), fix="give a file"
+        ) from None
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot read {what}: {exc.strerror}", where=str(path), fix="check permissions"
+        ) from None
+    if len(data) > max_bytes:
+        raise JsonDocumentError(
+            f"the {what} is larger than the {max_bytes}-byte limit",
+            where=str(path),
+            fix=f"this is not a {what} of the expected kind, or it must be made smaller",
+        )
+    return data
+
+
+def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> Any:
+    """Read and strictly parse a JSON file."""
+    return loads(read_bytes(path, max_bytes=max_bytes, what=what), source=str(path),
+                 max_bytes=max_bytes)
+
+
+def dumps(value: Any) -> str:
+    """Render JSON the one way gmsa writes it: 4-space indent, key order kept, newline."""
+    return json.dumps(value, indent=4, ensure_ascii=False) + "\n"

@@ -1,0 +1,65 @@
+"""The interface every spec source implements, and the error family they share."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.reference import Location
+
+MAX_SPEC_BYTES = 64 * 1024
+"""Largest credential spec accepted from any source (Kubernetes' inline cap)."""
+
+
+@dataclass(frozen=True)
+class FetchedSpec:
+    """The bytes of a credential spec and what identifies this version of them."""
+
+    location: Location
+    """Where it came from."""
+    data: bytes
+    """The document exactly as stored (not yet parsed)."""
+    version: str | None
+    """S3 ETag or SSM parameter version, used to revalidate cached copies."""
+
+
+class SourceError(ExternalError):
+    """A source failed or refused (exit code 3). Implementations subclass this."""
+
+    code = "source-failure"
+
+
+class SpecNotFoundError(SourceError):
+    """The object, parameter or file does not exist."""
+
+    code = "spec-not-found"
+
+
+class AccessDeniedError(SourceError):
+    """The credentials in use may not read (or write) the spec."""
+
+    code = "access-denied"
+
+
+class SpecTooLargeError(InvalidInputError):
+    """The stored document is larger than a credential spec can be."""
+
+    code = "spec-too-large"
+
+
+class SpecSource(ABC):
+    """Reads credential specs from one kind of store."""
+
+    @abstractmethod
+    def fetch(self, location: Location) -> FetchedSpec:
+        """Fetch the spec at ``location`` (of this source's kind).
+
+        Raises :class:`SpecNotFoundError`, :class:`AccessDeniedError`,
+        :class:`SpecTooLargeError` or another :class:`SourceError`.
+        """
+
+    def current_version(self, location: Location) -> str | None:
+        """The version the store holds now, cheaper than a fetch when it can be
+        (HEAD for S3). ``None`` means "unknown": the caller must fetch."""
+        return None

@@ -1,0 +1,1 @@
+"""Real parts the tests run against, started by fixtures."""
