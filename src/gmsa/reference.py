@@ -15,6 +15,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from gmsa.errors import InvalidInputError
 
@@ -33,16 +34,29 @@ PARTITIONS: dict[str, str] = {
 }
 """Known partitions and the region prefix each one's regions start with."""
 
+SERVICES = ("s3", "ssm")
+"""The only ARN services the ECS agent reads credential specs from."""
+
 _REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SSM_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-/]+$")
-_SSM_MAX_NAME = 2048
+_SSM_MAX_NAME = 1011
+"""Longest name a user may give a parameter (2048 minus what SSM reserves)."""
 _SSM_MAX_LEVELS = 15
 _S3_MAX_KEY_BYTES = 1024
 _FILE_MAX = 260
+_FILE_BAD_CHARS = '<>"|?*'
+"""Characters Windows file names cannot hold (Docker reads the file on Windows)."""
+_WINDOWS_DEVICES = frozenset(
+    ["con", "prn", "aux", "nul"]
+    + [f"com{i}" for i in range(1, 10)]
+    + [f"lpt{i}" for i in range(1, 10)]
+)
 _BUCKET_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_SHOWN_MAX = 200
+"""Longest value quoted in an error's ``where`` (a huge paste should not flood a terminal)."""
 
 
 class InvalidReferenceError(InvalidInputError):
@@ -51,12 +65,21 @@ class InvalidReferenceError(InvalidInputError):
     code = "invalid-reference"
 
     def __init__(self, what: str, *, part: str, value: str, fix: str | None = None) -> None:
-        super().__init__(what, where=f"{part} of {value!r}", fix=fix)
+        shown = value if len(value) <= _SHOWN_MAX else value[:_SHOWN_MAX] + "..."
+        super().__init__(what, where=f"{part} of {shown!r}", fix=fix)
         self.part = part
+        """Which piece is wrong: ``prefix``, ``ARN partition``, ``S3 bucket``, ``file path``..."""
         self.value = value
+        """The whole reference as given."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON, with the part that is wrong."""
+        out = super().to_dict()
+        out["part"] = self.part
+        return out
 
 
-class Mode(str, Enum):
+class Mode(str, Enum):  # noqa: UP042 - str mix-in kept: values compare equal to plain strings
     """Which kind of host the reference is for."""
 
     DOMAIN_JOINED = "domain-joined"
@@ -89,6 +112,15 @@ class S3Location:
         """The bucket's ARN."""
         return f"arn:{self.partition}:s3:::{self.bucket}"
 
+    def parts(self) -> dict[str, str]:
+        """The named parts, as ``gmsa ref check`` shows them."""
+        return {
+            "partition": self.partition,
+            "bucket": self.bucket,
+            "key": self.key,
+            "arn": self.arn,
+        }
+
     def __str__(self) -> str:
         return self.arn
 
@@ -109,7 +141,18 @@ class SsmLocation:
     @property
     def arn(self) -> str:
         """The parameter's ARN (``parameter/name`` or ``parameter/a/b``)."""
-        return f"arn:{self.partition}:ssm:{self.region}:{self.account}:parameter/{self.name.lstrip('/')}"
+        name = self.name.lstrip("/")
+        return f"arn:{self.partition}:ssm:{self.region}:{self.account}:parameter/{name}"
+
+    def parts(self) -> dict[str, str]:
+        """The named parts, as ``gmsa ref check`` shows them."""
+        return {
+            "partition": self.partition,
+            "region": self.region,
+            "account": self.account,
+            "name": self.name,
+            "arn": self.arn,
+        }
 
     def __str__(self) -> str:
         return self.arn
@@ -126,6 +169,10 @@ class FileLocation:
     def uri(self) -> str:
         """The ``file://`` form."""
         return f"file://{self.path}"
+
+    def parts(self) -> dict[str, str]:
+        """The named parts, as ``gmsa ref check`` shows them."""
+        return {"path": self.path}
 
     def __str__(self) -> str:
         return self.uri
@@ -187,7 +234,7 @@ def _split_prefix(value: str) -> tuple[Mode | None, str]:
                     "the prefix must be lowercase",
                     part="prefix",
                     value=value,
-                    fix=f"write {mode.prefix}{value[len(mode.prefix):]}",
+                    fix=f"write {mode.prefix}{value[len(mode.prefix) :]}",
                 )
             return mode, value[len(mode.prefix) :]
     return None, value
@@ -198,15 +245,24 @@ def _looks_like_location(value: str) -> bool:
 
 
 def _suggest_prefix(value: str) -> str | None:
-    head, sep, rest = value.partition(":")
-    eq_head, eq_sep, eq_rest = value.partition("=")
+    """A corrected reference for a mistyped prefix, or None when nothing is close."""
+    lowered = value.lower()
     for candidate, fixed in _COMMON_MISTAKES.items():
-        if value.lower().startswith(candidate):
+        if lowered.startswith(candidate):
             return fixed + value[len(candidate) :]
-    if eq_sep and ":" not in eq_head:
-        head, rest = eq_head, eq_rest
-    elif not sep:
-        return None
+    # Where the location starts tells what the prefix was meant to be, whatever
+    # separator (':', '=', a space) the user put between them.
+    starts = [i for i in (lowered.find("arn:"), lowered.find("file:")) if i > 0]
+    if starts:
+        cut = min(starts)
+        head, rest = value[:cut].rstrip(":= \t"), value[cut:]
+    else:
+        head, sep, rest = value.partition(":")
+        eq_head, eq_sep, eq_rest = value.partition("=")
+        if eq_sep and ":" not in eq_head:
+            head, rest = eq_head, eq_rest
+        elif not sep:
+            return None
     close = difflib.get_close_matches(
         head.lower(), [PREFIX_DOMAIN_JOINED[:-1], PREFIX_DOMAINLESS[:-1]], n=1, cutoff=0.6
     )
@@ -226,12 +282,26 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
             value=repr(value),
             fix='write it as "credentialspec:<arn or file://...>"',
         )
+    if not value:
+        raise InvalidReferenceError(
+            "the reference is empty",
+            part="value",
+            value=value,
+            fix="write credentialspec:<arn or file://...>",
+        )
     if value != value.strip():
         raise InvalidReferenceError(
             "the reference has leading or trailing white space",
             part="value",
             value=value,
             fix="remove the spaces; the ECS agent does not trim them",
+        )
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise InvalidReferenceError(
+            "the reference is not valid Unicode text (it holds a lone surrogate)",
+            part="value",
+            value=value.encode("utf-8", "backslashreplace").decode("ascii", "replace"),
+            fix="retype the reference; it was probably mangled by an encoding conversion",
         )
     mode, rest = _split_prefix(value)
     if mode is None:
@@ -252,8 +322,17 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
                 "credentialspecdomainless:",
                 part="prefix",
                 value=value,
-                fix=f"did you mean {suggestion!r}?" if suggestion else
-                "write credentialspec:<arn or file://...>",
+                fix=f"did you mean {suggestion!r}?"
+                if suggestion
+                else "write credentialspec:<arn or file://...>",
+            )
+    for other in (Mode.DOMAINLESS, Mode.DOMAIN_JOINED):
+        if rest.lower().startswith(other.prefix):
+            raise InvalidReferenceError(
+                "the prefix appears twice",
+                part="prefix",
+                value=value,
+                fix=f"keep one: {mode.prefix}{rest[len(other.prefix) :]}",
             )
     return Reference(mode=mode, location=parse_location(rest, original=value))
 
@@ -272,11 +351,22 @@ def parse_location(text: str, *, original: str | None = None) -> Location:
         return _parse_file(text, shown)
     if text.startswith("arn:"):
         return _parse_arn(text, shown)
+    if text.lower().startswith("arn:"):
+        raise InvalidReferenceError(
+            "an ARN starts with lowercase 'arn:'",
+            part="ARN",
+            value=shown,
+            fix=f"write arn:{text[4:]}",
+        )
     if text.startswith(("s3://", "ssm:", "/")):
-        fix = "use the object's ARN: arn:aws:s3:::BUCKET/KEY" if text.startswith("s3://") else (
-            "use the parameter's ARN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"
-            if text.startswith("ssm:") else "use file://NAME.json, relative to the "
-            "CredentialSpecs directory"
+        fix = (
+            "use the object's ARN: arn:aws:s3:::BUCKET/KEY"
+            if text.startswith("s3://")
+            else (
+                "use the parameter's ARN: arn:aws:ssm:REGION:ACCOUNT:parameter/NAME"
+                if text.startswith("ssm:")
+                else "use file://NAME.json, relative to the CredentialSpecs directory"
+            )
         )
         raise InvalidReferenceError(
             "only ARNs and file:// paths are references", part="location", value=shown, fix=fix
@@ -299,47 +389,55 @@ def _parse_file(text: str, shown: str) -> FileLocation:
         )
     raw = text[len("file://") :]
     part = "file path"
+
+    def fail(what: str, fix: str) -> InvalidReferenceError:
+        return InvalidReferenceError(what, part=part, value=shown, fix=fix)
+
     if not raw:
-        raise InvalidReferenceError("the file path is empty", part=part, value=shown,
-                              fix="name a file, e.g. file://webapp01.json")
-    if any(ord(ch) < 0x20 for ch in raw):
-        raise InvalidReferenceError("the file path holds control characters", part=part, value=shown,
-                              fix="use a plain file name")
+        raise fail("the file path is empty", "name a file, e.g. file://webapp01.json")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+        raise fail("the file path holds control characters", "use a plain file name")
     if raw.startswith(("/", "\\")):
         kind = "UNC" if raw.startswith(("//", "\\\\")) else "absolute"
-        raise InvalidReferenceError(
+        raise fail(
             f"{kind} paths are not allowed: Docker reads file:// relative to its "
             "CredentialSpecs directory",
-            part=part,
-            value=shown,
-            fix="put the file in the CredentialSpecs directory and give its name, "
+            "put the file in the CredentialSpecs directory and give its name, "
             "e.g. file://webapp01.json",
         )
     if re.match(r"^[A-Za-z]:", raw):
-        raise InvalidReferenceError(
+        raise fail(
             "drive-letter paths are not allowed: Docker reads file:// relative to its "
             "CredentialSpecs directory",
-            part=part,
-            value=shown,
-            fix="give the path relative to the CredentialSpecs directory",
+            "give the path relative to the CredentialSpecs directory",
         )
     if ":" in raw:
-        raise InvalidReferenceError("the file path holds ':' (an NTFS stream or a drive)",
-                              part=part, value=shown, fix="use a plain file name")
+        raise fail("the file path holds ':' (an NTFS stream or a drive)", "use a plain file name")
+    bad = sorted({ch for ch in raw if ch in _FILE_BAD_CHARS})
+    if bad:
+        raise fail(
+            f"the file path holds {' '.join(bad)}, which Windows file names cannot hold",
+            "rename the file with letters, digits, '-', '_' and '.'",
+        )
     parts = re.split(r"[\\/]", raw)
     if any(p == ".." for p in parts):
-        raise InvalidReferenceError(
+        raise fail(
             "'..' would leave the CredentialSpecs directory",
-            part=part,
-            value=shown,
-            fix="keep the spec inside the CredentialSpecs directory",
+            "keep the spec inside the CredentialSpecs directory",
         )
-    if any(p == "" for p in parts) or parts[-1] in (".",):
-        raise InvalidReferenceError("the file path has an empty component or ends with a separator",
-                              part=part, value=shown, fix="name a file, e.g. file://app.json")
+    if any(p == "" for p in parts) or parts[-1] == ".":
+        raise fail(
+            "the file path has an empty component or ends with a separator",
+            "name a file, e.g. file://app.json",
+        )
+    for p in parts:
+        if p.split(".", 1)[0].rstrip(" ").lower() in _WINDOWS_DEVICES:
+            raise fail(
+                f"{p!r} is a Windows device name, not a file",
+                "choose another file name",
+            )
     if len(raw) > _FILE_MAX:
-        raise InvalidReferenceError(f"the file path is longer than {_FILE_MAX} characters",
-                              part=part, value=shown, fix="use a shorter name")
+        raise fail(f"the file path is longer than {_FILE_MAX} characters", "use a shorter name")
     normalized = "/".join(p for p in parts if p != ".")
     return FileLocation(path=normalized)
 
@@ -354,26 +452,41 @@ def _parse_arn(text: str, shown: str) -> S3Location | SsmLocation:
             fix="e.g. arn:aws:s3:::BUCKET/KEY or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
         )
     _, partition, service, region, account, resource = fields
-    if partition not in PARTITIONS:
-        close = difflib.get_close_matches(partition, list(PARTITIONS), n=1)
-        raise InvalidReferenceError(
-            f"unknown partition {partition!r}",
-            part="ARN partition",
-            value=shown,
-            fix=f"did you mean {close[0]!r}?" if close else
-            f"use one of {', '.join(PARTITIONS)}",
-        )
+    check_partition(partition, shown)
     if service == "s3":
         return _parse_s3(partition, region, account, resource, shown)
     if service == "ssm":
         return _parse_ssm(partition, region, account, resource, shown)
+    if service == "secretsmanager":
+        fix = "a Secrets Manager ARN belongs in the spec's PluginInput, not in the reference"
+    elif service.lower() in SERVICES:
+        fix = f"write the service in lowercase: {service.lower()}"
+    else:
+        close = difflib.get_close_matches(service.lower(), SERVICES, n=1, cutoff=0.5)
+        fix = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else "store the spec in S3 or SSM Parameter Store (gmsa spec publish does it)"
+        )
     raise InvalidReferenceError(
         f"unsupported service {service!r}: only s3 and ssm ARNs are valid references",
         part="ARN service",
         value=shown,
-        fix="store the spec in S3 or SSM Parameter Store (gmsa spec publish does it)"
-        if service != "secretsmanager" else
-        "a Secrets Manager ARN belongs in the spec's PluginInput, not in the reference",
+        fix=fix,
+    )
+
+
+def check_partition(partition: str, shown: str) -> None:
+    """Refuse a partition AWS does not have, suggesting the closest one."""
+    if partition in PARTITIONS:
+        return
+    if partition.lower() in PARTITIONS:
+        fix = f"write it in lowercase: {partition.lower()!r}"
+    else:
+        close = difflib.get_close_matches(partition.lower(), list(PARTITIONS), n=1)
+        fix = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(PARTITIONS)}"
+    raise InvalidReferenceError(
+        f"unknown partition {partition!r}", part="ARN partition", value=shown, fix=fix
     )
 
 
@@ -387,82 +500,70 @@ def _parse_s3(partition: str, region: str, account: str, resource: str, shown: s
         )
     bucket, sep, key = resource.partition("/")
     validate_bucket_name(bucket, shown)
+
+    def fail(what: str, fix: str) -> InvalidReferenceError:
+        return InvalidReferenceError(what, part="S3 key", value=shown, fix=fix)
+
     if not sep or not key:
-        raise InvalidReferenceError(
+        raise fail(
             "the ARN names a bucket but no object key",
-            part="S3 key",
-            value=shown,
-            fix=f"write arn:{partition}:s3:::{bucket}/PATH/TO/SPEC.json",
+            f"write arn:{partition}:s3:::{bucket}/PATH/TO/SPEC.json",
         )
     if key.endswith("/"):
-        raise InvalidReferenceError("the key ends with '/', which names a folder, not an object",
-                              part="S3 key", value=shown, fix="name the spec object itself")
+        raise fail(
+            "the key ends with '/', which names a folder, not an object",
+            "name the spec object itself",
+        )
     if len(key.encode("utf-8")) > _S3_MAX_KEY_BYTES:
-        raise InvalidReferenceError(f"the key is longer than {_S3_MAX_KEY_BYTES} bytes",
-                              part="S3 key", value=shown, fix="use a shorter key")
+        raise fail(f"the key is longer than {_S3_MAX_KEY_BYTES} bytes", "use a shorter key")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
-        raise InvalidReferenceError("the key holds control characters", part="S3 key",
-                              value=shown, fix="use printable characters")
+        raise fail("the key holds control characters", "use printable characters")
     if any(ch in key for ch in "*?"):
-        raise InvalidReferenceError("the key holds a wildcard; a reference names one object",
-                              part="S3 key", value=shown, fix="name the object exactly")
+        raise fail(
+            "the key holds a wildcard; a reference names one object", "name the object exactly"
+        )
     return S3Location(partition=partition, bucket=bucket, key=key)
 
 
 def validate_bucket_name(bucket: str, shown: str) -> None:
     """Check S3's general-purpose bucket naming rules."""
-    part = "S3 bucket"
+
+    def fail(what: str, fix: str = "check the bucket name") -> InvalidReferenceError:
+        return InvalidReferenceError(what, part="S3 bucket", value=shown, fix=fix)
+
     if not bucket:
-        raise InvalidReferenceError("the bucket name is empty", part=part, value=shown,
-                              fix="write arn:aws:s3:::BUCKET/KEY")
+        raise fail("the bucket name is empty", "write arn:aws:s3:::BUCKET/KEY")
     if not 3 <= len(bucket) <= 63:
-        raise InvalidReferenceError(f"bucket names are 3 to 63 characters long, not {len(bucket)}",
-                              part=part, value=shown, fix="check the bucket name")
+        raise fail(f"bucket names are 3 to 63 characters long, not {len(bucket)}")
     if not _BUCKET_RE.match(bucket):
-        raise InvalidReferenceError(
+        raise fail(
             "bucket names use lowercase letters, digits, '.' and '-', and start and end "
             "with a letter or digit",
-            part=part,
-            value=shown,
-            fix=f"did you mean {bucket.lower()!r}?" if bucket.lower() != bucket else
-            "check the bucket name",
+            f"did you mean {bucket.lower()!r}?"
+            if bucket.lower() != bucket and _BUCKET_RE.match(bucket.lower())
+            else "check the bucket name",
         )
     if ".." in bucket or ".-" in bucket or "-." in bucket:
-        raise InvalidReferenceError("bucket names cannot hold '..', '.-' or '-.'",
-                              part=part, value=shown, fix="check the bucket name")
+        raise fail("bucket names cannot hold '..', '.-' or '-.'")
     try:
         ipaddress.IPv4Address(bucket)
     except ValueError:
         pass
     else:
-        raise InvalidReferenceError("bucket names cannot be IP addresses", part=part, value=shown,
-                              fix="check the bucket name")
+        raise fail("bucket names cannot be IP addresses")
     if bucket.startswith(_BUCKET_BAD_PREFIXES) or bucket.endswith(_BUCKET_BAD_SUFFIXES):
-        raise InvalidReferenceError("the bucket name uses a prefix or suffix S3 reserves",
-                              part=part, value=shown, fix="check the bucket name")
+        raise fail("the bucket name uses a prefix or suffix S3 reserves")
 
 
-def _parse_ssm(partition: str, region: str, account: str, resource: str,
-               shown: str) -> SsmLocation:
-    if not region:
-        raise InvalidReferenceError("an SSM ARN needs a region", part="ARN region", value=shown,
-                              fix=f"write arn:{partition}:ssm:REGION:ACCOUNT:parameter/NAME")
-    if not _REGION_RE.match(region):
-        raise InvalidReferenceError(f"{region!r} is not a region name", part="ARN region",
-                              value=shown, fix="use a region such as us-east-1")
-    expected = PARTITIONS[partition]
-    if expected and not region.startswith(expected) or (
-        not expected and any(region.startswith(p) for p in PARTITIONS.values() if p)
-    ):
-        raise InvalidReferenceError(
-            f"region {region!r} is not in partition {partition!r}",
-            part="ARN region",
-            value=shown,
-            fix="make the partition and region agree (aws-cn: cn-*, aws-us-gov: us-gov-*)",
-        )
+def _parse_ssm(partition: str, region: str, account: str, resource: str, shown: str) -> SsmLocation:
+    check_region(partition, region, shown)
     if not _ACCOUNT_RE.match(account):
-        raise InvalidReferenceError("the account id must be 12 digits", part="ARN account",
-                              value=shown, fix="copy the account id from the parameter's ARN")
+        raise InvalidReferenceError(
+            f"the account id must be 12 digits, not {account!r}",
+            part="ARN account",
+            value=shown,
+            fix="copy the account id from the parameter's ARN",
+        )
     kind, sep, rest = resource.partition("/")
     if kind != "parameter" or not sep:
         raise InvalidReferenceError(
@@ -472,36 +573,65 @@ def _parse_ssm(partition: str, region: str, account: str, resource: str,
             fix=f"write arn:{partition}:ssm:{region}:{account}:parameter/NAME",
         )
     if not rest:
-        raise InvalidReferenceError("the parameter name is empty", part="SSM parameter name",
-                              value=shown, fix="add the parameter's name after parameter/")
+        raise InvalidReferenceError(
+            "the parameter name is empty",
+            part="SSM parameter name",
+            value=shown,
+            fix="add the parameter's name after parameter/",
+        )
     name = f"/{rest}" if "/" in rest else rest
     validate_parameter_name(name, shown)
     return SsmLocation(partition=partition, region=region, account=account, name=name)
 
 
+def check_region(partition: str, region: str, shown: str) -> None:
+    """Refuse an empty or malformed region, or one outside ``partition``."""
+
+    def fail(what: str, fix: str) -> InvalidReferenceError:
+        return InvalidReferenceError(what, part="ARN region", value=shown, fix=fix)
+
+    if not region:
+        raise fail(
+            "the ARN needs a region", f"write arn:{partition}:SERVICE:REGION:ACCOUNT:RESOURCE"
+        )
+    if not _REGION_RE.match(region):
+        raise fail(f"{region!r} is not a region name", "use a region such as us-east-1")
+    expected = PARTITIONS[partition]
+    if (expected and not region.startswith(expected)) or (
+        not expected and any(region.startswith(p) for p in PARTITIONS.values() if p)
+    ):
+        raise fail(
+            f"region {region!r} is not in partition {partition!r}",
+            "make the partition and region agree (aws-cn: cn-*, aws-us-gov: us-gov-*)",
+        )
+
+
 def validate_parameter_name(name: str, shown: str) -> None:
     """Check Parameter Store's naming rules on a name as the API takes it."""
-    part = "SSM parameter name"
+
+    def fail(what: str, fix: str) -> InvalidReferenceError:
+        return InvalidReferenceError(what, part="SSM parameter name", value=shown, fix=fix)
+
     if not _SSM_NAME_RE.match(name):
-        raise InvalidReferenceError(
+        raise fail(
             "parameter names use only letters, digits, '_', '.', '-' and '/'",
-            part=part, value=shown, fix="rename the parameter",
+            "rename the parameter",
         )
     if len(name) > _SSM_MAX_NAME:
-        raise InvalidReferenceError(f"parameter names are at most {_SSM_MAX_NAME} characters",
-                              part=part, value=shown, fix="use a shorter name")
+        raise fail(f"parameter names are at most {_SSM_MAX_NAME} characters", "use a shorter name")
     if "/" in name:
         if not name.startswith("/"):
-            raise InvalidReferenceError("a hierarchical parameter name starts with '/'", part=part,
-                                  value=shown, fix=f"write /{name}")
+            raise fail("a hierarchical parameter name starts with '/'", f"write /{name}")
         segments = name[1:].split("/")
         if any(not s for s in segments):
-            raise InvalidReferenceError("the parameter name has an empty level ('//' or a trailing "
-                                  "'/')", part=part, value=shown, fix="remove the extra '/'")
+            raise fail(
+                "the parameter name has an empty level ('//' or a trailing '/')",
+                "remove the extra '/'",
+            )
         if len(segments) > _SSM_MAX_LEVELS:
-            raise InvalidReferenceError(f"parameter hierarchies have at most {_SSM_MAX_LEVELS} levels",
-                                  part=part, value=shown, fix="flatten the name")
+            raise fail(
+                f"parameter hierarchies have at most {_SSM_MAX_LEVELS} levels", "flatten the name"
+            )
     first = name.lstrip("/").lower()
     if first.startswith(("aws", "ssm")):
-        raise InvalidReferenceError("parameter names cannot begin with 'aws' or 'ssm'", part=part,
-                              value=shown, fix="rename the parameter")
+        raise fail("parameter names cannot begin with 'aws' or 'ssm'", "rename the parameter")

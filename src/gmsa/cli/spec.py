@@ -1,16 +1,190 @@
-"""``gmsa spec``: placeholder, filled in by its module owner."""
+"""``gmsa spec``: validate, show and describe credential specs.
+
+Only argument parsing and output here; every decision is in :mod:`gmsa.credspec`.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
-from gmsa.cli._common import GmsaGroup
+from gmsa import jsondoc
+from gmsa.cli._common import (
+    GmsaCommand,
+    GmsaGroup,
+    echo_findings,
+    emit_json,
+    finish,
+    json_option,
+)
 from gmsa.cli.spec_publish import publish
+from gmsa.credspec.render import describe, render
+from gmsa.credspec.schema import json_schema
+from gmsa.credspec.validate import (
+    MAX_SPEC_BYTES,
+    CredentialSpecError,
+    SpecReport,
+    check_bytes,
+    check_path,
+)
+from gmsa.errors import ExitCode, ExternalError
+from gmsa.findings import error
+
+STDIN = "-"
 
 
 @click.group(cls=GmsaGroup)
 def spec() -> None:
-    """Credential specs: validate, show, publish, schema."""
+    """Credential specs: validate, show, publish, schema.
+
+    \b
+    Example:
+      gmsa spec validate webapp01.json
+    """
+
+
+def _read(name: str) -> SpecReport:
+    """Check one FILE argument (``-`` is standard input). Read failures become findings,
+    except those of the file system itself, which raise ExternalError."""
+    if name == STDIN:
+        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        return check_bytes(data, source="<stdin>")
+    return check_path(Path(name))
+
+
+def _status_line(report: SpecReport) -> str:
+    errors, warnings = len(report.errors), len(report.warnings)
+    counts = []
+    if errors:
+        counts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        counts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    detail = f" ({', '.join(counts)})" if counts else ""
+    if report.valid:
+        return click.style("✓", fg="green") + f" {report.source}: valid{detail}"
+    return click.style("✗", fg="red") + f" {report.source}: not valid{detail}"
+
+
+@spec.command(cls=GmsaCommand)
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@json_option
+def validate(files: tuple[str, ...], json_output: bool) -> None:
+    """Check credential specs: every problem with its JSON path and a fix.
+
+    FILE may be "-" for standard input. UTF-8 (with or without a BOM) and UTF-16
+    with a BOM are read, as PowerShell writes them. Errors make the spec fail;
+    warnings point at things that work but look wrong.
+
+    Exit code 1 when any file is not valid (or missing), 3 when a file cannot
+    be read.
+
+    \b
+    Example:
+      gmsa spec validate webapp01.json other.json --json
+    """
+    reports: list[SpecReport] = []
+    unreadable = False
+    for name in files:
+        try:
+            reports.append(_read(name))
+        except ExternalError as exc:
+            unreadable = True
+            reports.append(
+                SpecReport(name, None, (error("unreadable-file", "", exc.what, exc.fix),))
+            )
+    all_valid = all(r.valid for r in reports)
+    if json_output:
+        emit_json({"valid": all_valid, "files": [r.to_dict() for r in reports]})
+    else:
+        for report in reports:
+            click.echo(_status_line(report))
+            echo_findings(report.findings)
+        if len(reports) > 1:
+            good = sum(r.valid for r in reports)
+            click.echo(f"{len(reports)} files: {good} valid, {len(reports) - good} not valid")
+    if unreadable:
+        finish(int(ExitCode.EXTERNAL))
+    finish(int(ExitCode.OK if all_valid else ExitCode.INVALID))
+
+
+@spec.command(cls=GmsaCommand)
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--canonical",
+    is_flag=True,
+    help="Print the spec as canonical JSON (stable key order, unknown keys and the "
+    "PluginInput shape kept) instead of a summary.",
+)
+@json_option
+def show(file: str, canonical: bool, json_output: bool) -> None:
+    """Summarise a credential spec: domain, SID, GUID, accounts, domainless plugin.
+
+    FILE may be "-" for standard input. Exit code 1 when the spec is not valid
+    (its problems are listed after the summary).
+
+    \b
+    Example:
+      gmsa spec show webapp01.json
+      gmsa spec show webapp01.json --canonical > webapp01.canonical.json
+    """
+    report = _read(file)
+    if canonical:
+        if not report.valid or report.spec is None:
+            raise CredentialSpecError(report.findings, source=report.source)
+        click.echo(render(report.spec), nl=False)
+        return
+    summary = describe(report.spec) if report.spec is not None else None
+    if json_output:
+        emit_json({**report.to_dict(), "spec": summary})
+    else:
+        click.echo(_status_line(report))
+        if summary is not None:
+            _echo_summary(summary)
+        echo_findings(report.findings)
+    finish(int(ExitCode.OK if report.valid else ExitCode.INVALID))
+
+
+def _echo_summary(summary: dict[str, object]) -> None:
+    rows: list[tuple[str, str]] = [
+        ("domain", f"{summary['domain']} (NetBIOS {summary['netbios_name']})"),
+        ("forest", str(summary["forest"])),
+        ("domain SID", str(summary["sid"])),
+        ("domain GUID", str(summary["guid"])),
+        ("main account", str(summary["main_account"])),
+    ]
+    accounts = summary["accounts"]
+    assert isinstance(accounts, list)
+    for index, account in enumerate(accounts):
+        label = "accounts" if index == 0 else ""
+        rows.append((label, f"{account['name']:<15}  scopes: {', '.join(account['scopes'])}"))
+    plugin = summary["plugin"]
+    if isinstance(plugin, dict):
+        name = plugin["name"] or "unknown plugin"
+        rows.append(("host", "domainless"))
+        rows.append(
+            ("plugin", f"{name} {plugin['guid']} (PluginInput as a {plugin['input_shape']})")
+        )
+        rows.append(("credential", str(plugin["credential_arn"] or "-")))
+    else:
+        rows.append(("host", "domain-joined"))
+    for label, value in rows:
+        click.echo(f"  {label:<13} {value}")
+
+
+@spec.command(cls=GmsaCommand)
+def schema() -> None:
+    """Print the credential spec's JSON Schema (draft 2020-12).
+
+    Editors use it for completion and help while a spec is written; rules that
+    need several fields at once are checked only by "gmsa spec validate".
+
+    \b
+    Example (VS Code: "json.schemas" with "url": "./credspec.schema.json"):
+      gmsa spec schema > credspec.schema.json
+    """
+    click.echo(jsondoc.dumps(json_schema()), nl=False)
 
 
 spec.add_command(publish)

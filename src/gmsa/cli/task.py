@@ -1,16 +1,289 @@
-"""``gmsa task``: placeholder, filled in by its module owner."""
+"""``gmsa task``: check and patch ECS task definitions; prepare and clean up tasks on a host.
+
+This module only parses arguments and wires parts together; the rules live in
+:mod:`gmsa.taskdef`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
 
-from gmsa.cli._common import GmsaGroup
+from gmsa import jsondoc
+from gmsa.cli._common import GmsaCommand, GmsaGroup, echo_findings, emit_json, json_option
 from gmsa.cli.task_agent import cleanup, prepare
+from gmsa.errors import ExitCode, InvalidInputError
+from gmsa.findings import Severity
+from gmsa.fsutil import write_atomic
+from gmsa.reference import FileLocation, parse
+from gmsa.taskdef.lint import TaskReport, lint_task_definition, read_spec, resolve_specs
+from gmsa.taskdef.model import FIELD_CREDENTIAL_SPECS, load_task_definition, parse_task_definition
+from gmsa.taskdef.patch import FIELDS, patch_task_definition
+
+if TYPE_CHECKING:
+    from gmsa.aws import AwsConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _aws_options(func: F) -> F:
+    """Where and as whom to reach AWS (only used when asked to go online)."""
+    for option in reversed(
+        (
+            click.option("--region", help="AWS region (default: the AWS configuration)."),
+            click.option("--endpoint-url", help="Endpoint for every AWS service."),
+            click.option("--profile", help="Named AWS profile for the base credentials."),
+            click.option(
+                "--role-arn",
+                help="Role to assume before fetching specs (e.g. the task execution role).",
+            ),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _aws_config(
+    region: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
+    role_arn: str | None = None,
+) -> AwsConfig:
+    from gmsa.aws import AwsConfig
+
+    return AwsConfig(region=region, endpoint_url=endpoint_url, profile=profile, role_arn=role_arn)
+
+
+def _spec_dir(value: Path | None) -> Path | None:
+    if value is not None and not value.is_dir():
+        raise InvalidInputError(
+            "the spec directory does not exist or is not a directory",
+            where=str(value),
+            fix="give the CredentialSpecs directory (or a copy of it) with --spec-dir",
+        )
+    return value
 
 
 @click.group(cls=GmsaGroup)
 def task() -> None:
     """Task definitions: check, patch, prepare, cleanup."""
+
+
+@task.command("check", cls=GmsaCommand)
+@click.argument("taskdef")
+@click.option(
+    "--policy",
+    "policy_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="IAM policy document of the execution role (repeatable); checks it allows "
+    "reading every spec.",
+)
+@click.option(
+    "--spec-dir",
+    type=click.Path(path_type=Path),
+    help="Directory the file:// references are read from (the CredentialSpecs directory).",
+)
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="Fetch S3/SSM specs to check them and the hostname rule.",
+)
+@click.option(
+    "--role-from-aws",
+    is_flag=True,
+    help="Read the execution role's policies from IAM and check them.",
+)
+@click.option(
+    "--windows-server-2016",
+    is_flag=True,
+    help="The hosts run Windows Server 2016: a hostname that differs from the gMSA is an error.",
+)
+@_aws_options
+@json_option
+def check(
+    taskdef: str,
+    policy_files: tuple[Path, ...],
+    spec_dir: Path | None,
+    fetch: bool,
+    role_from_aws: bool,
+    windows_server_2016: bool,
+    region: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
+    role_arn: str | None,
+    json_output: bool,
+) -> None:
+    """Lint every gMSA rule of a task definition (TASKDEF, or - for stdin).
+
+    Reads register-task-definition input or describe-task-definition output.
+    Exit 1 when any error is found, 3 when AWS fails.
+    """
+    definition = load_task_definition(taskdef)
+    spec_dir = _spec_dir(spec_dir)
+    fetch_aws = _aws_config(region, endpoint_url, profile, role_arn) if fetch else None
+    specs = resolve_specs(definition, spec_dir=spec_dir, aws=fetch_aws)
+
+    policies: list[Any] | None = None
+    role = definition.execution_role_arn
+    if policy_files or (role_from_aws and role):
+        from gmsa.iam import load_policy_file
+
+        policies = [load_policy_file(p) for p in policy_files]
+        if role_from_aws and role:
+            from gmsa.iam.role import role_policies
+
+            policies.extend(role_policies(_aws_config(region, endpoint_url, profile), role))
+
+    report = lint_task_definition(
+        definition,
+        windows_server_2016=windows_server_2016,
+        specs=specs,
+        policies=policies,
+    )
+    if json_output:
+        emit_json(report.to_dict())
+    else:
+        _echo_report(report)
+    click.get_current_context().exit(int(ExitCode.OK if report.valid else ExitCode.INVALID))
+
+
+def _echo_report(report: TaskReport) -> None:
+    title = f"task definition {report.family}" if report.family else "task definition"
+    click.echo(f"{title} ({report.source})")
+    for container in report.containers:
+        host = f" (hostname {container.hostname})" if container.hostname else ""
+        click.echo(f"container {container.name}{host}")
+        if not container.references:
+            click.echo("  no credential spec")
+        for ref in container.references:
+            parsed = ref.use.reference
+            if parsed is None:
+                click.echo(f"  reference {ref.use.raw} [invalid]")
+                continue
+            details = [parsed.kind, parsed.mode.value]
+            if ref.gmsa_name:
+                details.append(f"gMSA {ref.gmsa_name}")
+            click.echo(f"  reference {ref.use.raw} [{', '.join(details)}]")
+        echo_findings(container.findings, indent="  ")
+    if report.task_findings:
+        click.echo("task")
+        echo_findings(report.task_findings, indent="  ")
+    for hint in report.hints:
+        click.echo(f"hint: {hint}")
+    errors, warnings = len(report.errors), len(report.warnings)
+    verdict = click.style("valid", fg="green") if report.valid else click.style("invalid", fg="red")
+    click.echo(
+        f"{report.source}: {verdict}, {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
+    )
+
+
+@task.command("patch", cls=GmsaCommand)
+@click.argument("taskdef")
+@click.option("--container", "container_name", required=True, help="Container to patch.")
+@click.option(
+    "--reference",
+    "reference_text",
+    required=True,
+    help="credentialspec:... or credentialspecdomainless:... value to use.",
+)
+@click.option(
+    "--field",
+    type=click.Choice(FIELDS),
+    default=FIELD_CREDENTIAL_SPECS,
+    show_default=True,
+    help="Container field to write the reference to.",
+)
+@click.option("--hostname", help="Set the container hostname.")
+@click.option(
+    "--hostname-from-spec",
+    is_flag=True,
+    help="Set the hostname to the spec's gMSA name (Windows Server 2016 needs it).",
+)
+@click.option(
+    "--spec-dir",
+    type=click.Path(path_type=Path),
+    help="Where file:// specs are read from (for --hostname-from-spec).",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the result here."
+)
+@click.option("--in-place", is_flag=True, help="Replace TASKDEF with the result.")
+@_aws_options
+@json_option
+def patch(
+    taskdef: str,
+    container_name: str,
+    reference_text: str,
+    field: str,
+    hostname: str | None,
+    hostname_from_spec: bool,
+    spec_dir: Path | None,
+    out: Path | None,
+    in_place: bool,
+    region: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
+    role_arn: str | None,
+    json_output: bool,
+) -> None:
+    """Make a container use a credential spec; print register-task-definition input.
+
+    The reference replaces any credential spec the container had. Describe output is
+    unwrapped and its read-only fields dropped, so the result can be given to
+    aws ecs register-task-definition --cli-input-json.
+    """
+    if hostname is not None and hostname_from_spec:
+        raise click.UsageError("give --hostname or --hostname-from-spec, not both")
+    if in_place and out is not None:
+        raise click.UsageError("give --out or --in-place, not both")
+    if in_place and taskdef == "-":
+        raise click.UsageError("--in-place needs a file, not stdin")
+    reference = parse(reference_text)
+    definition = load_task_definition(taskdef)
+    if hostname_from_spec:
+        is_file = isinstance(reference.location, FileLocation)
+        resolved = read_spec(
+            reference,
+            spec_dir=_spec_dir(spec_dir),
+            aws=None if is_file else _aws_config(region, endpoint_url, profile, role_arn),
+        )
+        if resolved.spec is None:
+            problem = resolved.findings[0] if resolved.findings else None
+            raise InvalidInputError(
+                "cannot take the hostname from the spec: "
+                + (problem.message if problem else "it could not be read"),
+                where=resolved.source,
+                fix=problem.fix if problem and problem.fix else "fix the spec or give --hostname",
+            )
+        hostname = resolved.spec.account_name
+
+    document = patch_task_definition(
+        definition,
+        container=container_name,
+        reference=reference,
+        field=field,
+        hostname=hostname,
+    )
+    text = jsondoc.dumps(document)
+    target = Path(taskdef) if in_place else out
+    if target is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(target, text.encode("utf-8"))
+        if not json_output:
+            click.echo(f"wrote {target}", err=True)
+
+    patched = parse_task_definition(document, source=str(target or "<patched>"))
+    findings = lint_task_definition(patched).findings
+    if findings and not json_output:
+        click.echo("the patched task definition still has findings:", err=True)
+        for finding in sorted(findings, key=lambda f: f.severity is not Severity.ERROR):
+            click.echo("  " + finding.render().replace("\n", "\n  "), err=True)
 
 
 task.add_command(prepare)

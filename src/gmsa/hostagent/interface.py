@@ -1,0 +1,252 @@
+"""What a host agent does for a task, the results it returns, and its error family.
+
+A host agent turns a task definition's credential spec references into what the
+container runtime needs before the task's containers start, and takes it away
+when the task stops. On Windows that is a file in Docker's CredentialSpecs
+directory and a ``credentialspec=file://`` security option per container; on
+Linux (a later implementation) a Kerberos lease and a read-only bind mount.
+Both answer to :class:`HostAgent`, so the CLI and callers do not care which.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gmsa.errors import ExitCode, GmsaError
+from gmsa.findings import Finding
+from gmsa.taskdef.model import TaskDefinition
+
+TASK_ID_MAX = 64
+"""Longest task id accepted: ECS ids are 32 hex digits (36 for the old UUID form)."""
+
+_TASK_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class HostAgentError(GmsaError):
+    """A task cannot be prepared or cleaned up. Implementations subclass this.
+
+    The exit code is the class's by default; :meth:`for_container` keeps the exit
+    code of the error it wraps, so an access denial stays an outside failure (3)
+    and an invalid spec stays invalid input (1).
+    """
+
+    code = "host-agent"
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        fix: str | None = None,
+        exit_code: ExitCode | None = None,
+        findings: Sequence[Finding] = (),
+    ) -> None:
+        super().__init__(what, where=where, fix=fix)
+        if exit_code is not None:
+            self.exit_code = exit_code
+        self.findings: tuple[Finding, ...] = tuple(findings)
+
+    @classmethod
+    def for_container(cls, container: str, reference: str, cause: GmsaError) -> HostAgentError:
+        """Wrap ``cause`` (a source, spec or file error) with the container it broke."""
+        where = f"container {container!r} ({reference})"
+        if cause.where:
+            where += f": {cause.where}"
+        found = getattr(cause, "findings", ())
+        err = cls(
+            cause.what,
+            where=where,
+            fix=cause.fix,
+            exit_code=cause.exit_code,
+            findings=tuple(f for f in found if isinstance(f, Finding)),
+        )
+        err.code = cause.code
+        return err
+
+    def diagnostics(self) -> str:
+        """The base diagnostics plus every finding of a rejected spec."""
+        text = super().diagnostics()
+        if self.findings:
+            text += "\n" + "\n".join("  " + f.render() for f in self.findings)
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON, with the findings of a rejected spec."""
+        out = super().to_dict()
+        if self.findings:
+            out["findings"] = [f.to_dict() for f in self.findings]
+        return out
+
+
+class InvalidTaskIdError(HostAgentError):
+    """A task id cannot be used as part of a file name."""
+
+    code = "invalid-task-id"
+    exit_code = ExitCode.INVALID
+
+
+class TaskInputError(HostAgentError):
+    """The task definition cannot be prepared: a bad reference, two specs in a container."""
+
+    code = "invalid-task-input"
+    exit_code = ExitCode.INVALID
+
+
+class HostStateError(HostAgentError):
+    """The host's directory or the task's ledger cannot be read or written."""
+
+    code = "host-state"
+    exit_code = ExitCode.EXTERNAL
+
+
+def check_task_id(task_id: str) -> str:
+    """Return ``task_id`` if it is safe as a file-name part, else raise
+    :class:`InvalidTaskIdError`.
+
+    ECS task ids are hex digits (or a UUID); anything with a separator, a dot or a
+    reserved character could name a file outside the directory or collide with
+    another task's names, so it is refused rather than escaped.
+    """
+    if not task_id:
+        raise InvalidTaskIdError(
+            "the task id is empty",
+            where="--task-id",
+            fix="give the task's id, the last part of its ARN (32 hex digits)",
+        )
+    if task_id.startswith("arn:") or "/" in task_id:
+        raise InvalidTaskIdError(
+            "the task id looks like an ARN or a path; it becomes part of file names",
+            where=f"--task-id {task_id!r}",
+            fix="give the last part of the task ARN only (32 hex digits)",
+        )
+    if len(task_id) > TASK_ID_MAX:
+        raise InvalidTaskIdError(
+            f"the task id is longer than {TASK_ID_MAX} characters",
+            where=f"--task-id {task_id[:TASK_ID_MAX]}...",
+            fix="give the task's id, the last part of its ARN",
+        )
+    if not _TASK_ID_RE.match(task_id):
+        raise InvalidTaskIdError(
+            "the task id may hold only letters, digits, '-' and '_' (it becomes part of "
+            "file names)",
+            where=f"--task-id {task_id!r}",
+            fix="use letters, digits, '-' and '_' only, starting with a letter or digit",
+        )
+    return task_id
+
+
+@dataclass(frozen=True)
+class PreparedContainer:
+    """What one container needs from the host to run with its gMSA identity."""
+
+    name: str
+    """The container's name in the task definition."""
+    reference: str
+    """The credential spec reference as written in the task definition."""
+    file: str
+    """The spec's file name in the CredentialSpecs directory (relative, ``/`` separated)."""
+    security_option: str
+    """The Docker security option to start the container with:
+    ``credentialspec=file://NAME``."""
+    written: bool
+    """Whether the agent wrote the file (``False`` for a user's own ``file://`` spec)."""
+    registry_key: str | None = None
+    """Domainless only: the registry key (``HKLM\\...``) the CCG plugin reads the execution
+    role's credentials from. The agent reports it and stores no credentials."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The container as JSON output."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "reference": self.reference,
+            "file": self.file,
+            "security_option": self.security_option,
+            "written": self.written,
+        }
+        if self.registry_key is not None:
+            out["registry_key"] = self.registry_key
+        return out
+
+
+@dataclass(frozen=True)
+class PreparedTask:
+    """The result of preparing a task."""
+
+    task_id: str
+    """The task id the files are named after."""
+    containers: tuple[PreparedContainer, ...]
+    """One entry per container that has a credential spec, in task-definition order."""
+    warnings: tuple[Finding, ...]
+    """Things that will work but deserve a look (a placeholder task ARN, a spec shape)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as ``--json`` output."""
+        return {
+            "task_id": self.task_id,
+            "containers": [c.to_dict() for c in self.containers],
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A file cleanup left in place, and why."""
+
+    file: str
+    """Its name in the CredentialSpecs directory."""
+    reason: str
+    """Why it was kept, e.g. its content changed after prepare."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON."""
+        return {"file": self.file, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    """The result of cleaning up a task."""
+
+    task_id: str
+    """The task id."""
+    known: bool
+    """Whether the host had a record of preparing this task. Cleaning up an unknown
+    task succeeds and removes nothing, so a retried cleanup is harmless."""
+    removed: tuple[str, ...]
+    """Files removed, as named in the CredentialSpecs directory."""
+    kept: tuple[KeptFile, ...]
+    """Files recorded for the task but left in place (modified since prepare)."""
+    missing: tuple[str, ...] = ()
+    """Files recorded for the task that were already gone."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as ``--json`` output."""
+        return {
+            "task_id": self.task_id,
+            "known": self.known,
+            "removed": list(self.removed),
+            "kept": [k.to_dict() for k in self.kept],
+            "missing": list(self.missing),
+        }
+
+
+class HostAgent(ABC):
+    """Prepares a task's gMSA credentials on a host and cleans them up afterwards."""
+
+    @abstractmethod
+    def prepare(
+        self, task_def: TaskDefinition, task_id: str, task_arn: str | None = None
+    ) -> PreparedTask:
+        """Fetch, validate and hand over every credential spec the task references.
+
+        All or nothing: when any container fails, nothing of the task stays on the
+        host and a :class:`HostAgentError` says which container and why. Preparing a
+        task again gives the same result.
+        """
+
+    @abstractmethod
+    def cleanup(self, task_id: str) -> CleanupResult:
+        """Take away what :meth:`prepare` set up for the task, and nothing else."""

@@ -1,0 +1,502 @@
+"""The Windows host agent: credential specs into Docker's CredentialSpecs directory.
+
+This is what the ECS agent's credentialspec task resource does on Windows, with
+its gaps closed (REFERENCE section 3, decision 0006):
+
+- every spec is fetched and validated *before* anything is written, and a write
+  that fails part-way is undone, so a failed task leaves nothing behind;
+- names come from the task id and a hash of the whole reference, so two S3 keys
+  with one basename do not collide and preparing a task twice writes the same
+  names with the same content;
+- a ledger records each file and its digest; cleanup removes exactly those, and
+  only while their content is what prepare wrote;
+- a shared :class:`~gmsa.source.fetcher.SpecFetcher` (with its cache) lets many
+  tasks that use one spec share one fetch, which the ECS agent does not do.
+
+A user's own ``file://`` spec (domain-joined) is already where Docker reads it:
+it is validated in place, never copied, never removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gmsa import jsondoc
+from gmsa.credspec.model import CredentialSpec
+from gmsa.credspec.render import render, with_plugin_input
+from gmsa.credspec.validate import CredentialSpecError, check_bytes
+from gmsa.errors import GmsaError
+from gmsa.findings import Finding, Severity, warning
+from gmsa.fsutil import confined, write_atomic
+from gmsa.hostagent.interface import (
+    CleanupResult,
+    HostAgent,
+    HostAgentError,
+    HostStateError,
+    KeptFile,
+    PreparedContainer,
+    PreparedTask,
+    TaskInputError,
+    check_task_id,
+)
+from gmsa.hostagent.ledger import (
+    Ledger,
+    LedgerEntry,
+    file_prefix,
+    ledger_path,
+    read_ledger,
+    remove_ledger,
+    write_ledger,
+)
+from gmsa.reference import FileLocation, Mode, Reference
+from gmsa.source.fetcher import SpecFetcher
+from gmsa.source.interface import MAX_SPEC_BYTES, SpecNotFoundError
+from gmsa.taskdef.model import CredentialSpecUse, TaskDefinition
+
+CCG_REGISTRY_BASE = "HKLM\\System\\CurrentControlSet\\Services\\AmazonECSCCGPlugin"
+"""Registry key under which the ECS agent stores a domainless task's execution-role
+credentials for the CCG plugin, one subkey per task ARN."""
+
+SECURITY_OPTION_PREFIX = "credentialspec=file://"
+"""Docker's security option for a spec file in the CredentialSpecs directory."""
+
+_TASK_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"task/(?:(?P<cluster>[A-Za-z0-9_-]{1,255})/)?(?P<id>[A-Za-z0-9_-]{1,64})$"
+)
+
+
+def spec_file_name(task_id: str, reference: Reference) -> str:
+    """The file name gmsa writes ``reference``'s spec to for ``task_id``.
+
+    ``gmsa_<taskId>_<s3|ssm|file>_<16 hex>.json``, the hex being the start of the
+    SHA-256 of the whole reference (prefix included, so a domain-joined and a
+    domainless use of one location get different files). Stable across runs and
+    distinct for distinct references of a task.
+    """
+    digest = hashlib.sha256(str(reference).encode("utf-8")).hexdigest()[:16]
+    return f"{file_prefix(task_id)}{reference.kind}_{digest}.json"
+
+
+def registry_key_for(task_arn: str) -> str:
+    """The registry key the CCG plugin reads a domainless task's credentials from."""
+    return f"{CCG_REGISTRY_BASE}\\{task_arn}"
+
+
+def check_task_arn(task_arn: str) -> re.Match[str]:
+    """Parse an ECS task ARN, raising :class:`TaskInputError` when it is not one.
+
+    The ARN becomes a registry key name, which cannot hold a backslash; the ECS
+    forms are ``task/<id>`` and ``task/<cluster>/<id>``.
+    """
+    match = _TASK_ARN_RE.match(task_arn)
+    if match is None:
+        raise TaskInputError(
+            "not an ECS task ARN",
+            where=f"--task-arn {task_arn!r}",
+            fix="give arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/TASK_ID (from describe-tasks)",
+        )
+    return match
+
+
+@dataclass
+class _Plan:
+    """One distinct reference of the task: what to fetch, validate and write."""
+
+    reference: Reference
+    raw: str
+    containers: list[str] = field(default_factory=list)
+    name: str = ""
+    content: bytes | None = None
+    """Bytes to write; ``None`` for a user's own file, which is used in place."""
+    registry_key: str | None = None
+
+
+class WindowsHostAgent(HostAgent):
+    """Prepares tasks in one CredentialSpecs directory; safe to share between threads.
+
+    ``fetcher`` reads S3 and SSM specs (with the task execution role's
+    credentials); give every agent of a process one fetcher with one
+    :class:`~gmsa.source.cache.SpecCache` so tasks that share a spec share its
+    fetch. ``file://`` specs are read from ``credspec_dir`` itself.
+    """
+
+    def __init__(self, credspec_dir: Path, fetcher: SpecFetcher) -> None:
+        self.credspec_dir = Path(credspec_dir)
+        self.fetcher = fetcher
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # ------------------------------------------------------------------ prepare
+
+    def prepare(
+        self, task_def: TaskDefinition, task_id: str, task_arn: str | None = None
+    ) -> PreparedTask:
+        """Fetch, validate and write every spec of the task; all or nothing."""
+        check_task_id(task_id)
+        root = self._root()
+        warnings: list[Finding] = []
+        key_name = self._registry_subkey(task_id, task_arn, warnings)
+        plans, per_container = self._plan(task_def, task_id)
+        if not per_container:
+            warnings.append(
+                warning(
+                    "no-credential-spec",
+                    task_def.source,
+                    "no container of the task references a credential spec; nothing to prepare",
+                    "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
+                    "container: gmsa task patch",
+                )
+            )
+        if task_arn is None and any(p.reference.mode is Mode.DOMAINLESS for p in plans.values()):
+            warnings.append(
+                warning(
+                    "task-arn-placeholder",
+                    "--task-arn",
+                    "no task ARN given: domainless specs get regKeyPath "
+                    f"{registry_key_for(task_id)} (the task id in place of the task ARN the "
+                    "ECS agent uses)",
+                    "give --task-arn with the task's ARN when the CCG plugin must find the "
+                    "ECS agent's registry key",
+                )
+            )
+        for plan in plans.values():
+            self._load(plan, root, key_name, warnings)
+        with self._task_lock(task_id):
+            left = self._commit(root, task_id, task_arn, list(plans.values()))
+        if left:
+            warnings.append(
+                warning(
+                    "stale-files-left",
+                    str(root),
+                    "files of an earlier prepare of this task that it no longer uses were "
+                    "left in place: " + ", ".join(left),
+                    "remove them by hand once no container uses them",
+                )
+            )
+        containers = tuple(
+            PreparedContainer(
+                name=name,
+                reference=plan.raw,
+                file=plan.name,
+                security_option=SECURITY_OPTION_PREFIX + plan.name,
+                written=plan.content is not None,
+                registry_key=plan.registry_key,
+            )
+            for name, plan in per_container
+        )
+        return PreparedTask(task_id=task_id, containers=containers, warnings=tuple(warnings))
+
+    def _root(self) -> Path:
+        root = self.credspec_dir
+        if not root.is_dir():
+            raise HostStateError(
+                "the CredentialSpecs directory does not exist",
+                where=str(root),
+                fix="give Docker's CredentialSpecs directory (on Windows "
+                "%ProgramData%\\docker\\CredentialSpecs), or create it",
+            )
+        return root
+
+    def _registry_subkey(self, task_id: str, task_arn: str | None, warnings: list[Finding]) -> str:
+        if task_arn is None:
+            return task_id
+        match = check_task_arn(task_arn)
+        if match.group("id") != task_id:
+            warnings.append(
+                warning(
+                    "task-arn-id-mismatch",
+                    "--task-arn",
+                    f"the task ARN ends in {match.group('id')!r}, not the task id {task_id!r}",
+                    "give the ARN of the task being prepared",
+                )
+            )
+        return task_arn
+
+    def _plan(
+        self, task_def: TaskDefinition, task_id: str
+    ) -> tuple[dict[str, _Plan], list[tuple[str, _Plan]]]:
+        """Group the task's references: one plan per distinct reference."""
+        plans: dict[str, _Plan] = {}
+        per_container: list[tuple[str, _Plan]] = []
+        for container in task_def.containers:
+            uses = container.credential_spec_uses
+            if not uses:
+                continue
+            if len(uses) > 1:
+                raise TaskInputError(
+                    f"container {container.name!r} has {len(uses)} credential spec references; "
+                    "a container runs with one",
+                    where=f"{task_def.source}: {', '.join(u.path for u in uses)}",
+                    fix="keep one (credentialSpecs holds at most one entry)",
+                )
+            reference = _valid_reference(uses[0], task_def.source)
+            key = str(reference)
+            plan = plans.get(key)
+            if plan is None:
+                plan = _Plan(reference=reference, raw=uses[0].raw)
+                plans[key] = plan
+            plan.containers.append(container.name)
+            per_container.append((container.name, plan))
+        for plan in plans.values():
+            location = plan.reference.location
+            if isinstance(location, FileLocation) and plan.reference.mode is Mode.DOMAIN_JOINED:
+                plan.name = location.path
+            else:
+                plan.name = spec_file_name(task_id, plan.reference)
+        return plans, per_container
+
+    def _load(self, plan: _Plan, root: Path, key_name: str, warnings: list[Finding]) -> None:
+        """Fetch and validate one reference's spec and decide what to write."""
+        reference = plan.reference
+        container = plan.containers[0]
+        try:
+            data = self._fetch(reference, root)
+            spec = self._validate(data, plan.raw, warnings)
+            if reference.mode is Mode.DOMAINLESS:
+                plan.registry_key = registry_key_for(key_name)
+                plan.content = _domainless_content(spec, plan.registry_key, plan.raw)
+            elif isinstance(reference.location, FileLocation):
+                plan.content = None
+                if spec.is_domainless:
+                    warnings.append(_domainless_spec_warning(plan.raw))
+            else:
+                plan.content = (render(spec) + "\n").encode("utf-8")
+                if spec.is_domainless:
+                    warnings.append(_domainless_spec_warning(plan.raw))
+        except GmsaError as exc:
+            raise HostAgentError.for_container(container, plan.raw, exc) from exc
+
+    def _fetch(self, reference: Reference, root: Path) -> bytes:
+        location = reference.location
+        if isinstance(location, FileLocation):
+            path = confined(root, location.path)
+            if not path.is_file():
+                raise SpecNotFoundError(
+                    "the spec file is not in the CredentialSpecs directory",
+                    where=str(root / location.path),
+                    fix="copy the spec there (gmsa spec publish FILE DIR), or fix the file:// name",
+                )
+            return jsondoc.read_bytes(path, max_bytes=MAX_SPEC_BYTES, what="credential spec")
+        return self.fetcher.fetch(location).data
+
+    def _validate(self, data: bytes, source: str, warnings: list[Finding]) -> CredentialSpec:
+        report = check_bytes(data, source=source)
+        if not report.valid or report.spec is None:
+            raise CredentialSpecError(report.findings, source=source)
+        for found in report.warnings:
+            path = f"{source}: {found.path}" if found.path else source
+            warnings.append(Finding(Severity.WARNING, found.code, path, found.message, found.fix))
+        return report.spec
+
+    def _commit(
+        self, root: Path, task_id: str, task_arn: str | None, plans: list[_Plan]
+    ) -> list[str]:
+        """Write the files and the ledger; undo the files if anything fails.
+
+        A task prepared before with other references keeps only what it uses now:
+        files of the old ledger that are no longer used are removed (if unchanged);
+        the ones left are returned for a warning.
+        """
+        previous = read_ledger(root, task_id)
+        undo: list[tuple[Path, bytes | None]] = []
+        entries: list[LedgerEntry] = []
+        try:
+            for plan in plans:
+                if plan.content is None:
+                    continue
+                path = root / plan.name
+                old = _read_regular(path)
+                if old != plan.content:
+                    write_atomic(path, plan.content)
+                    undo.append((path, old))
+                entries.append(
+                    LedgerEntry(
+                        name=plan.name,
+                        sha256=hashlib.sha256(plan.content).hexdigest(),
+                        reference=str(plan.reference),
+                        containers=tuple(plan.containers),
+                    )
+                )
+            write_ledger(root, Ledger(task_id=task_id, task_arn=task_arn, files=tuple(entries)))
+        except GmsaError as exc:
+            failed = _undo(undo)
+            fix = exc.fix
+            if failed:
+                fix = (fix + "; " if fix else "") + (
+                    "these files could not be rolled back; remove them by hand: "
+                    + ", ".join(failed)
+                )
+            if isinstance(exc, HostAgentError):
+                exc.fix = fix
+                raise
+            raise HostStateError(
+                f"cannot write the task's specs: {exc.what}",
+                where=exc.where,
+                fix=fix,
+                exit_code=exc.exit_code,
+            ) from exc
+        left: list[str] = []
+        if previous is not None:
+            current = {e.name for e in entries}
+            for stale in previous.files:
+                if stale.name in current:
+                    continue
+                try:
+                    outcome = _remove_if_unchanged(root / stale.name, stale.sha256)
+                except HostStateError:
+                    outcome = "cannot be removed"
+                if outcome not in ("removed", "missing"):
+                    left.append(f"{stale.name} ({outcome})")
+        return left
+
+    def _task_lock(self, task_id: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(task_id)
+            if lock is None:
+                lock = self._locks[task_id] = threading.Lock()
+            return lock
+
+    # ------------------------------------------------------------------ cleanup
+
+    def cleanup(self, task_id: str) -> CleanupResult:
+        """Remove the files the task's ledger lists while they still hold what prepare
+        wrote; report the others. An unknown task is not an error."""
+        check_task_id(task_id)
+        root = self._root()
+        with self._task_lock(task_id):
+            ledger = read_ledger(root, task_id)
+            if ledger is None:
+                return CleanupResult(task_id=task_id, known=False, removed=(), kept=())
+            removed: list[str] = []
+            kept: list[KeptFile] = []
+            missing: list[str] = []
+            for entry in ledger.files:
+                outcome = _remove_if_unchanged(root / entry.name, entry.sha256)
+                if outcome == "removed":
+                    removed.append(entry.name)
+                elif outcome == "missing":
+                    missing.append(entry.name)
+                else:
+                    kept.append(KeptFile(file=entry.name, reason=outcome))
+            remove_ledger(root, task_id)
+        return CleanupResult(
+            task_id=task_id,
+            known=True,
+            removed=tuple(removed),
+            kept=tuple(kept),
+            missing=tuple(missing),
+        )
+
+    def ledger_path(self, task_id: str) -> Path:
+        """Where the ledger of ``task_id`` is kept (for reports and tests)."""
+        return ledger_path(self.credspec_dir, check_task_id(task_id))
+
+
+def _valid_reference(use: CredentialSpecUse, source: str) -> Reference:
+    if use.reference is not None:
+        return use.reference
+    cause = use.error
+    raise TaskInputError(
+        cause.what if cause is not None else "the credential spec reference is not valid",
+        where=f"{source}: {use.path} ({use.raw!r})"
+        + (f": {cause.where}" if cause is not None and cause.where else ""),
+        fix=cause.fix if cause is not None else "run: gmsa task check TASKDEF",
+    )
+
+
+def _domainless_content(spec: CredentialSpec, registry_key: str, source: str) -> bytes:
+    if spec.host_account_config is None:
+        raise TaskInputError(
+            "a credentialspecdomainless: reference needs a domainless spec (with "
+            "ActiveDirectoryConfig.HostAccountConfig)",
+            where=source,
+            fix="use credentialspec: on a domain-joined host, or add HostAccountConfig to the "
+            "spec (PluginGUID, PortableCcgVersion and PluginInput with the credentialArn)",
+        )
+    updated = with_plugin_input(spec, {"regKeyPath": registry_key})
+    return (render(updated) + "\n").encode("utf-8")
+
+
+def _domainless_spec_warning(source: str) -> Finding:
+    return warning(
+        "domainless-spec-domain-joined-reference",
+        source,
+        "the spec has HostAccountConfig (domainless) but the reference is credentialspec: "
+        "(domain-joined), so the agent sets no regKeyPath for the CCG plugin",
+        "use credentialspecdomainless: for a host outside the domain",
+    )
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The content of ``path`` if it is a regular file (not a link), else ``None``."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _undo(undo: list[tuple[Path, bytes | None]]) -> list[str]:
+    """Put back what a failed prepare changed; names of files that could not be."""
+    failed: list[str] = []
+    for path, old in reversed(undo):
+        try:
+            if old is None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            else:
+                write_atomic(path, old)
+        except (OSError, GmsaError):
+            failed.append(path.name)
+    return failed
+
+
+def _remove_if_unchanged(path: Path, digest: str) -> str:
+    """Remove ``path`` if it still holds content with ``digest``.
+
+    Returns ``removed``, ``missing`` or the reason it was kept.
+    """
+    if path.is_symlink():
+        return "replaced by a symbolic link after prepare"
+    if not path.exists():
+        return "missing"
+    if not path.is_file():
+        return "not a regular file any more"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise HostStateError(
+            f"cannot read a task's spec file: {exc.strerror}",
+            where=str(path),
+            fix="check permissions on the CredentialSpecs directory",
+        ) from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        return "content changed after prepare"
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        raise HostStateError(
+            f"cannot remove a task's spec file: {exc.strerror}",
+            where=str(path),
+            fix="check permissions on the CredentialSpecs directory; the file may be in use",
+        ) from None
+    return "removed"
+
+
+__all__ = [
+    "CCG_REGISTRY_BASE",
+    "SECURITY_OPTION_PREFIX",
+    "WindowsHostAgent",
+    "check_task_arn",
+    "registry_key_for",
+    "spec_file_name",
+]
