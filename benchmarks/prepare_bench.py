@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from gmsa.source.cache import SpecCache
-from gmsa.source.fetcher import SpecFetcher
 
 from gmsa.aws import AwsConfig
 from gmsa.hostagent.windows import WindowsHostAgent
 from gmsa.reference import Reference, S3Location, SsmLocation
+from gmsa.source.cache import SpecCache
+from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
 
 REGION = "us-east-1"
@@ -302,8 +302,11 @@ class Report:
     specs: int
     workers: int
     repetitions: int
+    rounds: int
     baseline: RunResult
     gmsa: RunResult
+    baseline_rounds: tuple[float, ...]
+    gmsa_rounds: tuple[float, ...]
     single_baseline_ms: float
     single_gmsa_ms: float
     python: str
@@ -334,7 +337,7 @@ class Report:
         return "\n".join(
             [
                 f"{self.tasks} tasks x {self.containers} containers over {self.specs} specs, "
-                f"{self.workers} tasks at a time",
+                f"{self.workers} tasks at a time, median of {self.rounds} round(s)",
                 f"  baseline (ECS agent way): {self.baseline.fetches:5d} fetches "
                 f"{self.baseline.seconds:7.3f} s",
                 f"  gmsa:                     {self.gmsa.fetches:5d} fetches "
@@ -348,6 +351,12 @@ class Report:
         )
 
 
+def _median_run(results: list[RunResult]) -> RunResult:
+    """The round with the median wall time (fetch counts are the same in every round)."""
+    ordered = sorted(results, key=lambda r: r.seconds)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def run(
     endpoint: str,
     *,
@@ -357,29 +366,39 @@ def run(
     workers: int,
     repetitions: int,
     workdir: Path,
+    rounds: int = 3,
 ) -> Report:
     """Seed the endpoint, run both ways on fresh directories, and measure one task."""
     references = seed_specs(endpoint, specs)
     task_defs = make_tasks(references, tasks, containers)
-    dirs = {name: workdir / name for name in ("baseline", "gmsa", "single")}
-    for path in dirs.values():
-        path.mkdir(parents=True)
-    # Warm the endpoint up first (its first requests are slower), then run gmsa before
-    # the baseline, so any further warming of the server helps the baseline, not gmsa.
+    single_dir = workdir / "single"
+    single_dir.mkdir(parents=True)
+    # Warm the endpoint up first (its first requests are slower); then alternate which
+    # way goes first in each round and keep each way's median round.
     warmup = workdir / "warmup"
     warmup.mkdir()
     run_baseline(endpoint, task_defs[: max(1, tasks // 10)], warmup, workers)
-    gmsa = run_gmsa(endpoint, task_defs, dirs["gmsa"], workers)
-    baseline = run_baseline(endpoint, task_defs, dirs["baseline"], workers)
-    single_base, single_gmsa = single_task(endpoint, references[0], dirs["single"], repetitions)
+    runs: dict[str, list[RunResult]] = {"baseline": [], "gmsa": []}
+    ways = {"baseline": run_baseline, "gmsa": run_gmsa}
+    for round_no in range(rounds):
+        order = ["gmsa", "baseline"] if round_no % 2 == 0 else ["baseline", "gmsa"]
+        for way in order:
+            directory = workdir / f"round{round_no}" / way
+            directory.mkdir(parents=True)
+            runs[way].append(ways[way](endpoint, task_defs, directory, workers))
+    baseline, gmsa = _median_run(runs["baseline"]), _median_run(runs["gmsa"])
+    single_base, single_gmsa = single_task(endpoint, references[0], single_dir, repetitions)
     return Report(
         tasks=tasks,
         containers=containers,
         specs=specs,
         workers=workers,
         repetitions=repetitions,
+        rounds=rounds,
         baseline=baseline,
         gmsa=gmsa,
+        baseline_rounds=tuple(r.seconds for r in runs["baseline"]),
+        gmsa_rounds=tuple(r.seconds for r in runs["gmsa"]),
         single_baseline_ms=single_base * 1000,
         single_gmsa_ms=single_gmsa * 1000,
         python=platform.python_version(),
@@ -396,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--specs", type=int, default=10)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--repetitions", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gmsa-bench-"))
@@ -409,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 repetitions=args.repetitions,
                 workdir=workdir,
+                rounds=args.rounds,
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

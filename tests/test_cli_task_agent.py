@@ -37,6 +37,25 @@ def files(directory: Path) -> list[str]:
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
 
 
+def make_role(lab: IamLab, name: str, actions: list[str], resources: list[str]) -> str:
+    """A role only the lab's admin may assume (moto cannot evaluate a trust policy that
+    also names a service principal while it enforces IAM)."""
+    iam = lab.admin.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": lab.admin_arn}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=json.dumps(policy))
+    return str(arn)
+
+
 def with_role(name: str, role: str | None, tmp_path: Path) -> Path:
     doc = json.loads((DATA / name).read_text())
     if role is None:
@@ -210,15 +229,7 @@ def test_execution_role_without_read_permission_exits_3_and_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     iam_lab.admin.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
-    role = iam_lab.make_role(
-        "noRead",
-        {
-            "nothing": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": "*"}],
-            }
-        },
-    )
+    role = make_role(iam_lab, "noRead", ["ssm:GetParameters"], ["*"])
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
     result = prepare(
@@ -243,20 +254,11 @@ def test_execution_role_with_the_seed_policy_is_assumed_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     iam_lab.admin.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
-    role = iam_lab.make_role(
+    role = make_role(
+        iam_lab,
         "ecsTaskExecutionRole",
-        {
-            "s3": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": ["s3:Get*", "s3:List*"],
-                        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/{KEY}"],
-                    }
-                ],
-            }
-        },
+        ["s3:Get*", "s3:List*"],
+        [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/{KEY}"],
     )
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
@@ -280,15 +282,7 @@ def test_no_assume_role_reads_with_the_base_credentials(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     iam_lab.admin.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
-    role = iam_lab.make_role(
-        "noRead",
-        {
-            "nothing": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": "*"}],
-            }
-        },
-    )
+    role = make_role(iam_lab, "noRead", ["ssm:GetParameters"], ["*"])
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
     result = prepare(

@@ -355,3 +355,95 @@ def test_report_json_has_the_contract_fields() -> None:
     assert entry["references"][0]["kind"] == "file"
     assert {e["code"] for e in data["errors"]} == {"invalid-reference", "too-many-credential-specs"}
     assert data["warnings"] == []
+
+
+# IAM: policies against what each reference needs.
+
+S3_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:Get*", "s3:List*"],
+            "Resource": [
+                "arn:aws:s3:::example-gmsa-specs",
+                "arn:aws:s3:::example-gmsa-specs/specs/webapp01.json",
+            ],
+        }
+    ],
+}
+SSM_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "ssm:GetParameters",
+            "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/spec",
+        }
+    ],
+}
+
+
+def policy(document: dict[str, Any]) -> Any:
+    from gmsa.iam import parse_policy
+
+    return parse_policy(document, name="role/inline/read")
+
+
+def test_seed_s3_policy_allows_the_seed_reference() -> None:
+    report = lint_task_definition(seed_task("s3.json"), policies=[policy(S3_POLICY)])
+    assert report.findings == ()
+
+
+def test_missing_permission_is_an_error_at_the_reference() -> None:
+    report = lint_task_definition(seed_task("s3.json"), policies=[policy(SSM_POLICY)])
+    assert codes(report) == ["iam-permission-missing"]
+    assert report.findings[0].path == "containerDefinitions[0].dockerSecurityOptions[0]"
+
+
+def test_no_policies_at_all_denies_everything() -> None:
+    report = lint_task_definition(seed_task("ssm.json"), policies=[])
+    assert codes(report) == ["iam-permission-missing"]
+
+
+def test_file_reference_needs_no_permission() -> None:
+    report = lint_task_definition(seed_task("file.json"), policies=[])
+    assert report.findings == ()
+
+
+def test_domainless_secret_permission_is_checked_with_the_spec() -> None:
+    report = lint_task_definition(
+        task(container(credentialSpecs=[DOMAINLESS_REF])),
+        specs=resolved(DOMAINLESS_REF, spec(domainless=True)),
+        policies=[policy(SSM_POLICY)],
+    )
+    (finding,) = report.findings
+    assert finding.code == "iam-permission-missing"
+    assert "secretsmanager:GetSecretValue" in finding.message
+
+
+def test_domainless_secret_permission_without_the_spec_is_a_warning() -> None:
+    report = lint_task_definition(
+        task(container(credentialSpecs=[DOMAINLESS_REF])), policies=[policy(SSM_POLICY)]
+    )
+    assert codes(report) == ["iam-secret-unchecked"]
+
+
+def test_malformed_secret_arn_in_the_spec_is_an_error() -> None:
+    bad = spec(domainless=True)
+    bad = CredentialSpec(
+        cms_plugins=bad.cms_plugins,
+        domain_join_config=bad.domain_join_config,
+        group_managed_service_accounts=bad.group_managed_service_accounts,
+        host_account_config=HostAccountConfig(
+            "1",
+            "{859E1386-BDB4-49E8-85C7-3070B13920E1}",
+            {"CredentialArn": "arn:aws:secretsmanager:us-east-1:12:secret:u"},
+        ),
+    )
+    report = lint_task_definition(
+        task(container(credentialSpecs=[DOMAINLESS_REF])),
+        specs=resolved(DOMAINLESS_REF, bad),
+        policies=[policy(SSM_POLICY)],
+    )
+    assert codes(report) == ["invalid-secret-arn"]

@@ -20,11 +20,16 @@ class PathEscapeError(InvalidInputError):
     code = "path-escape"
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool = False) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool = False, durable: bool = True
+) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     ``exclusive`` refuses to replace an existing file (``--no-clobber``); the check and
     the link are one step (``os.link``), so two writers cannot both win.
+    ``durable=False`` skips the two fsyncs (file and directory): readers still see the
+    old file or the whole new one, but a power loss may lose the write. For derived
+    files that are written again from their source anyway.
     """
     directory = path.parent
     try:
@@ -40,7 +45,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool 
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         tmp.chmod(mode)
         if exclusive:
             try:
@@ -61,7 +67,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool 
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _fsync_dir(directory)
+    if durable:
+        _fsync_dir(directory)
 
 
 def _fsync_dir(directory: Path) -> None:

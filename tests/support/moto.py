@@ -148,17 +148,17 @@ class IamLab:
                   managed: dict[str, dict[str, Any]] | None = None) -> str:
         """A role the admin may assume, with the given inline and managed policies."""
         iam = self.admin.client("iam")
+        # One statement naming both principals: moto's trust check crashes (HTTP 500)
+        # on a statement whose Principal has no "AWS" entry.
         trust = {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"AWS": self.admin_arn},
-                    "Action": "sts:AssumeRole",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Principal": {
+                        "AWS": self.admin_arn,
+                        "Service": "ecs-tasks.amazonaws.com",
+                    },
                     "Action": "sts:AssumeRole",
                 },
             ],

@@ -1,12 +1,264 @@
-"""``gmsa iam``: placeholder, filled in by its module owner."""
+"""``gmsa iam``: the least-privilege policy for a reference, and whether policies allow it."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
 
-from gmsa.cli._common import GmsaGroup
+from gmsa import jsondoc
+from gmsa.aws import AwsConfig
+from gmsa.cli._common import GmsaGroup, echo_findings, emit_json, exit_for, json_option
+from gmsa.errors import ExitCode
+from gmsa.findings import Finding, warning
+from gmsa.iam.evaluate import Decision, decisions_to_findings, evaluate
+from gmsa.iam.policy import PolicyDocument, least_privilege_policy, load_policy_file
+from gmsa.iam.requirements import (
+    Permission,
+    merge_permissions,
+    required_permissions,
+    requirement_findings,
+)
+from gmsa.reference import Mode, Reference, parse
+
+_secret_option = click.option(
+    "--secret-arn",
+    "secret_arns",
+    multiple=True,
+    metavar="ARN",
+    help="Domainless user secret (the credentialArn of the spec's PluginInput): "
+    "adds secretsmanager:GetSecretValue on it. Repeatable.",
+)
+_kms_option = click.option(
+    "--kms-key-arn",
+    "kms_key_arns",
+    multiple=True,
+    metavar="ARN",
+    help="Customer-managed KMS key encrypting the spec or the secret: adds kms:Decrypt "
+    "on it. Repeatable.",
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+_references_argument = click.argument("references", nargs=-1, required=True, metavar="REF...")
+
+
+@dataclass(frozen=True)
+class _Needs:
+    """What a set of references needs, and what could not be known."""
+
+    permissions: tuple[Permission, ...]
+    owners: dict[tuple[str, str], str]
+    findings: tuple[Finding, ...]
+
+
+def _needs(
+    references: tuple[str, ...], secret_arns: tuple[str, ...], kms_key_arns: tuple[str, ...]
+) -> _Needs:
+    refs: list[Reference] = [parse(value, require_prefix=False) for value in references]
+    groups: list[tuple[Permission, ...]] = []
+    owners: dict[tuple[str, str], str] = {}
+    findings: list[Finding] = []
+    for ref in refs:
+        secrets: tuple[str | None, ...] = secret_arns or (None,)
+        keys: tuple[str | None, ...] = kms_key_arns or (None,)
+        for secret in secrets:
+            for key in keys:
+                group = required_permissions(ref, secret_arn=secret, kms_key_arn=key)
+                groups.append(group)
+                for p in group:
+                    owners.setdefault((p.action, p.resource), str(ref))
+        findings.extend(
+            requirement_findings(
+                ref, secret_arn=secret_arns[0] if secret_arns else None, path=str(ref)
+            )
+        )
+    if secret_arns and not any(r.mode is Mode.DOMAINLESS for r in refs):
+        findings.append(
+            warning(
+                "secret-arn-unused",
+                "--secret-arn",
+                "only domainless (credentialspecdomainless:) references read a user secret; "
+                "the given secret was left out",
+                "drop --secret-arn, or use the credentialspecdomainless: reference",
+            )
+        )
+    return _Needs(merge_permissions(groups), owners, tuple(findings))
 
 
 @click.group(cls=GmsaGroup)
 def iam() -> None:
-    """iam commands."""
+    """IAM permissions of the task execution role for credential specs."""
+
+
+@iam.command("policy")
+@_references_argument
+@_secret_option
+@_kms_option
+@json_option
+def policy(
+    references: tuple[str, ...],
+    secret_arns: tuple[str, ...],
+    kms_key_arns: tuple[str, ...],
+    json_output: bool,
+) -> None:
+    """Print the least-privilege inline policy the task execution role needs to
+    read each REF (a credentialspec: value, or a bare ARN or file:// path).
+
+    Exactly the calls the host makes: s3:GetObject on the object,
+    ssm:GetParameters on the parameter, and for a domainless host
+    secretsmanager:GetSecretValue on the user secret (--secret-arn), plus
+    kms:Decrypt on a customer-managed key (--kms-key-arn). file:// specs need
+    nothing. The output is ready for aws iam put-role-policy.
+    """
+    needs = _needs(references, secret_arns, kms_key_arns)
+    document = least_privilege_policy(needs.permissions) if needs.permissions else None
+    if json_output:
+        emit_json(
+            {
+                "policy": document,
+                "permissions": [p.to_dict() for p in needs.permissions],
+                "findings": [f.to_dict() for f in needs.findings],
+            }
+        )
+        return
+    if document is None:
+        click.echo(
+            "no IAM permission needed: file:// specs are read from the host's "
+            "CredentialSpecs directory",
+            err=True,
+        )
+    else:
+        click.echo(jsondoc.dumps(document), nl=False)
+    if needs.findings:
+        click.echo(err=True)
+    for finding in needs.findings:
+        click.echo(finding.render(), err=True)
+
+
+def _region_default() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+
+
+def _aws_options(f: F) -> F:
+    """``--region``, ``--endpoint-url`` and ``--profile`` for reading the role, with the
+    same environment defaults as every AWS command. There is no ``--role-arn``: the role
+    is read with the base credentials, never assumed."""
+    options = [
+        click.option(
+            "--region",
+            default=_region_default,
+            metavar="REGION",
+            help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile).",
+        ),
+        click.option(
+            "--endpoint-url",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+            help="Endpoint for IAM, e.g. a local one (default: AWS_ENDPOINT_URL).",
+        ),
+        click.option(
+            "--profile",
+            envvar="AWS_PROFILE",
+            metavar="NAME",
+            help="Named profile whose credentials read the role (default: AWS_PROFILE).",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@iam.command("check")
+@_references_argument
+@click.option(
+    "--policy",
+    "policy_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="An identity policy JSON file of the task execution role. Repeatable.",
+)
+@click.option(
+    "--role",
+    "role_arn",
+    metavar="ARN",
+    help="Read this role's inline and attached policies from IAM (with the base credentials).",
+)
+@_secret_option
+@_kms_option
+@_aws_options
+@json_option
+def check(
+    references: tuple[str, ...],
+    policy_files: tuple[Path, ...],
+    role_arn: str | None,
+    secret_arns: tuple[str, ...],
+    kms_key_arns: tuple[str, ...],
+    region: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
+    json_output: bool,
+) -> None:
+    """Tell whether the task execution role's policies allow what each REF needs,
+    evaluated the way IAM does (explicit Deny wins, then Allow, else denied).
+
+    Give the policies as --policy files, or --role ARN to read them from IAM
+    (both may be combined). Conditions are not evaluated: an Allow that relies on
+    one is a warning. Exit 0 when everything is allowed, 1 when something is
+    denied, 3 when the role cannot be read.
+    """
+    if not policy_files and not role_arn:
+        raise click.UsageError("give the policies: --policy FILE (repeatable) and/or --role ARN")
+    needs = _needs(references, secret_arns, kms_key_arns)
+    policies: list[PolicyDocument] = [load_policy_file(p) for p in policy_files]
+    if role_arn:
+        from gmsa.iam.role import role_policies
+
+        aws = AwsConfig(region=region, endpoint_url=endpoint_url, profile=profile)
+        policies.extend(role_policies(aws, role_arn))
+    decisions = evaluate(policies, needs.permissions)
+    findings = list(needs.findings)
+    for decision in decisions:
+        key = (decision.permission.action, decision.permission.resource)
+        findings.extend(decisions_to_findings([decision], path=needs.owners.get(key, "")))
+    allowed = all(d.allowed for d in decisions)
+    if json_output:
+        emit_json(
+            {
+                "allowed": allowed,
+                "policies": [p.name for p in policies],
+                "decisions": [d.to_dict() for d in decisions],
+                "findings": [f.to_dict() for f in findings],
+            }
+        )
+    else:
+        _echo_check(policies, decisions, findings, allowed)
+    code = ExitCode.OK if allowed and exit_for(findings) == 0 else ExitCode.INVALID
+    click.get_current_context().exit(int(code))
+
+
+def _echo_check(
+    policies: list[PolicyDocument],
+    decisions: tuple[Decision, ...],
+    findings: list[Finding],
+    allowed: bool,
+) -> None:
+    click.echo("policies: " + (", ".join(p.name for p in policies) or "(none)"))
+    if not decisions:
+        click.echo("nothing to check: file:// specs need no IAM permission")
+    for d in decisions:
+        p = d.permission
+        if d.allowed:
+            mark = click.style("allowed", fg="yellow" if d.conditions_not_evaluated else "green")
+            by = f"{d.policy}: {d.statement}"
+        else:
+            mark = click.style("DENIED ", fg="red")
+            by = f"{d.policy}: {d.statement}" if d.policy else "no statement allows it"
+        click.echo(f"  {mark} {p.action} on {p.resource} ({by})")
+    if findings:
+        echo_findings(findings)
+    click.echo("all allowed" if allowed else "the role cannot read everything it needs")

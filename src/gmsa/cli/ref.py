@@ -1,12 +1,122 @@
-"""``gmsa ref``: placeholder, filled in by its module owner."""
+"""``gmsa ref``: check credential spec references before a task definition uses them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import click
 
-from gmsa.cli._common import GmsaGroup
+from gmsa.cli._common import GmsaGroup, echo_findings, emit_json, json_option
+from gmsa.errors import ExitCode
+from gmsa.findings import Finding
+from gmsa.iam.requirements import Permission, required_permissions, requirement_findings
+from gmsa.reference import InvalidReferenceError, Reference, parse
+
+
+@dataclass(frozen=True)
+class _Result:
+    value: str
+    reference: Reference | None = None
+    error: InvalidReferenceError | None = None
+    permissions: tuple[Permission, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.reference is None:
+            assert self.error is not None
+            return {"valid": False, "reference": self.value, "error": self.error.to_dict()}
+        return {
+            "valid": True,
+            "reference": self.value,
+            "normalized": str(self.reference),
+            "mode": self.reference.mode.value,
+            "kind": self.reference.kind,
+            "parts": self.reference.location.parts(),
+            "permissions": [p.to_dict() for p in self.permissions],
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 @click.group(cls=GmsaGroup)
 def ref() -> None:
-    """ref commands."""
+    """Check credential spec references (the credentialspec: values of a task definition)."""
+
+
+@ref.command("check")
+@click.argument("references", nargs=-1, required=True, metavar="REF...")
+@click.option(
+    "--secret-arn",
+    metavar="ARN",
+    help="The domainless user secret the spec's PluginInput names (adds its permission).",
+)
+@click.option(
+    "--kms-key-arn",
+    metavar="ARN",
+    help="Customer-managed KMS key that encrypts the spec or the secret (adds kms:Decrypt).",
+)
+@json_option
+def check(
+    references: tuple[str, ...],
+    secret_arn: str | None,
+    kms_key_arn: str | None,
+    json_output: bool,
+) -> None:
+    """Parse and validate each REF: credentialspec: or credentialspecdomainless:
+    followed by an S3 object ARN, an SSM parameter ARN or file://NAME.json.
+
+    Shows the parts and the permissions the task execution role needs.
+    Exit 1 when any REF is invalid. With several REFs, --json prints
+    {"valid": ..., "references": [...]}.
+    """
+    results = [_check_one(value, secret_arn, kms_key_arn) for value in references]
+    valid = all(r.reference is not None for r in results)
+    if json_output:
+        documents = [r.to_dict() for r in results]
+        emit_json(
+            documents[0] if len(documents) == 1 else {"valid": valid, "references": documents}
+        )
+    else:
+        for result in results:
+            _echo(result)
+    click.get_current_context().exit(int(ExitCode.OK if valid else ExitCode.INVALID))
+
+
+def _check_one(value: str, secret_arn: str | None, kms_key_arn: str | None) -> _Result:
+    try:
+        reference = parse(value)
+    except InvalidReferenceError as exc:
+        return _Result(value, error=exc)
+    return _Result(
+        value,
+        reference=reference,
+        permissions=required_permissions(reference, secret_arn=secret_arn, kms_key_arn=kms_key_arn),
+        findings=tuple(requirement_findings(reference, secret_arn=secret_arn)),
+    )
+
+
+def _echo(result: _Result) -> None:
+    reference = result.reference
+    if reference is None:
+        assert result.error is not None
+        click.echo(f"{result.value}: " + click.style("invalid", fg="red"))
+        click.echo(f"  {result.error.part}: {result.error.what}")
+        if result.error.fix:
+            click.echo(f"  fix: {result.error.fix}")
+        return
+    click.echo(f"{result.value}: " + click.style("valid", fg="green"))
+    rows = {"mode": reference.mode.value, "kind": reference.kind, **reference.location.parts()}
+    if str(reference) != result.value:
+        rows = {"normalized": str(reference), **rows}
+    for name, part in rows.items():
+        click.echo(f"  {name + ':':<12}{part}")
+    if result.permissions:
+        click.echo("  the task execution role needs:")
+        for p in result.permissions:
+            click.echo(f"    {p.action} on {p.resource} (to {p.reason})")
+    else:
+        click.echo(
+            "  no IAM permission needed for the spec: the host reads the file from its "
+            "CredentialSpecs directory"
+        )
+    echo_findings(result.findings, indent="  ")

@@ -6,13 +6,13 @@ This module only parses arguments and wires parts together; the rules live in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import click
 
 from gmsa import jsondoc
+from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, GmsaGroup, echo_findings, emit_json, json_option
 from gmsa.cli.task_agent import cleanup, prepare
 from gmsa.errors import ExitCode, InvalidInputError
@@ -22,39 +22,6 @@ from gmsa.reference import FileLocation, parse
 from gmsa.taskdef.lint import TaskReport, lint_task_definition, read_spec, resolve_specs
 from gmsa.taskdef.model import FIELD_CREDENTIAL_SPECS, load_task_definition, parse_task_definition
 from gmsa.taskdef.patch import FIELDS, patch_task_definition
-
-if TYPE_CHECKING:
-    from gmsa.aws import AwsConfig
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _aws_options(func: F) -> F:
-    """Where and as whom to reach AWS (only used when asked to go online)."""
-    for option in reversed(
-        (
-            click.option("--region", help="AWS region (default: the AWS configuration)."),
-            click.option("--endpoint-url", help="Endpoint for every AWS service."),
-            click.option("--profile", help="Named AWS profile for the base credentials."),
-            click.option(
-                "--role-arn",
-                help="Role to assume before fetching specs (e.g. the task execution role).",
-            ),
-        )
-    ):
-        func = option(func)
-    return func
-
-
-def _aws_config(
-    region: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
-    role_arn: str | None = None,
-) -> AwsConfig:
-    from gmsa.aws import AwsConfig
-
-    return AwsConfig(region=region, endpoint_url=endpoint_url, profile=profile, role_arn=role_arn)
 
 
 def _spec_dir(value: Path | None) -> Path | None:
@@ -102,7 +69,7 @@ def task() -> None:
     is_flag=True,
     help="The hosts run Windows Server 2016: a hostname that differs from the gMSA is an error.",
 )
-@_aws_options
+@aws_options
 @json_option
 def check(
     taskdef: str,
@@ -124,7 +91,13 @@ def check(
     """
     definition = load_task_definition(taskdef)
     spec_dir = _spec_dir(spec_dir)
-    fetch_aws = _aws_config(region, endpoint_url, profile, role_arn) if fetch else None
+    aws_params = {
+        "region": region,
+        "endpoint_url": endpoint_url,
+        "profile": profile,
+        "role_arn": role_arn,
+    }
+    fetch_aws = aws_config_from(aws_params) if fetch else None
     specs = resolve_specs(definition, spec_dir=spec_dir, aws=fetch_aws)
 
     policies: list[Any] | None = None
@@ -136,7 +109,8 @@ def check(
         if role_from_aws and role:
             from gmsa.iam.role import role_policies
 
-            policies.extend(role_policies(_aws_config(region, endpoint_url, profile), role))
+            # The role's policies are read as the caller, not as the role itself.
+            policies.extend(role_policies(aws_config_from({**aws_params, "role_arn": None}), role))
 
     report = lint_task_definition(
         definition,
@@ -213,7 +187,7 @@ def _echo_report(report: TaskReport) -> None:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the result here."
 )
 @click.option("--in-place", is_flag=True, help="Replace TASKDEF with the result.")
-@_aws_options
+@aws_options
 @json_option
 def patch(
     taskdef: str,
@@ -250,7 +224,16 @@ def patch(
         resolved = read_spec(
             reference,
             spec_dir=_spec_dir(spec_dir),
-            aws=None if is_file else _aws_config(region, endpoint_url, profile, role_arn),
+            aws=None
+            if is_file
+            else aws_config_from(
+                {
+                    "region": region,
+                    "endpoint_url": endpoint_url,
+                    "profile": profile,
+                    "role_arn": role_arn,
+                }
+            ),
         )
         if resolved.spec is None:
             problem = resolved.findings[0] if resolved.findings else None

@@ -91,7 +91,13 @@ def ledger_path(root: Path, task_id: str) -> Path:
 
 
 def write_ledger(root: Path, ledger: Ledger) -> None:
-    """Write (or replace) the ledger atomically."""
+    """Write (or replace) the ledger atomically.
+
+    Atomic but not fsynced, like the spec files it lists: all of it is about running
+    containers, which a power loss ends anyway, and two fsyncs would double the
+    host-side cost of preparing a task. A ledger lost that way leaves the task's
+    ``gmsa_<id>_*`` files behind, never removes anything else.
+    """
     path = ledger_path(root, ledger.task_id)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +108,8 @@ def write_ledger(root: Path, ledger: Ledger) -> None:
             fix="check that the CredentialSpecs directory is writable",
         ) from None
     try:
-        write_atomic(path, (jsondoc.dumps(ledger.to_dict()) + "\n").encode("utf-8"))
+        data = (jsondoc.dumps(ledger.to_dict()) + "\n").encode("utf-8")
+        write_atomic(path, data, durable=False)
     except GmsaError as exc:
         raise HostStateError(
             f"cannot write the task's ledger: {exc.what}", where=str(path), fix=exc.fix

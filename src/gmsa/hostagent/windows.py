@@ -11,7 +11,13 @@ its gaps closed (REFERENCE section 3, decision 0006):
 - a ledger records each file and its digest; cleanup removes exactly those, and
   only while their content is what prepare wrote;
 - a shared :class:`~gmsa.source.fetcher.SpecFetcher` (with its cache) lets many
-  tasks that use one spec share one fetch, which the ECS agent does not do.
+  tasks that use one spec share one fetch, which the ECS agent does not do, and a
+  spec's content is validated once however many tasks use it.
+
+Files are replaced atomically (a reader sees the old file or the whole new one) but
+not fsynced: they serve running containers, which do not survive a power loss, and
+prepare writes them again, identically, for any new task. The ECS agent does not
+fsync them either.
 
 A user's own ``file://`` spec (domain-joined) is already where Docker reads it:
 it is validated in place, never copied, never removed.
@@ -26,13 +32,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gmsa import jsondoc
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render, with_plugin_input
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import GmsaError
 from gmsa.findings import Finding, Severity, warning
-from gmsa.fsutil import confined, write_atomic
+from gmsa.fsutil import write_atomic
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
@@ -54,8 +59,8 @@ from gmsa.hostagent.ledger import (
     write_ledger,
 )
 from gmsa.reference import FileLocation, Mode, Reference
+from gmsa.source.directory import DirectorySource
 from gmsa.source.fetcher import SpecFetcher
-from gmsa.source.interface import MAX_SPEC_BYTES, SpecNotFoundError
 from gmsa.taskdef.model import CredentialSpecUse, TaskDefinition
 
 CCG_REGISTRY_BASE = "HKLM\\System\\CurrentControlSet\\Services\\AmazonECSCCGPlugin"
@@ -117,6 +122,19 @@ class _Plan:
     registry_key: str | None = None
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A validated spec, kept by content so tasks sharing a spec validate it once."""
+
+    spec: CredentialSpec
+    warnings: tuple[Finding, ...]
+    rendered: bytes
+
+
+_CHECKED_MAX = 256
+"""Distinct spec contents remembered as validated (a host runs a few services)."""
+
+
 class WindowsHostAgent(HostAgent):
     """Prepares tasks in one CredentialSpecs directory; safe to share between threads.
 
@@ -129,6 +147,8 @@ class WindowsHostAgent(HostAgent):
     def __init__(self, credspec_dir: Path, fetcher: SpecFetcher) -> None:
         self.credspec_dir = Path(credspec_dir)
         self.fetcher = fetcher
+        self._files = DirectorySource(self.credspec_dir)
+        self._checked: dict[bytes, _Checked] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -166,7 +186,7 @@ class WindowsHostAgent(HostAgent):
                 )
             )
         for plan in plans.values():
-            self._load(plan, root, key_name, warnings)
+            self._load(plan, key_name, warnings)
         with self._task_lock(task_id):
             left = self._commit(root, task_id, task_arn, list(plans.values()))
         if left:
@@ -251,48 +271,53 @@ class WindowsHostAgent(HostAgent):
                 plan.name = spec_file_name(task_id, plan.reference)
         return plans, per_container
 
-    def _load(self, plan: _Plan, root: Path, key_name: str, warnings: list[Finding]) -> None:
+    def _load(self, plan: _Plan, key_name: str, warnings: list[Finding]) -> None:
         """Fetch and validate one reference's spec and decide what to write."""
         reference = plan.reference
         container = plan.containers[0]
         try:
-            data = self._fetch(reference, root)
-            spec = self._validate(data, plan.raw, warnings)
+            data = self._fetch(reference)
+            checked = self._validate(data, plan.raw)
+            for found in checked.warnings:
+                path = f"{plan.raw}: {found.path}" if found.path else plan.raw
+                warnings.append(
+                    Finding(Severity.WARNING, found.code, path, found.message, found.fix)
+                )
             if reference.mode is Mode.DOMAINLESS:
                 plan.registry_key = registry_key_for(key_name)
-                plan.content = _domainless_content(spec, plan.registry_key, plan.raw)
-            elif isinstance(reference.location, FileLocation):
-                plan.content = None
-                if spec.is_domainless:
-                    warnings.append(_domainless_spec_warning(plan.raw))
-            else:
-                plan.content = (render(spec) + "\n").encode("utf-8")
-                if spec.is_domainless:
-                    warnings.append(_domainless_spec_warning(plan.raw))
+                plan.content = _domainless_content(checked.spec, plan.registry_key, plan.raw)
+                return
+            if checked.spec.is_domainless:
+                warnings.append(_domainless_spec_warning(plan.raw))
+            is_file = isinstance(reference.location, FileLocation)
+            plan.content = None if is_file else checked.rendered
         except GmsaError as exc:
             raise HostAgentError.for_container(container, plan.raw, exc) from exc
 
-    def _fetch(self, reference: Reference, root: Path) -> bytes:
+    def _fetch(self, reference: Reference) -> bytes:
         location = reference.location
         if isinstance(location, FileLocation):
-            path = confined(root, location.path)
-            if not path.is_file():
-                raise SpecNotFoundError(
-                    "the spec file is not in the CredentialSpecs directory",
-                    where=str(root / location.path),
-                    fix="copy the spec there (gmsa spec publish FILE DIR), or fix the file:// name",
-                )
-            return jsondoc.read_bytes(path, max_bytes=MAX_SPEC_BYTES, what="credential spec")
+            # Read in place, uncached: the user's file may change between tasks.
+            return self._files.fetch(location).data
         return self.fetcher.fetch(location).data
 
-    def _validate(self, data: bytes, source: str, warnings: list[Finding]) -> CredentialSpec:
+    def _validate(self, data: bytes, source: str) -> _Checked:
+        """Validate ``data``, once per distinct content: many tasks share one spec."""
+        checked = self._checked.get(data)
+        if checked is not None:
+            return checked
         report = check_bytes(data, source=source)
         if not report.valid or report.spec is None:
             raise CredentialSpecError(report.findings, source=source)
-        for found in report.warnings:
-            path = f"{source}: {found.path}" if found.path else source
-            warnings.append(Finding(Severity.WARNING, found.code, path, found.message, found.fix))
-        return report.spec
+        checked = _Checked(
+            spec=report.spec,
+            warnings=report.warnings,
+            rendered=(render(report.spec) + "\n").encode("utf-8"),
+        )
+        if len(self._checked) >= _CHECKED_MAX:
+            self._checked.clear()
+        self._checked[data] = checked
+        return checked
 
     def _commit(
         self, root: Path, task_id: str, task_arn: str | None, plans: list[_Plan]
@@ -313,7 +338,7 @@ class WindowsHostAgent(HostAgent):
                 path = root / plan.name
                 old = _read_regular(path)
                 if old != plan.content:
-                    write_atomic(path, plan.content)
+                    write_atomic(path, plan.content, durable=False)
                     undo.append((path, old))
                 entries.append(
                     LedgerEntry(
@@ -452,7 +477,7 @@ def _undo(undo: list[tuple[Path, bytes | None]]) -> list[str]:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
             else:
-                write_atomic(path, old)
+                write_atomic(path, old, durable=False)
         except (OSError, GmsaError):
             failed.append(path.name)
     return failed

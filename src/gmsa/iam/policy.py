@@ -274,7 +274,7 @@ def _either(
             f"a statement has {key} or {not_key}, not both",
             policy=name,
             path=json_path(*where, not_key),
-            fix=f"keep one of them; split the statement in two if both are meant",
+            fix="keep one of them; split the statement in two if both are meant",
         )
     if key not in item and not_key not in item:
         raise PolicyError(

@@ -30,7 +30,7 @@ from gmsa.reference import (
 
 ACTION_S3_GET_OBJECT = "s3:GetObject"
 ACTION_SSM_GET_PARAMETERS = "ssm:GetParameters"
-ACTION_GET_SECRET_VALUE = "secretsmanager:GetSecretValue"
+ACTION_GET_SECRET_VALUE = "secretsmanager:GetSecretValue"  # noqa: S105 - an IAM action name
 ACTION_KMS_DECRYPT = "kms:Decrypt"
 
 ACTION_ORDER: tuple[str, ...] = (
@@ -127,7 +127,7 @@ def requirement_findings(
         out.append(
             warning(
                 "domainless-secret-unknown",
-                path or str(reference),
+                path,
                 "a domainless host also reads the domain user secret that the spec's "
                 "PluginInput names (secretsmanager:GetSecretValue); without its ARN that "
                 "permission is not included",

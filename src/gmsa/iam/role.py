@@ -14,7 +14,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 
 from gmsa import jsondoc
 from gmsa.aws import AwsConfig
@@ -27,6 +32,15 @@ _ROLE_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/"
     r"(?P<path>(?:[\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
 )
+PAGE_SIZE = 100
+"""Items per IAM list call (IAM's own maximum default); every page is read."""
+_BAD_CREDENTIALS = {
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidAccessKeyId",
+    "UnrecognizedClientException",
+}
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"}
 
 
@@ -114,11 +128,18 @@ def decode_document(raw: Any, source: str) -> Any:
     return jsondoc.loads(text, source=source)
 
 
+_IAM_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+"""Where each partition's (global) IAM service is signed for, when no region is set."""
+
+
 def _iam_client(aws: AwsConfig, role_arn: str) -> Any:
+    match = _ROLE_ARN_RE.match(role_arn)
+    partition = match.group("partition") if match else "aws"
     try:
         session = aws.base_session()
-        return session.client(  # type: ignore[call-overload]
-            "iam", endpoint_url=aws.endpoint_url, config=aws.botocore_config()
+        region = aws.region or session.region_name or _IAM_REGIONS.get(partition, "us-east-1")
+        return session.client(
+            "iam", region_name=region, endpoint_url=aws.endpoint_url, config=aws.botocore_config()
         )
     except BotoCoreError as exc:
         raise RoleReadError(
@@ -129,7 +150,8 @@ def _iam_client(aws: AwsConfig, role_arn: str) -> Any:
 
 
 def _all_pages(client: Any, operation: str, **kwargs: Any) -> list[dict[str, Any]]:
-    return list(client.get_paginator(operation).paginate(**kwargs))
+    paginator = client.get_paginator(operation)
+    return list(paginator.paginate(**kwargs, PaginationConfig={"PageSize": PAGE_SIZE}))
 
 
 def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "the role") -> T:
@@ -145,6 +167,12 @@ def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "th
                 where=role_arn,
                 fix="check the role ARN (and the account the credentials belong to)",
             ) from exc
+        if code in _BAD_CREDENTIALS:
+            raise RoleReadError(
+                f"AWS refused the credentials ({code})",
+                where=role_arn,
+                fix="check the access key, the profile, or renew the session",
+            ) from exc
         if code in _ACCESS_DENIED or status == 403:
             raise RoleReadError(
                 f"the credentials in use may not call {action} on the role",
@@ -155,6 +183,18 @@ def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "th
             f"IAM answered {code or status} to {action}",
             where=role_arn,
             fix="retry; check the endpoint and the credentials",
+        ) from exc
+    except NoCredentialsError as exc:
+        raise RoleReadError(
+            f"no AWS credentials to call {action} with",
+            where=role_arn,
+            fix="give --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        ) from exc
+    except EndpointConnectionError as exc:
+        raise RoleReadError(
+            f"cannot connect to IAM for {action}",
+            where=exc.kwargs.get("endpoint_url") or role_arn,
+            fix="check the network and --endpoint-url",
         ) from exc
     except BotoCoreError as exc:
         raise RoleReadError(

@@ -63,3 +63,20 @@ class SpecSource(ABC):
         """The version the store holds now, cheaper than a fetch when it can be
         (HEAD for S3). ``None`` means "unknown": the caller must fetch."""
         return None
+
+
+class SourceNotConfiguredError(InvalidInputError):
+    """A reference needs a source that was not set up: a ``file://`` spec without the
+    CredentialSpecs directory, or an S3/SSM spec without AWS settings."""
+
+    code = "source-not-configured"
+
+
+def too_large(size: int | str, where: str) -> SpecTooLargeError:
+    """The error every source raises for an oversized document."""
+    return SpecTooLargeError(
+        f"the stored document is {size} bytes; a credential spec is at most {MAX_SPEC_BYTES}",
+        where=where,
+        fix="this is not a credential spec, or it holds far more than one needs: "
+        "store the output of gmsa spec show --canonical",
+    )

@@ -576,7 +576,7 @@ def _lint_iam(
     specs: Mapping[Reference, ResolvedSpec],
     policies: Sequence[Any],
 ) -> None:
-    from gmsa.iam import decisions_to_findings, evaluate, required_permissions
+    from gmsa.iam import InvalidArnError, decisions_to_findings, evaluate, required_permissions
 
     for container in task.containers:
         for use, ref in _valid_uses(container.credential_spec_uses):
@@ -598,7 +598,20 @@ def _lint_iam(
                         ),
                         container,
                     )
-            permissions = required_permissions(ref, secret_arn=secret_arn)
+            try:
+                permissions = required_permissions(ref, secret_arn=secret_arn)
+            except InvalidArnError as exc:
+                out.add(
+                    error(
+                        "invalid-secret-arn",
+                        out.at(use.path),
+                        f"the spec's PluginInput names a user secret whose {exc.part} is "
+                        f"wrong: {exc.what}",
+                        exc.fix,
+                    ),
+                    container,
+                )
+                permissions = required_permissions(ref)
             if not permissions:
                 continue
             decisions = evaluate(policies, permissions)

@@ -1,0 +1,76 @@
+"""The AWS options every command that talks to AWS shares.
+
+One definition, so ``--region``, ``--endpoint-url``, ``--profile`` and
+``--role-arn`` mean the same thing (and read the same environment variables)
+in every command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+from gmsa.aws import AwsConfig
+from gmsa.errors import InvalidInputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def _region_default() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+
+
+def aws_options(f: F) -> F:
+    """Add ``--region``, ``--endpoint-url``, ``--profile`` and ``--role-arn`` to a command."""
+    options = [
+        click.option(
+            "--region",
+            default=_region_default,
+            metavar="REGION",
+            help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile).",
+        ),
+        click.option(
+            "--endpoint-url",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+            help="Endpoint for every AWS service, e.g. a VPC endpoint or a local one "
+            "(default: AWS_ENDPOINT_URL).",
+        ),
+        click.option(
+            "--profile",
+            envvar="AWS_PROFILE",
+            metavar="NAME",
+            help="Named profile for the base credentials (default: AWS_PROFILE).",
+        ),
+        click.option(
+            "--role-arn",
+            metavar="ARN",
+            help="Task execution role to assume with STS, as the ECS agent does.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def aws_config_from(params: Mapping[str, Any]) -> AwsConfig:
+    """Build an :class:`AwsConfig` from the option values (a click ``params`` dict)."""
+    role_arn = params.get("role_arn") or None
+    if role_arn is not None and not _ROLE_ARN_RE.match(role_arn):
+        raise InvalidInputError(
+            "--role-arn is not an IAM role ARN",
+            where=f"--role-arn {role_arn}",
+            fix="give arn:aws:iam::ACCOUNT:role/NAME (the task definition's executionRoleArn)",
+        )
+    return AwsConfig(
+        region=params.get("region") or None,
+        endpoint_url=params.get("endpoint_url") or None,
+        profile=params.get("profile") or None,
+        role_arn=role_arn,
+    )

@@ -1,0 +1,173 @@
+"""AwsConfig: sessions, clients, the task execution role, and typed AWS errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from gmsa.aws import (
+    AssumeRoleError,
+    AwsConfig,
+    AwsConnectionError,
+    AwsCredentialsError,
+    aws_error,
+)
+from gmsa.cli._aws import aws_config_from, aws_options
+from gmsa.errors import InvalidInputError
+from gmsa.source.interface import AccessDeniedError
+from tests.support.moto import ACCOUNT, AwsLab, IamLab, free_port
+
+
+def config_for(lab: AwsLab, **extra: Any) -> AwsConfig:
+    return AwsConfig(
+        region=lab.region,
+        endpoint_url=lab.endpoint,
+        access_key_id=lab.access_key,
+        secret_access_key=lab.secret_key,
+        **extra,
+    )
+
+
+def test_session_is_made_once_for_all_threads(aws: AwsLab) -> None:
+    config = config_for(aws)
+    sessions: list[object] = []
+    threads = [threading.Thread(target=lambda: sessions.append(config.session())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(s) for s in sessions}) == 1
+
+
+def test_clients_are_cached_per_service_and_region(aws: AwsLab) -> None:
+    config = config_for(aws)
+    assert config.client("s3") is config.client("s3")
+    assert config.client("ssm") is not config.client("ssm", region="eu-west-1")
+    assert config.client("ssm", region="eu-west-1").meta.region_name == "eu-west-1"
+
+
+def test_role_arn_gives_the_assumed_role_identity(iam_lab: IamLab) -> None:
+    role = iam_lab.make_role("execution", {})
+    config = config_for(iam_lab.admin, role_arn=role)
+    identity = config.client("sts").get_caller_identity()
+    assert ":assumed-role/execution/" in identity["Arn"]
+
+
+def test_assume_role_refused_names_the_role_and_what_to_check(iam_lab: IamLab) -> None:
+    iam = iam_lab.admin.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/someone-else"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="untrusting", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    config = config_for(iam_lab.admin, role_arn=role)
+    with pytest.raises(AssumeRoleError) as caught:
+        config.session()
+    assert isinstance(caught.value, AccessDeniedError)
+    assert role in (caught.value.where or "")
+    assert "trust policy" in (caught.value.fix or "")
+    assert "sts:AssumeRole" in (caught.value.fix or "")
+    assert iam_lab.admin_arn in (caught.value.fix or "")
+
+
+def test_unreachable_endpoint_is_a_typed_error_quickly() -> None:
+    config = AwsConfig(
+        region="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        access_key_id="testing",
+        secret_access_key="testing",  # noqa: S106 - placeholder
+        connect_timeout=0.5,
+        read_timeout=0.5,
+        max_attempts=1,
+    )
+    started = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        config.client("s3").get_object(Bucket="b", Key="k")
+    error = aws_error(caught.value, action="s3:GetObject", resource="arn:aws:s3:::b/k")
+    assert isinstance(error, AwsConnectionError)
+    assert str(config.endpoint_url) in error.what
+    assert "endpoint" in (error.fix or "")
+    assert time.monotonic() - started < 5
+
+
+def test_missing_credentials_are_a_typed_error(
+    aws: AwsLab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    config = AwsConfig(region=aws.region, endpoint_url=aws.endpoint)
+    with pytest.raises(Exception) as caught:
+        config.client("s3").get_object(Bucket="b", Key="k")
+    error = aws_error(caught.value, action="s3:GetObject", resource="arn:aws:s3:::b/k")
+    assert isinstance(error, AwsCredentialsError)
+
+
+def test_unknown_profile_is_a_typed_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    with pytest.raises(AwsCredentialsError):
+        AwsConfig(profile="no-such-profile").session()
+
+
+def test_secrets_never_appear_in_the_config_repr() -> None:
+    config = AwsConfig(access_key_id="AKIDEXAMPLE", secret_access_key="s3cr3t-value")  # noqa: S106
+    assert "s3cr3t-value" not in repr(config)
+
+
+def _options_command() -> click.Command:
+    @click.command()
+    @aws_options
+    def show(**params: Any) -> None:
+        config = aws_config_from(params)
+        click.echo(json.dumps([config.region, config.endpoint_url, config.profile, config.role_arn]))
+
+    return show
+
+
+def test_aws_options_fall_back_to_the_environment() -> None:
+    result = CliRunner().invoke(
+        _options_command(),
+        [],
+        env={
+            "AWS_REGION": None,
+            "AWS_DEFAULT_REGION": "eu-west-3",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+            "AWS_PROFILE": "ops",
+        },
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == ["eu-west-3", "http://127.0.0.1:1", "ops", None]
+
+
+def test_aws_region_option_beats_the_environment() -> None:
+    result = CliRunner().invoke(
+        _options_command(),
+        ["--region", "us-west-2", "--role-arn", f"arn:aws:iam::{ACCOUNT}:role/exec"],
+        env={"AWS_REGION": "eu-west-3"},
+    )
+    assert json.loads(result.output)[0] == "us-west-2"
+    assert json.loads(result.output)[3] == f"arn:aws:iam::{ACCOUNT}:role/exec"
+
+
+def test_role_arn_that_names_no_role_is_refused() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        aws_config_from({"role_arn": f"arn:aws:iam::{ACCOUNT}:user/admin"})
+    assert "--role-arn" in (caught.value.where or "")
