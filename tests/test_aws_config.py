@@ -137,7 +137,9 @@ def _options_command() -> click.Command:
     @aws_options
     def show(**params: Any) -> None:
         config = aws_config_from(params)
-        click.echo(json.dumps([config.region, config.endpoint_url, config.profile, config.role_arn]))
+        click.echo(
+            json.dumps([config.region, config.endpoint_url, config.profile, config.role_arn])
+        )
 
     return show
 

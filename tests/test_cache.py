@@ -45,8 +45,9 @@ def test_concurrent_callers_share_one_load() -> None:
     store = Store(delay=0.2)
     results: list[FetchedSpec] = []
     threads = [
-        threading.Thread(target=lambda: results.append(cache.get(HERE, store.load,
-                                                                 store.current_version)))
+        threading.Thread(
+            target=lambda: results.append(cache.get(HERE, store.load, store.current_version))
+        )
         for _ in range(20)
     ]
     for thread in threads:

@@ -119,5 +119,3 @@ def test_two_directories_do_not_share_cached_files(tmp_path: Path) -> None:
     location = FileLocation("x.json")
     assert SpecFetcher(spec_dir=first, cache=cache).fetch(location).data == b"1"
     assert SpecFetcher(spec_dir=second, cache=cache).fetch(location).data == b"2"
-
-

@@ -90,8 +90,13 @@ def test_execution_role_allowed_to_read_fetches(iam_lab: IamLab) -> None:
     iam_lab.admin.put_object(LOCATION.bucket, LOCATION.key, b"{}")
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"],
-                       "Resource": [f"arn:aws:s3:::{LOCATION.bucket}", LOCATION.arn]}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:Get*", "s3:List*"],
+                "Resource": [f"arn:aws:s3:::{LOCATION.bucket}", LOCATION.arn],
+            }
+        ],
     }
     role = iam_lab.make_role("exec-s3", {"s3": policy})
     fetcher = SpecFetcher(aws=config_for(iam_lab.admin, role_arn=role))

@@ -1,12 +1,29 @@
-"""``gmsa demo``: placeholder."""
+"""``gmsa demo``: the seed's system end to end on an embedded AWS endpoint."""
 
 from __future__ import annotations
 
 import click
 
 from gmsa.cli._common import GmsaCommand
+from gmsa.errors import ExitCode
 
 
 @click.command(cls=GmsaCommand)
 def demo() -> None:
-    """Run the whole path on an embedded AWS endpoint."""
+    """Run the whole path on an embedded, loopback-only AWS endpoint.
+
+    \b
+    Starts moto on 127.0.0.1, publishes the seed's example credential spec to
+    S3, SSM and a CredentialSpecs directory, creates a task execution role with
+    the seed's two inline policies, switches IAM enforcement on, and walks the
+    seed's three task definitions through check, prepare and cleanup. Then two
+    broken variants fail with their errors: a role without the permission, and
+    a hostname that breaks the Windows Server 2016 rule.
+
+    Exit code 0 when everything behaved as shown; 1 otherwise.
+    """
+    from gmsa.demo import run
+
+    outcome = run(click.echo)
+    if not outcome.ok:
+        raise SystemExit(int(ExitCode.INVALID))

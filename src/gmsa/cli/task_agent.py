@@ -75,6 +75,10 @@ def prepare(
     validate it, write it under a name unique to the task and the reference, and
     print the Docker security option to start the container with. All or nothing:
     if any container fails, nothing of the task stays written.
+
+    S3 and SSM specs are read as the task definition's executionRoleArn (assumed
+    with STS, as the ECS agent does) unless --role-arn names another role or
+    --no-assume-role keeps the base credentials.
     """
     task_def = load_task_definition(taskdef)
     agent = _agent(credspec_dir, task_def, aws, assume=not no_assume_role)
