@@ -90,7 +90,7 @@ def test_unreachable_endpoint_is_a_typed_error_quickly() -> None:
         region="us-east-1",
         endpoint_url=f"http://127.0.0.1:{free_port()}",
         access_key_id="testing",
-        secret_access_key="testing",  # noqa: S106 - placeholder
+        secret_access_key="testing",
         connect_timeout=0.5,
         read_timeout=0.5,
         max_attempts=1,
@@ -128,7 +128,7 @@ def test_unknown_profile_is_a_typed_error(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_secrets_never_appear_in_the_config_repr() -> None:
-    config = AwsConfig(access_key_id="AKIDEXAMPLE", secret_access_key="s3cr3t-value")  # noqa: S106
+    config = AwsConfig(access_key_id="AKIDEXAMPLE", secret_access_key="s3cr3t-value")
     assert "s3cr3t-value" not in repr(config)
 
 

@@ -242,12 +242,12 @@ class AwsConfig:
         )
         core = botocore.session.get_session()
         core.register_component(
-            "credential_provider", CredentialResolver(providers=[_Fixed(credentials)])
+            "credential_provider", CredentialResolver(providers=[_AssumedRoleProvider(credentials)])
         )
         return boto3.Session(botocore_session=core, region_name=self.region or base.region_name)
 
 
-class _Fixed(CredentialProvider):
+class _AssumedRoleProvider(CredentialProvider):
     """Hands botocore the assumed role's (self-refreshing) credentials."""
 
     METHOD = "assume-role"

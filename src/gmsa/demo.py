@@ -14,18 +14,16 @@ Every step uses the same library calls as the commands; the demo only prints.
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gmsa.aws import AwsConfig
-from gmsa.errors import ExternalError, GmsaError
+from gmsa.errors import GmsaError
+from gmsa.source.interface import AccessDeniedError
+from gmsa.localaws import EmbeddedAws, embedded_aws
 from gmsa.findings import Finding, Severity
 
 REGION = "us-east-1"
@@ -101,71 +99,6 @@ def seed_task_definition(
         "runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2019_CORE"},
         "containerDefinitions": [container],
     }
-
-
-# ----------------------------------------------------------------- the endpoint
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class EmbeddedAws:
-    """A moto server in this process, bound to 127.0.0.1 only."""
-
-    endpoint: str
-    _server: Any = field(repr=False)
-
-    def set_auth(self, free_requests: str) -> None:
-        """``inf``: IAM enforcement off; ``0``: every request checked from now on."""
-        request = urllib.request.Request(  # noqa: S310 - loopback endpoint we started
-            f"{self.endpoint}/moto-api/reset-auth",
-            data=free_requests.encode(),
-            method="POST",
-            headers={"Content-Type": "text/plain"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            response.read()
-
-
-@contextmanager
-def embedded_aws() -> Iterator[EmbeddedAws]:
-    """Start moto on a free loopback port; stop it afterwards."""
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ExternalError(
-            "the demo needs moto, which is not installed",
-            where="gmsa demo",
-            fix="install the demo extra: pip install 'gmsa[demo]'",
-        ) from None
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.stop()
-                raise ExternalError(
-                    "the embedded AWS endpoint did not start",
-                    where=endpoint,
-                    fix="check that loopback networking works",
-                ) from None
-            time.sleep(0.05)
-    aws = EmbeddedAws(endpoint=endpoint, _server=server)
-    try:
-        aws.set_auth("inf")
-        yield aws
-    finally:
-        server.stop()
 
 
 # ----------------------------------------------------------------- the walk
@@ -246,13 +179,13 @@ def _create_role(admin: AwsConfig, name: str, policies: dict[str, dict[str, Any]
     admin_arn = admin.client("sts").get_caller_identity()["Arn"]
     trust = {
         "Version": "2012-10-17",
+        # One statement for both principals: ECS tasks, and the demo acting as the host.
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Principal": {"Service": "ecs-tasks.amazonaws.com", "AWS": admin_arn},
                 "Action": "sts:AssumeRole",
             },
-            {"Effect": "Allow", "Principal": {"AWS": admin_arn}, "Action": "sts:AssumeRole"},
         ],
     }
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
@@ -280,17 +213,18 @@ def _check(
     task = parse_task_definition(document, source=name)
     role_arn = task.execution_role_arn or ""
     policies = role_policies(admin, role_arn)
-    specs = resolve_specs(
-        task, spec_dir=credspec_dir, aws=_as_role(admin, role_arn) if role_arn else None
-    )
+    try:
+        specs = resolve_specs(
+            task, spec_dir=credspec_dir, aws=_as_role(admin, role_arn) if role_arn else None
+        )
+    except AccessDeniedError as exc:
+        out.step(f"reading the spec as the execution role is refused: {exc.what}")
+        specs = resolve_specs(task, spec_dir=credspec_dir)
     report = lint_task_definition(
         task, windows_server_2016=windows_server_2016, specs=specs, policies=policies
     )
     verdict = "passes" if report.valid else f"FAILS ({len(report.errors)} error(s))"
-    out.step(
-        f"check: {verdict}; role policies read: "
-        + ", ".join(p.name for p in policies)
-    )
+    out.step(f"check: {verdict}; role policies read: " + ", ".join(p.name for p in policies))
     out.findings(list(report.findings))
     return report
 
@@ -316,8 +250,10 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
 
     out = _Printer(echo)
     outcome = DemoOutcome()
-    with tempfile.TemporaryDirectory(prefix="gmsa-demo-", dir=workdir) as tmp, \
-            embedded_aws() as aws:
+    with (
+        tempfile.TemporaryDirectory(prefix="gmsa-demo-", dir=workdir) as tmp,
+        embedded_aws() as aws,
+    ):
         root = Path(tmp)
         credspec_dir = root / "CredentialSpecs"
         credspec_dir.mkdir()
@@ -380,8 +316,10 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
             prepared = agent.prepare(task, task_id)
             for container in prepared.containers:
                 written = "written by gmsa" if container.written else "the user's own file"
-                out.step(f"prepare: container {container.name!r} gets "
-                         f"--security-opt {container.security_option}")
+                out.step(
+                    f"prepare: container {container.name!r} gets "
+                    f"--security-opt {container.security_option}"
+                )
                 out.detail(f"{credspec_dir.name}/{container.file} ({written})")
             outcome.expect(f"{family} prepared", len(prepared.containers) == 1)
             cleaned = agent.cleanup(task_id)
@@ -412,12 +350,20 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
         out.step(f"left in {credspec_dir.name}: {left} (nothing of the failed task)")
 
         out.section("Broken 2: Windows Server 2016 host, container hostname 'webapp'")
-        document = seed_task_definition("webapp-ws2016", references["s3"], role_arn,
-                                        hostname="webapp")
-        report = _check(out, document, name="webapp-ws2016.json", admin=admin,
-                        credspec_dir=credspec_dir, windows_server_2016=True)
-        outcome.expect("hostname rule caught", any(
-            f.code == "hostname-not-gmsa-name" for f in report.errors))
+        document = seed_task_definition(
+            "webapp-ws2016", references["s3"], role_arn, hostname="webapp"
+        )
+        report = _check(
+            out,
+            document,
+            name="webapp-ws2016.json",
+            admin=admin,
+            credspec_dir=credspec_dir,
+            windows_server_2016=True,
+        )
+        outcome.expect(
+            "hostname rule caught", any(f.code == "hostname-not-gmsa-name" for f in report.errors)
+        )
 
     out.section("Summary")
     for what, held in outcome.expectations:

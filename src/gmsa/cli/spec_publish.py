@@ -11,7 +11,7 @@ import click
 
 from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
-from gmsa.cli._common import GmsaCommand, emit_json, json_option
+from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
 from gmsa.source.interface import MAX_SPEC_BYTES
 from gmsa.source.publish import DirectoryTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
@@ -112,3 +112,6 @@ def publish(
     click.echo("reference for the task definition (credentialSpecs or dockerSecurityOptions):")
     click.echo(f"  {result.reference}")
     click.echo(f"next: gmsa iam policy {result.reference}")
+    if result.warnings:
+        click.echo("warnings (the spec was stored; fix them and publish again):")
+        echo_findings(result.warnings)

@@ -15,7 +15,8 @@ Targets (the ``TARGET`` of ``gmsa spec publish``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ from botocore.exceptions import ClientError
 
 from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error
 from gmsa.credspec.render import render
-from gmsa.credspec.validate import load_spec
+from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.findings import Finding
 from gmsa.fsutil import confined, write_atomic
 from gmsa.reference import (
     PARTITIONS,
@@ -38,7 +40,7 @@ from gmsa.reference import (
     parse_location,
     validate_parameter_name,
 )
-from gmsa.source.interface import SourceNotConfiguredError
+from gmsa.source.interface import MAX_SPEC_BYTES, SourceNotConfiguredError
 
 SSM_STANDARD_MAX = 4096
 """Largest value of a Standard-tier parameter; above it the Advanced tier is used."""
@@ -112,6 +114,8 @@ class PublishResult:
     """S3 ETag, SSM parameter version, or the file's inode:size:mtime."""
     unchanged: bool
     """True when the same bytes were already there (nothing was written)."""
+    warnings: tuple[Finding, ...] = ()
+    """The spec's warnings: it was stored, but something in it looks wrong."""
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` output."""
@@ -172,7 +176,9 @@ def _as(kind: type[S3Location], location: Location) -> S3Location:
     return location
 
 
-def _directory_target(text: str, path: Path, fail: Any) -> DirectoryTarget:
+def _directory_target(
+    text: str, path: Path, fail: Callable[[str, str], PublishTargetError]
+) -> DirectoryTarget:
     if not str(path) or str(path) == ".":
         return DirectoryTarget(Path(), None)
     if path.is_dir():
@@ -216,9 +222,26 @@ def publish(
             where=str(target.directory),
             fix="drop the option, or publish to S3 or SSM",
         )
-    spec = load_spec(data, source=source)
+    report = check_bytes(data, source=source)
+    if not report.valid or report.spec is None:
+        raise CredentialSpecError(report.findings, source=source)
+    spec = report.spec
     body = render(spec).encode("utf-8")
     mode = Mode.DOMAINLESS if spec.is_domainless else Mode.DOMAIN_JOINED
+    result = _store(body, target, source, aws, mode, overwrite, kms_key_id, secure)
+    return replace(result, warnings=report.warnings)
+
+
+def _store(
+    body: bytes,
+    target: Target,
+    source: str,
+    aws: AwsConfig | None,
+    mode: Mode,
+    overwrite: bool,
+    kms_key_id: str | None,
+    secure: bool,
+) -> PublishResult:
     if isinstance(target, DirectoryTarget):
         return _publish_file(body, target, source, mode, overwrite=overwrite)
     if aws is None:
@@ -265,7 +288,7 @@ def _publish_file(
 def _read_file(path: Path) -> bytes | None:
     try:
         with path.open("rb") as handle:
-            return handle.read(SSM_ADVANCED_MAX * 16)
+            return handle.read(MAX_SPEC_BYTES + 1)
     except OSError:
         return None
 
@@ -322,7 +345,7 @@ def _s3_current(s3: Any, location: S3Location) -> tuple[bytes | None, str | None
     try:
         answer = s3.get_object(Bucket=location.bucket, Key=location.key)
         with answer["Body"] as stream:
-            data = stream.read(SSM_ADVANCED_MAX * 16)
+            data = stream.read(MAX_SPEC_BYTES + 1)
     except AWS_FAILURES as exc:
         raise aws_error(exc, action="s3:GetObject", resource=location.arn) from exc
     etag = answer.get("ETag")
