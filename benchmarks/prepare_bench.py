@@ -313,6 +313,9 @@ class Report:
     cpus: int
     machine: str
     date: str
+    load: tuple[float, float]
+    """The 1-minute load average before and after: other work on the machine skews
+    both ways alike, but a figure taken under load deserves a second run."""
 
     @property
     def fetch_ratio(self) -> float:
@@ -346,7 +349,8 @@ class Report:
                 f"single task, one container, cold cache (median of {self.repetitions}):",
                 f"  baseline {self.single_baseline_ms:.2f} ms   gmsa {self.single_gmsa_ms:.2f} ms"
                 f"   ratio {self.single_ratio:.2f}",
-                f"Python {self.python}, {self.cpus} CPU(s), {self.machine}, {self.date}",
+                f"Python {self.python}, {self.cpus} CPU(s), {self.machine}, {self.date}, "
+                f"load {self.load[0]:.2f} -> {self.load[1]:.2f}",
             ]
         )
 
@@ -369,6 +373,7 @@ def run(
     rounds: int = 3,
 ) -> Report:
     """Seed the endpoint, run both ways on fresh directories, and measure one task."""
+    load_before = os.getloadavg()[0]
     references = seed_specs(endpoint, specs)
     task_defs = make_tasks(references, tasks, containers)
     single_dir = workdir / "single"
@@ -405,6 +410,7 @@ def run(
         cpus=os.cpu_count() or 0,
         machine=f"{platform.system()} {platform.machine()}",
         date=time.strftime("%Y-%m-%d"),
+        load=(load_before, os.getloadavg()[0]),
     )
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from gmsa.aws import AwsConfig
 from gmsa.errors import GmsaError
-from gmsa.source.interface import AccessDeniedError
-from gmsa.localaws import EmbeddedAws, embedded_aws
 from gmsa.findings import Finding, Severity
+from gmsa.localaws import EmbeddedAws, embedded_aws
+from gmsa.source.interface import AccessDeniedError
 
 REGION = "us-east-1"
 BUCKET = "gmsa-demo-credspecs"

@@ -102,9 +102,7 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
     text = decode_text(data, source=source) if isinstance(data, bytes) else data.lstrip("\ufeff")
     decoder = _StrictDecoder(source)
     try:
-        return json.loads(
-            text, object_pairs_hook=decoder.pairs, parse_constant=_reject_constant
-        )
+        return json.loads(text, object_pairs_hook=decoder.pairs, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         line, col = _line_col(text, exc.pos)
         raise JsonDocumentError(
@@ -152,8 +150,9 @@ def read_bytes(path: Path, *, max_bytes: int, what: str = "file") -> bytes:
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> Any:
     """Read and strictly parse a JSON file."""
-    return loads(read_bytes(path, max_bytes=max_bytes, what=what), source=str(path),
-                 max_bytes=max_bytes)
+    return loads(
+        read_bytes(path, max_bytes=max_bytes, what=what), source=str(path), max_bytes=max_bytes
+    )
 
 
 def dumps(value: Any) -> str:

@@ -40,7 +40,8 @@ def _ssm_resource(self: Any) -> str:
     from moto.utilities.utils import get_partition
 
     name = names[0].lstrip("/")
-    return f"arn:{get_partition(self.region)}:ssm:{self.region}:{self.current_account}:parameter/{name}"
+    partition = get_partition(self.region)
+    return f"arn:{partition}:ssm:{self.region}:{self.current_account}:parameter/{name}"
 
 
 def _secret_resource(self: Any) -> str:
@@ -50,13 +51,13 @@ def _secret_resource(self: Any) -> str:
         return "*"
     try:
         return str(self.backend.describe_secret(secret_id).arn)
-    except Exception:  # noqa: BLE001 - unknown secret: AWS then authorizes on the given id
+    except Exception:
         return secret_id if secret_id.startswith("arn:") else "*"
 
 
 def install_resource_level_iam() -> None:
     """Make moto authorize SSM and Secrets Manager calls on their resource ARNs."""
-    global _installed  # noqa: PLW0603 - one-time patch of the emulator
+    global _installed
     if _installed:
         return
     from moto.secretsmanager.responses import SecretsManagerResponse

@@ -8,6 +8,7 @@ enforcement is off, then every request is checked against IAM policies.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -83,7 +84,7 @@ class AwsLab:
 
     server: MotoServer
     access_key: str = "testing"
-    secret_key: str = "testing"  # noqa: S105 - moto's placeholder, not a secret
+    secret_key: str = "testing"
 
     @property
     def endpoint(self) -> str:
@@ -109,10 +110,8 @@ class AwsLab:
 
     def put_object(self, bucket: str, key: str, body: bytes | str) -> str:
         s3 = self.client("s3")
-        try:
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=bucket)
-        except s3.exceptions.BucketAlreadyOwnedByYou:
-            pass
         s3.put_object(Bucket=bucket, Key=key, Body=body)
         return f"arn:aws:s3:::{bucket}/{key}"
 
@@ -144,8 +143,12 @@ class IamLab:
     admin: AwsLab
     roles: list[str] = field(default_factory=list)
 
-    def make_role(self, name: str, inline_policies: dict[str, dict[str, Any]],
-                  managed: dict[str, dict[str, Any]] | None = None) -> str:
+    def make_role(
+        self,
+        name: str,
+        inline_policies: dict[str, dict[str, Any]],
+        managed: dict[str, dict[str, Any]] | None = None,
+    ) -> str:
         """A role the admin may assume, with the given inline and managed policies."""
         iam = self.admin.client("iam")
         # One statement naming both principals: moto's trust check crashes (HTTP 500)

@@ -35,8 +35,9 @@ class GmsaCommand(click.Command):
         try:
             return super().invoke(ctx)
         except GmsaError as exc:
-            report_error(exc, json_output=bool(ctx.params.get("json_output")),
-                         verbose=_verbose(ctx))
+            report_error(
+                exc, json_output=bool(ctx.params.get("json_output")), verbose=_verbose(ctx)
+            )
             ctx.exit(int(exc.exit_code))
 
 
@@ -82,8 +83,9 @@ def echo_findings(findings: Sequence[Finding], *, indent: str = "  ") -> None:
 
 def exit_for(findings: Sequence[Finding]) -> int:
     """Exit code for a check: 1 when any finding is an error, else 0."""
-    return int(ExitCode.INVALID if any(f.severity is Severity.ERROR for f in findings)
-               else ExitCode.OK)
+    return int(
+        ExitCode.INVALID if any(f.severity is Severity.ERROR for f in findings) else ExitCode.OK
+    )
 
 
 def finish(code: int) -> None:
