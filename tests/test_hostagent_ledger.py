@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gmsa.errors import ExitCode
-from gmsa.hostagent.interface import HostStateError, InvalidTaskIdError, check_task_id
+from gmsa.hostagent.interface import (
+    HostStateError,
+    InvalidTaskIdError,
+    TaskInputError,
+    check_task_id,
+)
 from gmsa.hostagent.ledger import (
     Ledger,
     LedgerEntry,
@@ -20,6 +26,7 @@ from gmsa.hostagent.ledger import (
     remove_ledger,
     write_ledger,
 )
+from gmsa.hostagent.windows import check_task_arn
 
 TASK_ID = "0123456789abcdef0123456789abcdef"
 NAME = f"gmsa_{TASK_ID}_s3_0123456789abcdef.json"
@@ -122,3 +129,43 @@ def test_ledger_that_cannot_be_written_is_a_host_failure(tmp_path: Path) -> None
     with pytest.raises(HostStateError) as caught:
         write_ledger(tmp_path, sample())
     assert caught.value.exit_code == ExitCode.EXTERNAL
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"format": st.just(1), "task_id": st.just(TASK_ID)},
+        optional={
+            "task_arn": _json,
+            "files": st.lists(_json, max_size=3) | _json,
+        },
+    )
+)
+def test_any_ledger_document_reads_or_raises_the_typed_error(doc: dict[str, object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = ledger_path(Path(tmp), TASK_ID)
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(doc))
+        try:
+            ledger = read_ledger(Path(tmp), TASK_ID)
+        except HostStateError:
+            return
+    assert ledger is not None
+    assert all(e.name.startswith(file_prefix(TASK_ID)) for e in ledger.files)
+
+
+@given(st.text(max_size=120))
+def test_task_arn_check_accepts_or_raises_its_typed_error(text: str) -> None:
+    try:
+        match = check_task_arn(text)
+    except TaskInputError as exc:
+        assert exc.exit_code == ExitCode.INVALID
+    else:
+        assert "\\" not in text
+        assert match.group("id")

@@ -313,3 +313,21 @@ def test_kms_key_is_refused_for_a_directory(tmp_path: Path, seed_spec_file: Path
     )
     assert result.exit_code == 1
     assert list(spec_dir.iterdir()) == []
+
+
+def test_ssm_arn_of_another_account_is_refused(aws: AwsLab, seed_spec: dict[str, Any]) -> None:
+    target = parse_target("arn:aws:ssm:us-east-1:999999999999:parameter/gmsa/app")
+    with pytest.raises(PublishTargetError) as caught:
+        publish(json.dumps(seed_spec).encode(), target, source="a.json", aws=config_for(aws))
+    assert "999999999999" in caught.value.what
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []
+
+
+def test_command_shows_the_spec_warnings_after_storing_it(
+    tmp_path: Path, seed_spec_file: Path
+) -> None:
+    spec_dir = tmp_path / "CredentialSpecs"
+    spec_dir.mkdir()
+    result = CliRunner().invoke(cli, ["spec", "publish", str(seed_spec_file), str(spec_dir)])
+    assert result.exit_code == 0
+    assert "warning:" in result.output

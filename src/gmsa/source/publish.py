@@ -32,7 +32,6 @@ from gmsa.reference import (
     PARTITIONS,
     FileLocation,
     InvalidReferenceError,
-    Location,
     Mode,
     Reference,
     S3Location,
@@ -148,7 +147,9 @@ def parse_target(text: str, *, region: str | None = None) -> Target:
         if text.startswith("s3://"):
             bucket, _, key = text[len("s3://") :].partition("/")
             arn = f"arn:{partition_for_region(region)}:s3:::{bucket}/{key}"
-            return S3Target(_as(S3Location, parse_location(arn, original=text)))
+            s3 = parse_location(arn, original=text)
+            assert isinstance(s3, S3Location)
+            return S3Target(s3)
         if text.startswith("arn:"):
             location = parse_location(text)
             if isinstance(location, S3Location):
@@ -169,11 +170,6 @@ def parse_target(text: str, *, region: str | None = None) -> Target:
     if path.is_dir():
         return DirectoryTarget(path, None)
     raise fail("the target is not an S3 or SSM location nor an existing directory")
-
-
-def _as(kind: type[S3Location], location: Location) -> S3Location:
-    assert isinstance(location, kind)
-    return location
 
 
 def _directory_target(
