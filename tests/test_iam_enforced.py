@@ -1,11 +1,9 @@
 """The policy ``gmsa iam policy`` prints really lets a role read the spec, on an endpoint
 that enforces IAM: the role is assumed through STS and makes the host's own calls.
 
-The moto endpoint authorizes S3 calls against the object's ARN but SSM and
-Secrets Manager calls against ``*`` only. So for S3 the generated policy is
-proved exactly as printed; for SSM and Secrets Manager the *action* it grants
-is proved (granted on ``*``, it is enough, and a near miss is not), and the
-resource part is proved by the evaluator's tests.
+The lab endpoint (``gmsa.localaws``) authorizes S3, SSM and Secrets Manager
+calls on their resource ARNs, so each generated policy is proved exactly as
+printed, and a policy for another object, parameter or secret is refused.
 """
 
 from __future__ import annotations
@@ -54,11 +52,6 @@ def status(exc: pytest.ExceptionInfo[ClientError]) -> int:
     return int(exc.value.response["ResponseMetadata"]["HTTPStatusCode"])
 
 
-def only_actions(policy: dict[str, Any]) -> dict[str, Any]:
-    """``policy`` with every statement's Resource widened to ``*`` (see the module doc)."""
-    return {**policy, "Statement": [{**s, "Resource": "*"} for s in policy["Statement"]]}
-
-
 def test_generated_s3_policy_lets_the_role_get_and_head_the_object(iam_lab: IamLab) -> None:
     arn = iam_lab.admin.put_object(BUCKET, KEY, SPEC)
     session = assume(iam_lab, "exec-s3", generated_policy(f"credentialspec:{arn}"))
@@ -89,7 +82,7 @@ def test_role_without_the_s3_permission_cannot_read(iam_lab: IamLab) -> None:
 
 def test_generated_ssm_action_lets_the_role_get_parameters(iam_lab: IamLab) -> None:
     arn = iam_lab.admin.put_parameter("/gmsa/webapp01", SPEC.decode())
-    policy = only_actions(generated_policy(f"credentialspec:{arn}"))
+    policy = generated_policy(f"credentialspec:{arn}")
     ssm = client(iam_lab, assume(iam_lab, "exec-ssm", policy), "ssm")
     response = ssm.get_parameters(Names=["/gmsa/webapp01"], WithDecryption=True)
     assert [p["Value"] for p in response["Parameters"]] == [SPEC.decode()]
@@ -110,8 +103,8 @@ def test_get_parameter_singular_is_not_enough_for_get_parameters(iam_lab: IamLab
 def test_generated_secret_action_lets_a_domainless_role_read_the_user(iam_lab: IamLab) -> None:
     user = {"username": "gmsa-reader", "password": "not-real", "domainName": "example.com"}
     secret = iam_lab.admin.put_secret("gmsa-user", user)
-    policy = only_actions(
-        generated_policy("credentialspecdomainless:file://webapp01.json", "--secret-arn", secret)
+    policy = generated_policy(
+        "credentialspecdomainless:file://webapp01.json", "--secret-arn", secret
     )
     secrets = client(iam_lab, assume(iam_lab, "exec-secret", policy), "secretsmanager")
     assert json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"]) == user
@@ -119,8 +112,33 @@ def test_generated_secret_action_lets_a_domainless_role_read_the_user(iam_lab: I
 
 def test_domainless_policy_without_the_secret_cannot_read_the_user(iam_lab: IamLab) -> None:
     secret = iam_lab.admin.put_secret("gmsa-user", {"username": "u", "password": "p"})
-    policy = only_actions(generated_policy(f"arn:aws:s3:::{BUCKET}/{KEY}"))
+    policy = generated_policy(f"arn:aws:s3:::{BUCKET}/{KEY}")
     secrets = client(iam_lab, assume(iam_lab, "exec-no-secret", policy), "secretsmanager")
+    with pytest.raises(ClientError) as info:
+        secrets.get_secret_value(SecretId=secret)
+    assert status(info) == 403
+
+
+def test_generated_ssm_policy_for_another_parameter_does_not_let_the_role_read(
+    iam_lab: IamLab,
+) -> None:
+    iam_lab.admin.put_parameter("/gmsa/webapp01", SPEC.decode())
+    other = iam_lab.admin.put_parameter("/gmsa/other", SPEC.decode())
+    ssm = client(iam_lab, assume(iam_lab, "exec-ssm-other", generated_policy(other)), "ssm")
+    with pytest.raises(ClientError) as info:
+        ssm.get_parameters(Names=["/gmsa/webapp01"], WithDecryption=True)
+    assert status(info) == 403
+
+
+def test_generated_secret_policy_for_another_secret_does_not_let_the_role_read(
+    iam_lab: IamLab,
+) -> None:
+    secret = iam_lab.admin.put_secret("gmsa-user", {"username": "u", "password": "p"})
+    other = iam_lab.admin.put_secret("gmsa-other", {"username": "v", "password": "q"})
+    policy = generated_policy(
+        "credentialspecdomainless:file://webapp01.json", "--secret-arn", other
+    )
+    secrets = client(iam_lab, assume(iam_lab, "exec-secret-other", policy), "secretsmanager")
     with pytest.raises(ClientError) as info:
         secrets.get_secret_value(SecretId=secret)
     assert status(info) == 403

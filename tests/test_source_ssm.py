@@ -73,10 +73,9 @@ def test_parameter_is_read_in_the_region_of_its_arn(aws: AwsLab) -> None:
 
 def test_execution_role_with_get_parameters_fetches(iam_lab: IamLab) -> None:
     arn = iam_lab.admin.put_parameter("/gmsa/webapp01", "{}")
-    # moto checks SSM calls against resource "*" only, so the statement cannot name the ARN.
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": "*"}],
+        "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": arn}],
     }
     role = iam_lab.make_role("exec-ssm", {"ssm": policy})
     fetcher = SpecFetcher(aws=config_for(iam_lab.admin, role_arn=role))
