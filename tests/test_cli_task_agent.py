@@ -38,22 +38,11 @@ def files(directory: Path) -> list[str]:
 
 
 def make_role(lab: IamLab, name: str, actions: list[str], resources: list[str]) -> str:
-    """A role only the lab's admin may assume (moto cannot evaluate a trust policy that
-    also names a service principal while it enforces IAM)."""
-    iam = lab.admin.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": lab.admin_arn}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     policy = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}],
     }
-    iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=json.dumps(policy))
-    return str(arn)
+    return lab.make_role(name, {"read": policy})
 
 
 def with_role(name: str, role: str | None, tmp_path: Path) -> Path:

@@ -133,6 +133,8 @@ class _Checked:
 
 _CHECKED_MAX = 256
 """Distinct spec contents remembered as validated (a host runs a few services)."""
+_LOCK_STRIPES = 64
+"""Locks shared out among task ids by hash."""
 
 
 class WindowsHostAgent(HostAgent):
@@ -149,8 +151,9 @@ class WindowsHostAgent(HostAgent):
         self.fetcher = fetcher
         self._files = DirectorySource(self.credspec_dir)
         self._checked: dict[bytes, _Checked] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # Striped locks: one task's prepare and cleanup never interleave in this
+        # process, and the number of locks stays bounded however many tasks pass.
+        self._stripes = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
 
     # ------------------------------------------------------------------ prepare
 
@@ -381,11 +384,8 @@ class WindowsHostAgent(HostAgent):
         return left
 
     def _task_lock(self, task_id: str) -> threading.Lock:
-        with self._locks_guard:
-            lock = self._locks.get(task_id)
-            if lock is None:
-                lock = self._locks[task_id] = threading.Lock()
-            return lock
+        digest = hashlib.sha256(task_id.encode("utf-8")).digest()
+        return self._stripes[digest[0] % _LOCK_STRIPES]
 
     # ------------------------------------------------------------------ cleanup
 
