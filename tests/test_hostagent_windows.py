@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gmsa.source.cache import SpecCache
-from gmsa.source.fetcher import SpecFetcher
 
 from gmsa.aws import AwsConfig
 from gmsa.errors import ExitCode
@@ -23,6 +21,8 @@ from gmsa.hostagent.windows import (
     spec_file_name,
 )
 from gmsa.reference import parse
+from gmsa.source.cache import SpecCache
+from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
 from tests.conftest import SEED_SPEC
 from tests.support.moto import AwsLab
