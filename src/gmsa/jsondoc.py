@@ -158,3 +158,20 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "fi
 def dumps(value: Any) -> str:
     """Render JSON the one way gmsa writes it: 4-space indent, key order kept, newline."""
     return json.dumps(value, indent=4, ensure_ascii=False) + "\n"
+
+
+def type_name(value: Any) -> str:
+    """A JSON value's type as an error message says it: ``a string``, ``an array``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

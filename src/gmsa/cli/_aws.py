@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -26,9 +26,8 @@ def _region_default() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
-def aws_options(f: F) -> F:
-    """Add ``--region``, ``--endpoint-url``, ``--profile`` and ``--role-arn`` to a command."""
-    options = [
+def _base_options() -> list[Callable[[Any], Any]]:
+    return [
         click.option(
             "--region",
             default=_region_default,
@@ -48,15 +47,30 @@ def aws_options(f: F) -> F:
             metavar="NAME",
             help="Named profile for the base credentials (default: AWS_PROFILE).",
         ),
-        click.option(
-            "--role-arn",
-            metavar="ARN",
-            help="Task execution role to assume with STS, as the ECS agent does.",
-        ),
     ]
+
+
+def _apply(f: F, options: list[Callable[[Any], Any]]) -> F:
+    decorated: Any = f
     for option in reversed(options):
-        f = option(f)
-    return f
+        decorated = option(decorated)
+    return cast(F, decorated)
+
+
+def aws_base_options(f: F) -> F:
+    """Add ``--region``, ``--endpoint-url`` and ``--profile``: for commands that act with
+    the base credentials and never assume a role (reading a role's policies)."""
+    return _apply(f, _base_options())
+
+
+def aws_options(f: F) -> F:
+    """Add ``--region``, ``--endpoint-url``, ``--profile`` and ``--role-arn`` to a command."""
+    role = click.option(
+        "--role-arn",
+        metavar="ARN",
+        help="Task execution role to assume with STS, as the ECS agent does.",
+    )
+    return _apply(f, [*_base_options(), role])
 
 
 def aws_config_from(params: Mapping[str, Any]) -> AwsConfig:

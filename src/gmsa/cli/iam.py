@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from gmsa import jsondoc
 from gmsa.aws import AwsConfig
+from gmsa.cli._aws import aws_base_options
 from gmsa.cli._common import GmsaGroup, echo_findings, emit_json, exit_for, json_option
 from gmsa.errors import ExitCode
 from gmsa.findings import Finding, warning
@@ -41,7 +39,6 @@ _kms_option = click.option(
     help="Customer-managed KMS key encrypting the spec or the secret: adds kms:Decrypt "
     "on it. Repeatable.",
 )
-F = TypeVar("F", bound=Callable[..., Any])
 
 _references_argument = click.argument("references", nargs=-1, required=True, metavar="REF...")
 
@@ -139,39 +136,6 @@ def policy(
         click.echo(finding.render(), err=True)
 
 
-def _region_default() -> str | None:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
-
-
-def _aws_options(f: F) -> F:
-    """``--region``, ``--endpoint-url`` and ``--profile`` for reading the role, with the
-    same environment defaults as every AWS command. There is no ``--role-arn``: the role
-    is read with the base credentials, never assumed."""
-    options = [
-        click.option(
-            "--region",
-            default=_region_default,
-            metavar="REGION",
-            help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile).",
-        ),
-        click.option(
-            "--endpoint-url",
-            envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
-            help="Endpoint for IAM, e.g. a local one (default: AWS_ENDPOINT_URL).",
-        ),
-        click.option(
-            "--profile",
-            envvar="AWS_PROFILE",
-            metavar="NAME",
-            help="Named profile whose credentials read the role (default: AWS_PROFILE).",
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
 @iam.command("check")
 @_references_argument
 @click.option(
@@ -190,7 +154,7 @@ def _aws_options(f: F) -> F:
 )
 @_secret_option
 @_kms_option
-@_aws_options
+@aws_base_options
 @json_option
 def check(
     references: tuple[str, ...],

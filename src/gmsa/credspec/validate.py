@@ -31,6 +31,7 @@ from gmsa.credspec.model import (
 )
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, Severity, error, has_errors, json_path, warning
+from gmsa.jsondoc import type_name
 from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
 
 MAX_SPEC_BYTES: int = 64 * 1024
@@ -225,22 +226,6 @@ def _json_finding(exc: InvalidInputError, source: str) -> Finding:
 # --------------------------------------------------------------------------- helpers
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
 def normalize_guid(text: str) -> str | None:
     """The canonical form of a GUID written any common way, or None when it is not one.
 
@@ -354,13 +339,13 @@ class _Checker:
     def obj(self, value: Any, parts: tuple[_PathPart, ...], fix: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.err("wrong-type", parts, f"must be an object, not {_json_type(value)}", fix)
+        self.err("wrong-type", parts, f"must be an object, not {type_name(value)}", fix)
         return None
 
     def string(self, value: Any, parts: tuple[_PathPart, ...], fix: str) -> str | None:
         """A non-empty string without surrounding white space, else an error and None."""
         if not isinstance(value, str):
-            self.err("wrong-type", parts, f"must be a string, not {_json_type(value)}", fix)
+            self.err("wrong-type", parts, f"must be a string, not {type_name(value)}", fix)
             return None
         if not value.strip():
             self.err("empty-field", parts, "is empty", fix)
@@ -381,7 +366,7 @@ class _Checker:
             self.err(
                 "wrong-type",
                 (),
-                f"a credential spec is a JSON object, not {_json_type(document)}",
+                f"a credential spec is a JSON object, not {type_name(document)}",
                 'give the spec file itself (it starts with {"CmsPlugins": ...})',
             )
             return None
@@ -427,14 +412,20 @@ class _Checker:
         fix = 'write "CmsPlugins": ["ActiveDirectory"]'
         if not isinstance(value, list):
             self.err(
-                "wrong-type", parts, f"must be an array of strings, not {_json_type(value)}", fix
+                "wrong-type",
+                parts,
+                f"must be an array of strings, not {type_name(value)}",
+                fix,
             )
             return None
         ok = True
         for index, item in enumerate(value):
             if not isinstance(item, str):
                 self.err(
-                    "wrong-type", (*parts, index), f"must be a string, not {_json_type(item)}", fix
+                    "wrong-type",
+                    (*parts, index),
+                    f"must be a string, not {type_name(item)}",
+                    fix,
                 )
                 ok = False
         if not ok:
@@ -772,7 +763,7 @@ class _Checker:
             self.err(
                 "wrong-type",
                 base,
-                f"must be an array of accounts, not {_json_type(value)}",
+                f"must be an array of accounts, not {type_name(value)}",
                 f"write {example}",
             )
             return None
@@ -1006,7 +997,7 @@ class _Checker:
             self.err(
                 "wrong-type",
                 parts,
-                f"must be a JSON string or an object, not {_json_type(value)}",
+                f"must be a JSON string or an object, not {type_name(value)}",
                 'write {"credentialArn": "arn:aws:secretsmanager:..."} (or the same '
                 "as a JSON string)",
             )
@@ -1052,7 +1043,7 @@ class _Checker:
                 self.err(
                     "plugin-input-not-json",
                     parts,
-                    f"PluginInput holds JSON {_json_type(inner)}, not an object",
+                    f"PluginInput holds JSON {type_name(inner)}, not an object",
                     'write "{\\"credentialArn\\": \\"arn:aws:secretsmanager:...\\"}"',
                 )
             return None
@@ -1098,7 +1089,7 @@ class _Checker:
             self.err(
                 "wrong-type",
                 path,
-                f"must be a string, not {_json_type(arn)}",
+                f"must be a string, not {type_name(arn)}",
                 "write the secret's ARN",
             )
             return

@@ -19,6 +19,7 @@ from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
 from gmsa.iam.requirements import ACTION_ORDER, Permission
+from gmsa.jsondoc import type_name
 
 POLICY_VERSION = "2012-10-17"
 """The policy language version gmsa writes (the one with policy variables)."""
@@ -93,7 +94,7 @@ def parse_policy(document: Any, *, name: str) -> PolicyDocument:
     """Check and parse an identity policy document; raise :class:`PolicyError` when wrong."""
     if not isinstance(document, dict):
         raise PolicyError(
-            f"a policy is a JSON object, not {_type(document)}",
+            f"a policy is a JSON object, not {type_name(document)}",
             policy=name,
             path="",
             fix='write {"Version": "2012-10-17", "Statement": [...]}',
@@ -121,7 +122,7 @@ def parse_policy(document: Any, *, name: str) -> PolicyDocument:
         items = [(("Statement", i), s) for i, s in enumerate(raw)]
     else:
         raise PolicyError(
-            f"Statement must be an object or a list of objects, not {_type(raw)}",
+            f"Statement must be an object or a list of objects, not {type_name(raw)}",
             policy=name,
             path="Statement",
             fix="write the statements as a JSON list",
@@ -147,20 +148,6 @@ def load_policy_file(path: Path) -> PolicyDocument:
     """Read a policy file strictly (BOMs, UTF-16, duplicate keys refused) and parse it."""
     document = jsondoc.load_file(path, max_bytes=MAX_POLICY_FILE_BYTES, what="policy file")
     return parse_policy(document, name=str(path))
-
-
-def _type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 def _check_keys(
@@ -193,7 +180,7 @@ def _parse_statement(
 ) -> Statement:
     if not isinstance(item, dict):
         raise PolicyError(
-            f"a statement is a JSON object, not {_type(item)}",
+            f"a statement is a JSON object, not {type_name(item)}",
             policy=name,
             path=json_path(*where),
             fix='write {"Effect": "Allow", "Action": ..., "Resource": ...}',
@@ -202,7 +189,7 @@ def _parse_statement(
     sid = item.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise PolicyError(
-            f"Sid must be a string, not {_type(sid)}",
+            f"Sid must be a string, not {type_name(sid)}",
             policy=name,
             path=json_path(*where, "Sid"),
             fix="write the Sid as a string of letters and digits",
@@ -301,14 +288,14 @@ def _strings(value: Any, name: str, where: tuple[str | int, ...]) -> list[str]:
         for i, element in enumerate(value):
             if not isinstance(element, str):
                 raise PolicyError(
-                    f"each value must be a string, not {_type(element)}",
+                    f"each value must be a string, not {type_name(element)}",
                     policy=name,
                     path=json_path(*where, i),
                     fix="quote the value",
                 )
         return list(value)
     raise PolicyError(
-        f"must be a string or a list of strings, not {_type(value)}",
+        f"must be a string or a list of strings, not {type_name(value)}",
         policy=name,
         path=json_path(*where),
         fix='write "service:Action" or ["service:Action", ...]',
@@ -344,7 +331,7 @@ def _conditions(value: Any, name: str, where: tuple[str | int, ...]) -> tuple[st
         return ()
     if not isinstance(value, dict):
         raise PolicyError(
-            f"Condition must be an object, not {_type(value)}",
+            f"Condition must be an object, not {type_name(value)}",
             policy=name,
             path=json_path(*where),
             fix='write {"Operator": {"key": "value"}}',
@@ -363,7 +350,8 @@ def _conditions(value: Any, name: str, where: tuple[str | int, ...]) -> tuple[st
             for element in values:
                 if not isinstance(element, str | bool | int | float) or element is None:
                     raise PolicyError(
-                        f"condition values are strings, numbers or booleans, not {_type(element)}",
+                        "condition values are strings, numbers or booleans, "
+                        f"not {type_name(element)}",
                         policy=name,
                         path=json_path(*where, operator, key),
                         fix="write the value as a string",

@@ -17,6 +17,7 @@ from typing import Any
 from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
+from gmsa.jsondoc import type_name
 from gmsa.reference import InvalidReferenceError, Reference, parse
 
 FIELD_DOCKER_SECURITY_OPTIONS = "dockerSecurityOptions"
@@ -178,22 +179,6 @@ class TaskDefinition:
         return None
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 def _where(source: str, path: str) -> str:
     return f"{source}: {path}" if path else source
 
@@ -205,7 +190,7 @@ def _optional_string(doc: dict[str, Any], key: str, source: str, prefix: str = "
     if not isinstance(value, str):
         path = json_path(prefix, key) if prefix else key
         raise TaskDefinitionError(
-            f"{key} must be a string, not {_type_name(value)}",
+            f"{key} must be a string, not {type_name(value)}",
             where=_where(source, path),
             fix=f'write "{key}": "..." or remove it',
         )
@@ -218,14 +203,14 @@ def _string_list(doc: dict[str, Any], key: str, source: str, path: str) -> tuple
         return ()
     if not isinstance(value, list):
         raise TaskDefinitionError(
-            f"{key} must be an array of strings, not {_type_name(value)}",
+            f"{key} must be an array of strings, not {type_name(value)}",
             where=_where(source, path),
             fix=f'write "{key}": ["..."]',
         )
     for i, item in enumerate(value):
         if not isinstance(item, str):
             raise TaskDefinitionError(
-                f"{key} entries must be strings, not {_type_name(item)}",
+                f"{key} entries must be strings, not {type_name(item)}",
                 where=_where(source, json_path(path, i)),
                 fix="quote the value",
             )
@@ -235,7 +220,7 @@ def _string_list(doc: dict[str, Any], key: str, source: str, path: str) -> tuple
 def _unwrap(document: Any, source: str) -> tuple[dict[str, Any], bool]:
     if not isinstance(document, dict):
         raise TaskDefinitionError(
-            f"a task definition is a JSON object, not {_type_name(document)}",
+            f"a task definition is a JSON object, not {type_name(document)}",
             where=source,
             fix="give register-task-definition input or describe-task-definition output",
         )
@@ -243,7 +228,7 @@ def _unwrap(document: Any, source: str) -> tuple[dict[str, Any], bool]:
         inner = document["taskDefinition"]
         if not isinstance(inner, dict):
             raise TaskDefinitionError(
-                f"taskDefinition must be an object, not {_type_name(inner)}",
+                f"taskDefinition must be an object, not {type_name(inner)}",
                 where=_where(source, "taskDefinition"),
                 fix="give the output of aws ecs describe-task-definition unchanged",
             )
@@ -256,7 +241,7 @@ def _parse_container(item: Any, index: int, source: str, prefix: str) -> Contain
     shown = json_path(prefix, path) if prefix else path
     if not isinstance(item, dict):
         raise TaskDefinitionError(
-            f"a container definition is an object, not {_type_name(item)}",
+            f"a container definition is an object, not {type_name(item)}",
             where=_where(source, shown),
             fix='write {"name": "...", "image": "...", ...}',
         )
@@ -269,7 +254,7 @@ def _parse_container(item: Any, index: int, source: str, prefix: str) -> Contain
         )
     if not isinstance(name, str):
         raise TaskDefinitionError(
-            f"name must be a string, not {_type_name(name)}",
+            f"name must be a string, not {type_name(name)}",
             where=_where(source, json_path(shown, "name")),
             fix="quote the container name",
         )
@@ -313,7 +298,7 @@ def parse_task_definition(document: Any, *, source: str) -> TaskDefinition:
         )
     if not isinstance(containers_raw, list):
         raise TaskDefinitionError(
-            f"containerDefinitions must be an array, not {_type_name(containers_raw)}",
+            f"containerDefinitions must be an array, not {type_name(containers_raw)}",
             where=_where(source, at("containerDefinitions")),
             fix='write "containerDefinitions": [{...}]',
         )
@@ -339,7 +324,7 @@ def parse_task_definition(document: Any, *, source: str) -> TaskDefinition:
     runtime_platform = doc.get("runtimePlatform")
     if runtime_platform is not None and not isinstance(runtime_platform, dict):
         raise TaskDefinitionError(
-            f"runtimePlatform must be an object, not {_type_name(runtime_platform)}",
+            f"runtimePlatform must be an object, not {type_name(runtime_platform)}",
             where=_where(source, at("runtimePlatform")),
             fix='write "runtimePlatform": {"operatingSystemFamily": "...", '
             '"cpuArchitecture": "..."}',
