@@ -21,7 +21,13 @@ class PathEscapeError(InvalidInputError):
 
 
 def write_atomic(
-    path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool = False, durable: bool = True
+    path: Path,
+    data: bytes,
+    *,
+    mode: int = 0o644,
+    exclusive: bool = False,
+    durable: bool = True,
+    owner: tuple[int, int] | None = None,
 ) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
@@ -30,6 +36,8 @@ def write_atomic(
     ``durable=False`` skips the two fsyncs (file and directory): readers still see the
     old file or the whole new one, but a power loss may lose the write. For derived
     files that are written again from their source anyway.
+    ``owner`` (uid, gid) is given to the file before the rename, so no reader ever
+    sees the new content with the wrong owner.
     """
     directory = path.parent
     try:
@@ -48,6 +56,8 @@ def write_atomic(
             if durable:
                 os.fsync(handle.fileno())
         tmp.chmod(mode)
+        if owner is not None:
+            os.chown(tmp, owner[0], owner[1])
         if exclusive:
             try:
                 os.link(tmp, path)

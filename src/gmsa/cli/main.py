@@ -7,10 +7,12 @@ import click
 from gmsa import __version__
 from gmsa.cli._common import GmsaGroup
 from gmsa.cli.demo import demo
+from gmsa.cli.doctor import doctor
 from gmsa.cli.iam import iam
 from gmsa.cli.ref import ref
 from gmsa.cli.spec import spec
 from gmsa.cli.task import task
+from gmsa.cli.tickets import tickets
 
 EPILOG = """\b
 Exit codes:
@@ -43,6 +45,8 @@ cli.add_command(ref)
 cli.add_command(iam)
 cli.add_command(task)
 cli.add_command(demo)
+cli.add_command(doctor)
+cli.add_command(tickets)
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from gmsa.cli._common import (
     finish,
     json_option,
 )
+from gmsa.cli.doctor import verify
+from gmsa.cli.spec_new import new
 from gmsa.cli.spec_publish import publish
 from gmsa.credspec.render import describe, render
 from gmsa.credspec.schema import json_schema
@@ -188,3 +190,5 @@ def schema() -> None:
 
 
 spec.add_command(publish)
+spec.add_command(new)
+spec.add_command(verify)

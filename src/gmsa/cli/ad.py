@@ -1,0 +1,207 @@
+"""Options every command that talks to Active Directory shares, and how they become
+connection options and credentials.
+
+Passwords are read from a file, an environment variable or a prompt, never
+from the command line (where ``ps`` and shell history would keep them).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from gmsa.ad.errors import CredentialsInputError
+
+if TYPE_CHECKING:
+    from gmsa.ad.connection import ConnectOptions, Credentials
+
+# gmsa.ad.connection (ldap3, minikerberos) is imported when a command runs, not when
+# the CLI starts: the other commands need neither.
+PROTECTIONS = ("sealed", "ldaps", "plain")
+"""Values of --protection (gmsa.ad.connection.Protection)."""
+DEFAULT_TIMEOUT = 10
+"""Seconds (gmsa.ad.connection.DEFAULT_TIMEOUT)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_OPTIONS = (
+    click.option(
+        "--domain",
+        metavar="DNSNAME",
+        help="The domain (e.g. example.com). Default: the realm of the credentials.",
+    ),
+    click.option(
+        "--server",
+        metavar="HOST",
+        help="A DC's host name. Default: DCs from DNS SRV _ldap._tcp.dc._msdcs.DOMAIN.",
+    ),
+    click.option(
+        "--dns-server",
+        metavar="ADDR[:PORT]",
+        help="DNS server to find DCs with (and resolve their names). Default: the system's.",
+    ),
+    click.option("--kdc", metavar="HOST[:PORT]", help="KDC to use. Default: the DC itself."),
+    click.option(
+        "--protection",
+        type=click.Choice(PROTECTIONS),
+        default=PROTECTIONS[0],
+        show_default=True,
+        help="sealed: Kerberos-encrypted LDAP on 389; ldaps: TLS on 636; plain: no "
+        "protection (only for tests).",
+    ),
+    click.option(
+        "--ca-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="CA certificates (PEM) that signed the DC's LDAPS certificate.",
+    ),
+    click.option(
+        "--timeout",
+        type=click.IntRange(1, 300),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        help="Seconds to wait for each connection and answer.",
+    ),
+    click.option(
+        "--ccache",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Kerberos credential cache. Default (no --keytab/--user): $KRB5CCNAME.",
+    ),
+    click.option(
+        "--keytab",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Authenticate with a keytab, e.g. the host's /etc/krb5.keytab.",
+    ),
+    click.option(
+        "--principal",
+        metavar="NAME@REALM",
+        help="Principal to take from --keytab. Default: its host principal (NAME$).",
+    ),
+    click.option(
+        "--user",
+        metavar="NAME[@DOMAIN]",
+        help="Authenticate with a user name and a password (file, variable or prompt).",
+    ),
+    click.option(
+        "--password-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Read --user's password from this file (first line).",
+    ),
+    click.option(
+        "--password-env",
+        metavar="VAR",
+        help="Read --user's password from this environment variable.",
+    ),
+)
+
+OPTION_NAMES = (
+    "domain",
+    "server",
+    "dns_server",
+    "kdc",
+    "protection",
+    "ca_file",
+    "timeout",
+    "ccache",
+    "keytab",
+    "principal",
+    "user",
+    "password_file",
+    "password_env",
+)
+"""Parameter names the decorator adds; commands pass them on with :func:`pop_connection`."""
+
+
+def directory_options(function: F) -> F:
+    """Add the connection and credential options to a command."""
+    for option in reversed(_OPTIONS):
+        function = option(function)
+    return function
+
+
+def pop_connection(params: dict[str, Any]) -> tuple[ConnectOptions, Credentials]:
+    """Take the connection options out of a command's parameters and build them."""
+    from gmsa.ad.connection import ConnectOptions, Protection
+    from gmsa.ad.discovery import DnsConfig
+
+    values = {name: params.pop(name, None) for name in OPTION_NAMES}
+    options = ConnectOptions(
+        domain=values["domain"],
+        server=values["server"],
+        kdc=values["kdc"],
+        dns=DnsConfig.parse(values["dns_server"]),
+        protection=Protection(values["protection"] or PROTECTIONS[0]),
+        ca_file=values["ca_file"],
+        timeout=int(values["timeout"] or DEFAULT_TIMEOUT),
+    )
+    return options, credentials_from(values)
+
+
+def credentials_from(values: dict[str, Any]) -> Credentials:
+    """The one credential source the options name (a ticket cache by default)."""
+    from gmsa.ad.connection import CacheCredentials, KeytabCredentials, PasswordCredentials
+
+    chosen = [n for n in ("ccache", "keytab", "user") if values.get(n)]
+    if len(chosen) > 1:
+        raise CredentialsInputError(
+            "choose one of --ccache, --keytab and --user",
+            where=" and ".join(f"--{n}" for n in chosen),
+        )
+    if values.get("principal") and not values.get("keytab"):
+        raise CredentialsInputError("--principal goes with --keytab", where="--principal")
+    if (values.get("password_file") or values.get("password_env")) and not values.get("user"):
+        raise CredentialsInputError(
+            "a password source needs --user", where="--password-file/--password-env"
+        )
+    if values.get("keytab"):
+        return KeytabCredentials(Path(values["keytab"]), values.get("principal"))
+    if values.get("user"):
+        user = str(values["user"])
+        return PasswordCredentials(user, read_password(values, user))
+    ccache = values.get("ccache")
+    return CacheCredentials(Path(ccache) if ccache else None)
+
+
+def read_password(values: dict[str, Any], user: str) -> str:
+    """The password from --password-file, --password-env, or a prompt on a terminal."""
+    if values.get("password_file") and values.get("password_env"):
+        raise CredentialsInputError(
+            "choose one of --password-file and --password-env", where="--password-*"
+        )
+    if values.get("password_file"):
+        path = Path(values["password_file"])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CredentialsInputError(
+                "the password file does not exist", where=str(path), fix="check --password-file"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CredentialsInputError(
+                f"cannot read the password file: {exc}", where=str(path)
+            ) from None
+        password = text.splitlines()[0] if text else ""
+        if not password:
+            raise CredentialsInputError("the password file is empty", where=str(path))
+        return password
+    if values.get("password_env"):
+        name = str(values["password_env"])
+        password = os.environ.get(name, "")
+        if not password:
+            raise CredentialsInputError(
+                f"the environment variable {name} is not set or empty",
+                where="--password-env",
+                fix=f"export {name} before running, or use --password-file",
+            )
+        return password
+    if not sys.stdin.isatty():
+        raise CredentialsInputError(
+            f"no password for {user}",
+            where="--user",
+            fix="give --password-file or --password-env (there is no terminal to prompt on)",
+        )
+    return str(click.prompt(f"Password for {user}", hide_input=True, err=True))

@@ -1,0 +1,174 @@
+"""Getting a gMSA's ticket: password, keys, TGT, ccache, shared between concurrent callers.
+
+Many leases for one gMSA (a service's tasks starting together, or a renewal
+round) must not each read the password and ask the KDC: the first caller runs
+the acquisition and the others wait for its result (single flight). A result
+may also be reused for a short, configurable window by new leases, and a
+renewal round asks for results no older than the round itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gmsa.errors import GmsaError
+from gmsa.tickets.ccache import KerberosTicket, encode_ccache
+from gmsa.tickets.interface import (
+    CredentialProvider,
+    CredentialProviderError,
+    GmsaAccount,
+    Identity,
+)
+from gmsa.tickets.keys import derive_keys
+
+log = logging.getLogger("gmsa.tickets")
+
+Clock = Callable[[], datetime.datetime]
+
+
+def utcnow() -> datetime.datetime:
+    """The current time, timezone-aware (the default clock)."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """A fresh ticket for one gMSA, ready to be written into any number of leases."""
+
+    account: GmsaAccount
+    """The gMSA."""
+    ticket: KerberosTicket
+    """The TGT; its times drive renewal."""
+    ccache: bytes = field(repr=False)
+    """The ticket cache file content."""
+    acquired_at: datetime.datetime
+    """When the acquisition finished."""
+
+
+@dataclass
+class _Flight:
+    started_at: datetime.datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Acquisition | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class Counters:
+    """What the acquisitions cost the directory, for status and benchmarks."""
+
+    password_reads: int = 0
+    """Calls to read_password."""
+    tgt_requests: int = 0
+    """Calls to get_tgt."""
+    shared: int = 0
+    """Callers served by another caller's acquisition (in flight or recent)."""
+
+
+class Acquirer:
+    """Runs acquisitions through a provider, one at a time per gMSA and identity."""
+
+    def __init__(
+        self,
+        provider: CredentialProvider,
+        *,
+        clock: Clock = utcnow,
+        reuse_for: datetime.timedelta = datetime.timedelta(0),
+    ) -> None:
+        self.provider = provider
+        self.clock = clock
+        self.reuse_for = reuse_for
+        self.counters = Counters()
+        self._lock = threading.Lock()
+        self._flights: dict[tuple[object, ...], _Flight] = {}
+        self._recent: dict[tuple[object, ...], Acquisition] = {}
+
+    def acquire(
+        self,
+        account: GmsaAccount,
+        identity: Identity,
+        *,
+        fresh_after: datetime.datetime | None = None,
+    ) -> Acquisition:
+        """A ticket for ``account`` read as ``identity``.
+
+        Joins an acquisition already in flight for the same gMSA and identity. With
+        ``fresh_after`` (a renewal round), a finished result counts only if it was
+        obtained after that moment; without it, one obtained within the reuse window.
+        An acquisition in flight is always joined: its password read has not happened yet
+        or is happening now.
+        """
+        key = (account.key, identity.key)
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is None:
+                recent = self._recent.get(key)
+                if recent is not None and self._usable(recent, fresh_after):
+                    self.counters.shared += 1
+                    return recent
+                flight = _Flight(started_at=self.clock())
+                self._flights[key] = flight
+                leader = True
+            else:
+                self.counters.shared += 1
+                leader = False
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            assert flight.result is not None
+            return flight.result
+        try:
+            result = self._run(account, identity)
+            flight.result = result
+            with self._lock:
+                self._remember(key, result)
+            return result
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+    def _usable(self, recent: Acquisition, fresh_after: datetime.datetime | None) -> bool:
+        if fresh_after is not None:
+            return recent.acquired_at > fresh_after
+        if self.reuse_for <= datetime.timedelta(0):
+            return False
+        now = self.clock()
+        if now - recent.acquired_at > self.reuse_for:
+            return False
+        remaining = recent.ticket.end_time - now
+        return remaining > recent.ticket.lifetime / 2
+
+    def _remember(self, key: tuple[object, ...], result: Acquisition) -> None:
+        horizon = result.acquired_at - max(self.reuse_for, datetime.timedelta(minutes=5))
+        for stale in [k for k, v in self._recent.items() if v.acquired_at < horizon]:
+            del self._recent[stale]
+        self._recent[key] = result
+
+    def _run(self, account: GmsaAccount, identity: Identity) -> Acquisition:
+        try:
+            with self._lock:
+                self.counters.password_reads += 1
+            password = self.provider.read_password(account, identity)
+            keys = derive_keys(password.current, account=account.name, realm=account.realm)
+            with self._lock:
+                self.counters.tgt_requests += 1
+            ticket = self.provider.get_tgt(account, keys)
+        except GmsaError:
+            raise
+        except Exception as exc:
+            log.exception("credential provider failed for %s", account)
+            raise CredentialProviderError(
+                f"the credential provider failed unexpectedly ({type(exc).__name__})",
+                where=str(account),
+                fix="see the service's log for the cause",
+            ) from exc
+        return Acquisition(account, ticket, encode_ccache([ticket]), self.clock())

@@ -1,0 +1,448 @@
+"""Leases on disk: the only state the service keeps, so a restart loses nothing.
+
+Layout under the krb directory (the ECS agent mounts ``<lease>/<gMSA name>``)::
+
+    <krb dir>/<lease id>/lease.json          metadata (0600, never in the container)
+    <krb dir>/<lease id>/<gMSA name>/krb5cc  the ticket cache (0600)
+
+A lease id is 20 lowercase hex digits made by :func:`new_lease_id` and checked by
+:func:`check_lease_id` on every call, so no id can name a path outside the krb
+directory. A new lease is built in a staging directory inside the krb directory
+and renamed into place: a crash leaves a staging directory (removed on the next
+start), never a half-written lease. Deletion renames the lease away first, so a
+half-deleted lease never looks like one either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gmsa import jsondoc
+from gmsa.errors import GmsaError
+from gmsa.fsutil import write_atomic
+from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestError, LeaseStoreError
+from gmsa.tickets.interface import GmsaAccount
+
+LEASE_ID_LENGTH = 20
+CCACHE_NAME = "krb5cc"
+METADATA_NAME = "lease.json"
+METADATA_VERSION = 1
+_LEASE_ID_RE = re.compile(r"[0-9a-f]{20}")
+_STAGING_PREFIX = ".staging-"
+_DELETING_PREFIX = ".deleting-"
+_MAX_METADATA_BYTES = 1 << 20
+_UNSAFE_NAME_CHARS = frozenset('/\\\0:*?"<>|')
+
+
+def new_lease_id() -> str:
+    """A fresh lease id: 20 hex digits (80 bits) from the system's secure random source."""
+    return secrets.token_hex(LEASE_ID_LENGTH // 2)
+
+
+def check_lease_id(lease_id: str) -> str:
+    """Return ``lease_id`` if this service could have issued it; raise LeaseIdError if not."""
+    if not isinstance(lease_id, str) or not _LEASE_ID_RE.fullmatch(lease_id):
+        shown = repr(lease_id[:40]) if isinstance(lease_id, str) else type(lease_id).__name__
+        raise LeaseIdError(
+            f"{shown} is not a lease id: lease ids are {LEASE_ID_LENGTH} lowercase hex digits",
+            where="lease_id",
+            fix="pass the lease_id that AddKerberosLease returned",
+        )
+    return lease_id
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a lease's ticket caches, so a non-root container user can read them."""
+
+    uid: int
+    """Numeric user id (as inside the container)."""
+    gid: int
+    """Numeric group id."""
+
+    def pair(self) -> tuple[int, int]:
+        """``(uid, gid)`` for chown."""
+        return (self.uid, self.gid)
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    """One gMSA of a lease and the state of its ticket."""
+
+    account: GmsaAccount
+    """The gMSA; its name is the directory name."""
+    start_time: datetime.datetime | None = None
+    """Start of the current ticket's validity."""
+    end_time: datetime.datetime | None = None
+    """When the current ticket expires."""
+    last_renewal: datetime.datetime | None = None
+    """When the current ticket was obtained."""
+    last_error: str | None = None
+    """Why the last attempt to renew failed (no secrets); None after a success."""
+    failures: int = 0
+    """Failed attempts since the last success, for backoff."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A lease: the tickets of one task, and whose they are."""
+
+    lease_id: str
+    """20 hex digits."""
+    created_at: datetime.datetime
+    """When AddKerberosLease made it."""
+    last_seen: datetime.datetime
+    """Creation or the owner's last renew request: the TTL counts from here."""
+    tickets: tuple[TicketRecord, ...]
+    """One per distinct gMSA, in request order."""
+    domainless_user: tuple[str, str] | None = None
+    """``(username, domain)`` of a domainless lease; None when domain-joined."""
+    owner: Owner | None = None
+    """Owner given to the caches; None leaves them to the service's user."""
+
+    @property
+    def mode(self) -> str:
+        """``domain-joined`` or ``domainless``."""
+        return "domainless" if self.domainless_user else "domain-joined"
+
+
+@dataclass(frozen=True)
+class BrokenLease:
+    """A lease directory whose metadata cannot be read: reported, never guessed at."""
+
+    path: Path
+    """The lease directory."""
+    reason: str
+    """What is wrong with it."""
+
+
+class LeaseStore:
+    """Reads and writes leases under one krb directory. Callers serialise per lease."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).absolute()
+
+    # ----------------------------------------------------------------- layout
+
+    def lease_dir(self, lease_id: str) -> Path:
+        """``<root>/<lease id>``, for a valid id only."""
+        return self.root / check_lease_id(lease_id)
+
+    def ticket_dir(self, lease_id: str, account: GmsaAccount) -> Path:
+        """``<root>/<lease id>/<gMSA name>``: what the ECS agent mounts."""
+        return self.lease_dir(lease_id) / safe_account_dir(account.name)
+
+    def ccache_path(self, lease_id: str, account: GmsaAccount) -> Path:
+        """The lease's ticket cache for ``account``."""
+        return self.ticket_dir(lease_id, account) / CCACHE_NAME
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def prepare(self) -> None:
+        """Create the krb directory if needed, refuse an unsafe one, drop stale staging."""
+        try:
+            self.root.mkdir(mode=0o711, parents=True, exist_ok=True)
+            info = self.root.lstat()
+        except OSError as exc:
+            raise self._fs_error("cannot create the krb directory", self.root, exc) from None
+        if not stat.S_ISDIR(info.st_mode):
+            raise LeaseStoreError(
+                "the krb directory is not a directory (or is a symbolic link)",
+                where=str(self.root),
+                fix="point --krb-dir at a real directory",
+            )
+        if info.st_mode & stat.S_IWOTH:
+            raise LeaseStoreError(
+                "the krb directory is writable by every user, so anyone could plant tickets",
+                where=str(self.root),
+                fix=f"chmod o-w {self.root}",
+            )
+        for entry in self._entries():
+            if entry.name.startswith((_STAGING_PREFIX, _DELETING_PREFIX)):
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def create(self, lease: Lease, ccaches: Mapping[GmsaAccount, bytes]) -> tuple[Path, ...]:
+        """Write a new lease whole (metadata and one ccache per gMSA) or not at all.
+
+        ``ccaches`` maps each record's account to its cache bytes. Returns the ticket
+        directories, in record order.
+        """
+        final = self.lease_dir(lease.lease_id)
+        staging = self.root / f"{_STAGING_PREFIX}{lease.lease_id}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir(mode=0o700)
+            staging.chmod(0o700)  # whatever the process umask
+            for record in lease.tickets:
+                directory = staging / safe_account_dir(record.account.name)
+                directory.mkdir(mode=0o700)
+                directory.chmod(0o700)
+                write_atomic(
+                    directory / CCACHE_NAME,
+                    ccaches[record.account],
+                    mode=0o600,
+                    durable=False,
+                    owner=lease.owner.pair() if lease.owner else None,
+                )
+                if lease.owner:
+                    os.chown(directory, *lease.owner.pair())
+            write_atomic(staging / METADATA_NAME, _encode(lease), mode=0o600, durable=False)
+            if lease.owner:
+                staging.chmod(0o711)
+            _fsync_tree(staging)
+            staging.rename(final)
+            _fsync(self.root)
+        except (OSError, GmsaError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, GmsaError):
+                raise
+            raise self._fs_error("cannot write the lease", final, exc) from None
+        return tuple(self.ticket_dir(lease.lease_id, r.account) for r in lease.tickets)
+
+    def write_ccache(self, lease: Lease, account: GmsaAccount, data: bytes) -> Path:
+        """Replace one ticket cache atomically (renewal)."""
+        path = self.ccache_path(lease.lease_id, account)
+        write_atomic(
+            path,
+            data,
+            mode=0o600,
+            durable=False,
+            owner=lease.owner.pair() if lease.owner else None,
+        )
+        return path
+
+    def save(self, lease: Lease) -> None:
+        """Rewrite a lease's metadata (renewal state, owner, last seen)."""
+        path = self.lease_dir(lease.lease_id) / METADATA_NAME
+        write_atomic(path, _encode(lease), mode=0o600, durable=False)
+
+    def set_owner(self, lease: Lease, owner: Owner) -> None:
+        """Give every ticket directory and cache of ``lease`` to ``owner``."""
+        try:
+            self.lease_dir(lease.lease_id).chmod(0o711)
+            for record in lease.tickets:
+                directory = self.ticket_dir(lease.lease_id, record.account)
+                os.chown(directory, *owner.pair())
+                with contextlib.suppress(FileNotFoundError):
+                    os.chown(directory / CCACHE_NAME, *owner.pair())
+        except OSError as exc:
+            raise self._fs_error(
+                "cannot change the owner of the lease's tickets",
+                self.lease_dir(lease.lease_id),
+                exc,
+            ) from None
+
+    def delete(self, lease_id: str) -> tuple[Path, ...]:
+        """Remove a lease's directory and return the ticket directories it held.
+
+        A missing lease raises LeaseNotFoundError.
+        """
+        source = self.lease_dir(lease_id)
+        parked = self.root / f"{_DELETING_PREFIX}{lease_id}-{secrets.token_hex(4)}"
+        try:
+            held = tuple(sorted(p for p in source.iterdir() if p.is_dir()))
+            source.rename(parked)
+        except FileNotFoundError:
+            raise LeaseNotFoundError(
+                f"there is no lease {lease_id}",
+                where=str(source),
+                fix="it was deleted already, or expired; nothing to do",
+            ) from None
+        except OSError as exc:
+            raise self._fs_error("cannot delete the lease", source, exc) from None
+        shutil.rmtree(parked, ignore_errors=True)
+        return held
+
+    def load_all(self) -> tuple[list[Lease], list[BrokenLease]]:
+        """Every lease on disk, and the lease directories whose metadata is unusable."""
+        leases: list[Lease] = []
+        broken: list[BrokenLease] = []
+        for entry in self._entries():
+            if not _LEASE_ID_RE.fullmatch(entry.name) or not entry.is_dir():
+                continue
+            try:
+                document = jsondoc.load_file(
+                    entry / METADATA_NAME, max_bytes=_MAX_METADATA_BYTES, what="lease metadata"
+                )
+                leases.append(_decode(document, entry.name))
+            except GmsaError as exc:
+                broken.append(BrokenLease(entry, exc.what))
+        leases.sort(key=lambda lease: lease.created_at)
+        return leases, broken
+
+    # ----------------------------------------------------------------- helpers
+
+    def _entries(self) -> list[Path]:
+        try:
+            return sorted(self.root.iterdir())
+        except OSError as exc:
+            raise self._fs_error("cannot list the krb directory", self.root, exc) from None
+
+    @staticmethod
+    def _fs_error(what: str, path: Path, exc: OSError) -> LeaseStoreError:
+        return LeaseStoreError(
+            f"{what}: {exc.strerror or exc}",
+            where=str(path),
+            fix="check that the krb directory exists, is writable by the service and has space",
+        )
+
+
+def safe_account_dir(name: str) -> str:
+    """``name`` as a single directory name; anything that could escape is refused."""
+    if (
+        not name
+        or name in (".", "..")
+        or name.startswith(".")
+        or any(ch in _UNSAFE_NAME_CHARS or ord(ch) < 32 for ch in name)
+    ):
+        raise LeaseRequestError(
+            f"the gMSA name {name[:40]!r} cannot be a directory name",
+            where="MachineAccountName",
+            fix="use the gMSA's sAMAccountName without $ (letters, digits, - and _)",
+        )
+    return name
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _encode(lease: Lease) -> bytes:
+    document: dict[str, Any] = {
+        "version": METADATA_VERSION,
+        "lease_id": lease.lease_id,
+        "created_at": _iso(lease.created_at),
+        "last_seen": _iso(lease.last_seen),
+        "mode": lease.mode,
+        "domainless_user": (
+            {"username": lease.domainless_user[0], "domain": lease.domainless_user[1]}
+            if lease.domainless_user
+            else None
+        ),
+        "owner": {"uid": lease.owner.uid, "gid": lease.owner.gid} if lease.owner else None,
+        "tickets": [
+            {
+                "name": r.account.name,
+                "domain": r.account.domain,
+                "start_time": _iso(r.start_time),
+                "end_time": _iso(r.end_time),
+                "last_renewal": _iso(r.last_renewal),
+                "last_error": r.last_error,
+                "failures": r.failures,
+            }
+            for r in lease.tickets
+        ],
+    }
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+class _Invalid(LeaseStoreError):
+    code = "lease-metadata-invalid"
+
+
+def _field(node: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
+    if not isinstance(node, dict) or key not in node:
+        raise _Invalid(f"{METADATA_NAME}: {path}.{key} is missing")
+    value = node[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise _Invalid(f"{METADATA_NAME}: {path}.{key} has the wrong type")
+    return value
+
+
+def _time(node: Any, key: str, path: str, *, optional: bool = False) -> datetime.datetime | None:
+    value = _field(node, key, (str, type(None)) if optional else str, path)
+    if value is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise _Invalid(f"{METADATA_NAME}: {path}.{key} is not a time") from None
+    if moment.tzinfo is None:
+        raise _Invalid(f"{METADATA_NAME}: {path}.{key} has no time zone")
+    return moment
+
+
+def _required_time(node: Any, key: str, path: str) -> datetime.datetime:
+    moment = _time(node, key, path)
+    if moment is None:
+        raise _Invalid(f"{METADATA_NAME}: {path}.{key} is missing")
+    return moment
+
+
+def _decode(document: Any, dir_name: str) -> Lease:
+    version = _field(document, "version", int, "$")
+    if version != METADATA_VERSION:
+        raise _Invalid(f"{METADATA_NAME}: version {version} is not supported")
+    lease_id = _field(document, "lease_id", str, "$")
+    if lease_id != dir_name:
+        raise _Invalid(f"{METADATA_NAME}: lease_id does not match its directory")
+    user_node = _field(document, "domainless_user", (dict, type(None)), "$")
+    user = None
+    if user_node is not None:
+        path = "$.domainless_user"
+        user = (_field(user_node, "username", str, path), _field(user_node, "domain", str, path))
+    owner_node = _field(document, "owner", (dict, type(None)), "$")
+    owner = None
+    if owner_node is not None:
+        owner = Owner(
+            _field(owner_node, "uid", int, "$.owner"), _field(owner_node, "gid", int, "$.owner")
+        )
+    records = []
+    for i, node in enumerate(_field(document, "tickets", list, "$")):
+        path = f"$.tickets[{i}]"
+        account = GmsaAccount(_field(node, "name", str, path), _field(node, "domain", str, path))
+        safe_account_dir(account.name)
+        records.append(
+            TicketRecord(
+                account=account,
+                start_time=_time(node, "start_time", path, optional=True),
+                end_time=_time(node, "end_time", path, optional=True),
+                last_renewal=_time(node, "last_renewal", path, optional=True),
+                last_error=_field(node, "last_error", (str, type(None)), path),
+                failures=_field(node, "failures", int, path),
+            )
+        )
+    if not records:
+        raise _Invalid(f"{METADATA_NAME}: the lease has no tickets")
+    created = _required_time(document, "created_at", "$")
+    seen = _required_time(document, "last_seen", "$")
+    return Lease(lease_id, created, seen, tuple(records), user, owner)
+
+
+def _fsync(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush a freshly built lease (files, then directories) before it is renamed into place."""
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_file():
+            with contextlib.suppress(OSError):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        else:
+            _fsync(path)
+    _fsync(root)

@@ -1,0 +1,539 @@
+"""The ticket service: leases, their tickets, renewal and health, without the transport.
+
+:class:`TicketService` does what each RPC asks (the gRPC layer in
+:mod:`gmsa.tickets.server` only translates), and renews tickets in a background
+thread. All state that matters is on disk (:class:`~gmsa.tickets.leases.LeaseStore`);
+what is only in memory is the schedule, the last errors and the passwords of
+domainless users, which the ECS agent sends again with every renew request.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gmsa.credspec.validate import load_spec
+from gmsa.errors import GmsaError
+from gmsa.tickets.acquire import Acquirer, Acquisition, Clock, utcnow
+from gmsa.tickets.config import ServiceSettings
+from gmsa.tickets.errors import LeaseNotFoundError, LeaseRequestError
+from gmsa.tickets.interface import CredentialProvider, DomainlessUser, GmsaAccount, Identity
+from gmsa.tickets.leases import (
+    BrokenLease,
+    Lease,
+    LeaseStore,
+    Owner,
+    TicketRecord,
+    check_lease_id,
+    new_lease_id,
+    safe_account_dir,
+)
+
+log = logging.getLogger("gmsa.tickets")
+
+HEALTHY = "OK"
+"""What HealthCheck answers when every lease is fine (the ECS agent's expectation)."""
+_MAX_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class LeaseResult:
+    """What AddKerberosLease and DeleteKerberosLease answer."""
+
+    lease_id: str
+    """The lease."""
+    paths: tuple[Path, ...]
+    """One ticket directory per gMSA: ``<krb dir>/<lease id>/<gMSA name>``."""
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """What one renewal round did."""
+
+    renewed: tuple[Path, ...] = ()
+    """Ticket directories that got a fresh ticket."""
+    failed: tuple[tuple[str, str, GmsaError], ...] = ()
+    """``(lease id, gMSA name, error)`` for each due ticket that could not be renewed."""
+    acquisitions: int = 0
+    """Distinct gMSA acquisitions the round started (one per gMSA and identity)."""
+    expired_leases: tuple[str, ...] = ()
+    """Leases removed because their TTL ran out."""
+
+
+@dataclass
+class _Group:
+    account: GmsaAccount
+    identity: Identity
+    members: list[tuple[str, GmsaAccount]] = field(default_factory=list)
+    due: list[tuple[str, GmsaAccount]] = field(default_factory=list)
+
+
+def parse_credspecs(contents: Sequence[str]) -> tuple[GmsaAccount, ...]:
+    """The distinct gMSAs the specs name (``MachineAccountName`` in ``DnsName``)."""
+    if not contents:
+        raise LeaseRequestError(
+            "credspec_contents is empty",
+            where="credspec_contents",
+            fix="send at least one credential spec (its JSON document as a string)",
+        )
+    accounts: dict[str, GmsaAccount] = {}
+    for index, text in enumerate(contents):
+        spec = load_spec(
+            text.encode("utf-8", "surrogatepass"), source=f"credspec_contents[{index}]"
+        )
+        account = GmsaAccount(spec.account_name, spec.domain_join_config.dns_name)
+        safe_account_dir(account.name)
+        known = accounts.get(account.key[0])
+        if known is not None and known.key != account.key:
+            raise LeaseRequestError(
+                f"two specs name gMSA {account.name!r} in different domains "
+                f"({known.domain}, {account.domain}); one lease holds one directory per name",
+                where=f"credspec_contents[{index}]",
+                fix="request one lease per domain",
+            )
+        accounts.setdefault(account.key[0], account)
+    return tuple(accounts.values())
+
+
+def _check_user(user: DomainlessUser) -> None:
+    missing = [n for n in ("username", "password", "domain") if not getattr(user, n)]
+    if missing:
+        raise LeaseRequestError(
+            f"{', '.join(missing)} must not be empty for a domainless lease",
+            where=missing[0],
+            fix="send the domain user's username, password and domain (from the spec's secret)",
+        )
+
+
+class TicketService:
+    """Leases and tickets for the credentials-fetcher API. Safe to call from many threads."""
+
+    def __init__(
+        self,
+        store: LeaseStore,
+        provider: CredentialProvider,
+        settings: ServiceSettings | None = None,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store = store
+        self.settings = settings or ServiceSettings()
+        self.clock = clock
+        self.acquirer = Acquirer(provider, clock=clock, reuse_for=self.settings.ticket_reuse)
+        self._lock = threading.RLock()
+        self._leases: dict[str, Lease] = {}
+        self._due: dict[tuple[str, str], datetime.datetime] = {}
+        self._users: dict[tuple[str, str], DomainlessUser] = {}
+        self._broken: list[BrokenLease] = []
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.settings.renewal_workers, thread_name_prefix="gmsa-renew"
+        )
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self, *, scheduler: bool = True) -> None:
+        """Prepare the krb directory, recover every lease on disk, start renewing.
+
+        Recovered leases are renewed at once (one acquisition per gMSA): the files
+        of a crash may be stale, and health must reflect the directory as it is now.
+        """
+        self.store.prepare()
+        leases, broken = self.store.load_all()
+        now = self.clock()
+        with self._lock:
+            for lease in leases:
+                self._leases[lease.lease_id] = lease
+                for record in lease.tickets:
+                    self._due[(lease.lease_id, record.account.key[0])] = now
+            self._broken = broken
+        for item in broken:
+            log.warning("lease %s is unreadable: %s", item.path, item.reason)
+        log.info("recovered %d lease(s) from %s", len(leases), self.store.root)
+        if scheduler:
+            self._thread = threading.Thread(target=self._loop, name="gmsa-renewal", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing (leases stay on disk for the next start)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # ----------------------------------------------------------------- RPC operations
+
+    def add_lease(
+        self, credspecs: Sequence[str], user: DomainlessUser | None = None
+    ) -> LeaseResult:
+        """A new lease with a fresh ticket for each gMSA the specs name.
+
+        Domain-joined when ``user`` is None (the host's keytab reads the password),
+        domainless otherwise. Either every ticket is obtained and the lease written
+        whole, or the call fails and nothing is written.
+        """
+        accounts = parse_credspecs(credspecs)
+        identity: Identity = self.settings.host_identity
+        if user is not None:
+            _check_user(user)
+            identity = user
+        acquired = [self.acquirer.acquire(account, identity) for account in accounts]
+        now = self.clock()
+        owner = self.settings.owner_for(tuple(a.name for a in accounts))
+        with self._lock:
+            lease_id = self._unused_lease_id()
+            lease = Lease(
+                lease_id=lease_id,
+                created_at=now,
+                last_seen=now,
+                tickets=tuple(_record(a.account, a) for a in acquired),
+                domainless_user=(user.username, user.domain) if user else None,
+                owner=owner,
+            )
+            paths = self.store.create(lease, {a.account: a.ccache for a in acquired})
+            self._leases[lease_id] = lease
+            for item in acquired:
+                self._schedule(lease_id, item.account, item)
+            if user is not None:
+                self._users[user.user_key] = user
+        self._wake.set()
+        log.info("lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
+        return LeaseResult(lease_id, paths)
+
+    def renew_domainless(self, user: DomainlessUser) -> tuple[Path, ...]:
+        """Fresh tickets for every lease made with this domain user (the agent's renew call).
+
+        The user's password is kept in memory for the scheduler's own renewals until
+        the service stops. Raises the first failure if any ticket could not be renewed.
+        """
+        _check_user(user)
+        now = self.clock()
+        with self._lock:
+            self._users[user.user_key] = user
+            chosen = set()
+            for lease in list(self._leases.values()):
+                if lease.domainless_user and _user_key(lease.domainless_user) == user.user_key:
+                    chosen.add(lease.lease_id)
+                    self._replace(replace(lease, last_seen=now), save=True)
+        if not chosen:
+            return ()
+        report = self.run_due(force=True, only=chosen)
+        if report.failed:
+            raise report.failed[0][2]
+        return report.renewed
+
+    def delete_lease(self, lease_id: str) -> LeaseResult:
+        """Remove a lease and its ticket caches."""
+        check_lease_id(lease_id)
+        with self._lock:
+            lease = self._leases.pop(lease_id, None)
+            for key in [k for k in self._due if k[0] == lease_id]:
+                del self._due[key]
+            try:
+                paths = self.store.delete(lease_id)
+            except LeaseNotFoundError:
+                if lease is None:
+                    raise
+                paths = ()
+            self._broken = [b for b in self._broken if b.path.name != lease_id]
+        log.info("lease %s deleted", lease_id)
+        return LeaseResult(lease_id, paths)
+
+    def set_owner(self, lease_id: str, owner: Owner) -> None:
+        """Give a lease's caches to ``owner`` (now and at every renewal)."""
+        check_lease_id(lease_id)
+        with self._lock:
+            lease = self._leases.get(lease_id)
+            if lease is None:
+                raise LeaseNotFoundError(
+                    f"there is no lease {lease_id}", where="lease_id", fix="check the lease id"
+                )
+            updated = replace(lease, owner=owner)
+            self.store.set_owner(updated, owner)
+            self._replace(updated, save=True)
+
+    def health(self) -> str:
+        """``OK``, or what is wrong (failing renewals, expired tickets, unreadable leases)."""
+        problems = self._problems(self.clock())
+        if not problems:
+            return HEALTHY
+        shown = "; ".join(problems[:3])
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        return f"FAILING: {len(problems)} problem(s): {shown}{more}"
+
+    def status(self) -> dict[str, Any]:
+        """Every lease and ticket with its end time, last renewal and last error, as JSON."""
+        now = self.clock()
+        with self._lock:
+            leases = sorted(self._leases.values(), key=lambda lease: lease.created_at)
+            due = dict(self._due)
+            broken = list(self._broken)
+            users = set(self._users)
+        counters = self.acquirer.counters
+        return {
+            "status": self.health(),
+            "krb_dir": str(self.store.root),
+            "now": _iso(now),
+            "leases": [
+                {
+                    "lease_id": lease.lease_id,
+                    "mode": lease.mode,
+                    "created_at": _iso(lease.created_at),
+                    "last_seen": _iso(lease.last_seen),
+                    "domainless_user": (
+                        f"{lease.domainless_user[0]}@{lease.domainless_user[1]}"
+                        if lease.domainless_user
+                        else None
+                    ),
+                    "awaiting_credentials": bool(
+                        lease.domainless_user and _user_key(lease.domainless_user) not in users
+                    ),
+                    "owner": {"uid": lease.owner.uid, "gid": lease.owner.gid}
+                    if lease.owner
+                    else None,
+                    "tickets": [
+                        {
+                            "gmsa": str(r.account),
+                            "path": str(self.store.ticket_dir(lease.lease_id, r.account)),
+                            "start_time": _iso(r.start_time),
+                            "end_time": _iso(r.end_time),
+                            "last_renewal": _iso(r.last_renewal),
+                            "next_renewal": _iso(due.get((lease.lease_id, r.account.key[0]))),
+                            "last_error": r.last_error,
+                            "failures": r.failures,
+                        }
+                        for r in lease.tickets
+                    ],
+                }
+                for lease in leases
+            ],
+            "unreadable_leases": [{"path": str(b.path), "reason": b.reason} for b in broken],
+            "counters": {
+                "password_reads": counters.password_reads,
+                "tgt_requests": counters.tgt_requests,
+                "shared_acquisitions": counters.shared,
+            },
+        }
+
+    def lease(self, lease_id: str) -> Lease:
+        """A lease's current record (for tests and the status view)."""
+        with self._lock:
+            lease = self._leases.get(check_lease_id(lease_id))
+        if lease is None:
+            raise LeaseNotFoundError(f"there is no lease {lease_id}", where="lease_id")
+        return lease
+
+    # ----------------------------------------------------------------- renewal
+
+    def run_due(
+        self,
+        now: datetime.datetime | None = None,
+        *,
+        force: bool = False,
+        only: set[str] | None = None,
+    ) -> RoundReport:
+        """One renewal round: every gMSA with a due ticket is acquired once, in parallel,
+        and the result written to *every* lease holding that gMSA (due or not), so the
+        leases of a gMSA stay in step and the next round again needs one acquisition.
+        ``force`` treats every ticket as due; ``only`` limits the round to some leases.
+        """
+        now = now or self.clock()
+        expired = self._expire(now) if only is None else ()
+        groups: dict[tuple[object, ...], _Group] = {}
+        with self._lock:
+            for lease in self._leases.values():
+                if only is not None and lease.lease_id not in only:
+                    continue
+                identity = self._identity_for(lease)
+                if identity is None:
+                    continue
+                for record in lease.tickets:
+                    key = (record.account.key, identity.key)
+                    group = groups.setdefault(key, _Group(record.account, identity))
+                    member = (lease.lease_id, record.account)
+                    group.members.append(member)
+                    when = self._due.get((lease.lease_id, record.account.key[0]), now)
+                    if force or when <= now:
+                        group.due.append(member)
+        work = [g for g in groups.values() if g.due]
+        outcomes = list(self._pool.map(lambda g: self._try_acquire(g, now), work))
+        renewed: list[Path] = []
+        failed: list[tuple[str, str, GmsaError]] = []
+        for group, outcome in zip(work, outcomes, strict=True):
+            if isinstance(outcome, Acquisition):
+                renewed.extend(self._apply_success(group, outcome))
+            else:
+                failed.extend(self._apply_failure(group, outcome, now))
+        return RoundReport(tuple(renewed), tuple(failed), len(work), expired)
+
+    def _try_acquire(self, group: _Group, now: datetime.datetime) -> Acquisition | GmsaError:
+        try:
+            return self.acquirer.acquire(group.account, group.identity, fresh_after=now)
+        except GmsaError as exc:
+            return exc
+
+    def _apply_success(self, group: _Group, acquired: Acquisition) -> list[Path]:
+        renewed: list[Path] = []
+        with self._lock:
+            for lease_id, account in group.members:
+                lease = self._leases.get(lease_id)
+                if lease is None:
+                    continue  # deleted while the round ran
+                try:
+                    renewed.append(self.store.write_ccache(lease, account, acquired.ccache).parent)
+                except GmsaError as exc:
+                    log.error(
+                        "lease %s: cannot write the ticket for %s: %s", lease_id, account, exc
+                    )
+                    self._update(lease_id, account, last_error=exc.what)
+                    continue
+                self._update(
+                    lease_id,
+                    account,
+                    start_time=acquired.ticket.start_time,
+                    end_time=acquired.ticket.end_time,
+                    last_renewal=acquired.acquired_at,
+                    last_error=None,
+                    failures=0,
+                )
+                self._schedule(lease_id, account, acquired)
+        log.info("renewed %s in %d lease(s)", group.account, len(renewed))
+        return renewed
+
+    def _apply_failure(
+        self, group: _Group, error: GmsaError, now: datetime.datetime
+    ) -> list[tuple[str, str, GmsaError]]:
+        failed: list[tuple[str, str, GmsaError]] = []
+        log.warning("cannot renew %s as %s: %s", group.account, group.identity, error)
+        with self._lock:
+            for lease_id, account in group.due:
+                lease = self._leases.get(lease_id)
+                if lease is None:
+                    continue
+                record = _find(lease, account)
+                failures = record.failures + 1
+                message = f"{error.what}" + (f" ({error.where})" if error.where else "")
+                self._update(lease_id, account, last_error=message, failures=failures)
+                retry = self.settings.policy.retry_at(now, failures, record.end_time)
+                self._due[(lease_id, account.key[0])] = retry
+                failed.append((lease_id, account.name, error))
+        return failed
+
+    def _expire(self, now: datetime.datetime) -> tuple[str, ...]:
+        ttl = self.settings.lease_ttl
+        if ttl is None:
+            return ()
+        with self._lock:
+            stale = [i for i, lease in self._leases.items() if now - lease.last_seen > ttl]
+        for lease_id in stale:
+            log.info(
+                "lease %s expired: not deleted nor renewed by its owner within %s", lease_id, ttl
+            )
+            try:
+                self.delete_lease(lease_id)
+            except GmsaError as exc:
+                log.error("cannot remove expired lease %s: %s", lease_id, exc)
+        return tuple(stale)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_due()
+            except Exception:
+                log.exception("renewal round failed")
+            self._wake.wait(self._seconds_to_next())
+            self._wake.clear()
+
+    def _seconds_to_next(self) -> float:
+        now = self.clock()
+        with self._lock:
+            moments = list(self._due.values())
+            if self.settings.lease_ttl is not None:
+                moments += [
+                    lease.last_seen + self.settings.lease_ttl for lease in self._leases.values()
+                ]
+        if not moments:
+            return _MAX_WAIT
+        wait = (min(moments) - now).total_seconds()
+        return min(max(wait, 0.05), _MAX_WAIT)
+
+    # ----------------------------------------------------------------- state helpers
+
+    def _identity_for(self, lease: Lease) -> Identity | None:
+        if lease.domainless_user is None:
+            return self.settings.host_identity
+        return self._users.get(_user_key(lease.domainless_user))
+
+    def _schedule(self, lease_id: str, account: GmsaAccount, acquired: Acquisition) -> None:
+        ticket = acquired.ticket
+        when = self.settings.policy.renew_at(ticket.start_time, ticket.end_time)
+        self._due[(lease_id, account.key[0])] = when
+
+    def _update(self, lease_id: str, account: GmsaAccount, **changes: Any) -> None:
+        lease = self._leases[lease_id]
+        tickets = tuple(
+            replace(r, **changes) if r.account.key == account.key else r for r in lease.tickets
+        )
+        self._replace(replace(lease, tickets=tickets), save=True)
+
+    def _replace(self, lease: Lease, *, save: bool) -> None:
+        self._leases[lease.lease_id] = lease
+        if save:
+            try:
+                self.store.save(lease)
+            except GmsaError as exc:
+                log.error("lease %s: cannot save its metadata: %s", lease.lease_id, exc)
+
+    def _unused_lease_id(self) -> str:
+        while True:
+            lease_id = new_lease_id()
+            if lease_id not in self._leases and not self.store.lease_dir(lease_id).exists():
+                return lease_id
+
+    def _problems(self, now: datetime.datetime) -> list[str]:
+        problems: list[str] = []
+        with self._lock:
+            for lease in sorted(self._leases.values(), key=lambda item: item.created_at):
+                for record in lease.tickets:
+                    where = f"lease {lease.lease_id} {record.account.name}"
+                    if record.last_error:
+                        problems.append(f"{where}: {record.last_error}")
+                    elif record.end_time is not None and record.end_time <= now:
+                        problems.append(f"{where}: the ticket expired at {_iso(record.end_time)}")
+            problems += [f"lease {b.path.name}: {b.reason}" for b in self._broken]
+        return problems
+
+
+def _record(account: GmsaAccount, acquired: Acquisition) -> TicketRecord:
+    return TicketRecord(
+        account=account,
+        start_time=acquired.ticket.start_time,
+        end_time=acquired.ticket.end_time,
+        last_renewal=acquired.acquired_at,
+    )
+
+
+def _find(lease: Lease, account: GmsaAccount) -> TicketRecord:
+    for record in lease.tickets:
+        if record.account.key == account.key:
+            return record
+    raise KeyError(account.name)
+
+
+def _user_key(user: tuple[str, str]) -> tuple[str, str]:
+    return (user[0].lower(), user[1].lower())
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
