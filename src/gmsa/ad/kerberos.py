@@ -205,6 +205,15 @@ class Ticket:
     """The DER-encoded Ticket, opaque to the client."""
     end_time: datetime.datetime | None = None
     """When it expires."""
+    auth_time: datetime.datetime | None = None
+    """When the client authenticated (from the KDC's reply; None when read from a cache)."""
+    start_time: datetime.datetime | None = None
+    """When the ticket becomes valid (the KDC may omit it: then it is ``auth_time``)."""
+    renew_till: datetime.datetime | None = None
+    """Renewable until, when the KDC granted a renewable ticket."""
+    flags: int = 0
+    """TicketFlags as a 32-bit number, bit 0 (reserved) the most significant, as ccaches
+    store them."""
 
     @property
     def is_tgt(self) -> bool:
@@ -524,7 +533,24 @@ def _read_kdc_reply(
         key=Key(int(part["key"]["keytype"]), bytes(part["key"]["keyvalue"])),
         ticket=asn1.Ticket(native["ticket"]).dump(),
         end_time=part.get("endtime"),
+        auth_time=part.get("authtime"),
+        start_time=part.get("starttime") or part.get("authtime"),
+        renew_till=part.get("renew-till"),
+        flags=_ticket_flags(part.get("flags")),
     )
+
+
+def _ticket_flags(native: Any) -> int:
+    """TicketFlags (a set of flag names, or of bit numbers for unnamed bits) as a number."""
+    if not native:
+        return 0
+    bits = {name: bit for bit, name in asn1.TicketFlags._map.items()}
+    value = 0
+    for flag in native:
+        bit = flag if isinstance(flag, int) else bits.get(str(flag))
+        if bit is not None and 0 <= bit < 32:
+            value |= 1 << (31 - bit)
+    return value
 
 
 # --------------------------------------------------------------------------- keytab
