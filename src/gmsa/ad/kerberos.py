@@ -20,6 +20,7 @@ import os
 import secrets
 import socket
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,20 +256,28 @@ class KdcClient:
         self.timeout = timeout
         self.round_trips = 0
         """KDC exchanges made, for measurements."""
+        self._answered_by = self.kdcs[0]
 
     # ----------------------------------------------------------------- AS exchange
 
     def tgt_with_password(self, client: Principal, password: str) -> Ticket:
-        """A TGT for a user or host that knows its password."""
+        """A TGT for a user or host that knows its password.
+
+        The first exchange for a principal learns its salt from the KDC (two round
+        trips); later ones in this process send the encrypted timestamp at once (one).
+        The salt is never guessed: a wrong guess would count as a bad password.
+        """
 
         def key_for(enctype: int, salt: bytes | None, params: bytes | None) -> Key:
             default_salt = (client.realm + "".join(client.components)).encode()
             return Key.from_password(enctype, password, salt or default_salt, params)
 
-        return self._as_exchange(client, key_for)
+        return self._as_exchange(client, key_for, known=_known_salt(client), remember=True)
 
     def tgt_with_keys(self, client: Principal, keys: Sequence[Key]) -> Ticket:
-        """A TGT from long-term keys, e.g. a host's keytab entries."""
+        """A TGT from long-term keys, e.g. a host's keytab entries or keys derived from a
+        gMSA's password: they need no salt, so the first AS-REQ carries the encrypted
+        timestamp with the strongest key (one round trip)."""
         by_type = {k.enctype: k for k in keys}
 
         def key_for(enctype: int, _salt: bytes | None, _params: bytes | None) -> Key:
@@ -287,7 +296,9 @@ class KdcClient:
                 f"the keytab holds no AES key for {client}",
                 fix="export the account's AES keys (enctypes 17/18) into the keytab",
             )
-        return self._as_exchange(client, key_for, offered=tuple(usable))
+        return self._as_exchange(
+            client, key_for, offered=tuple(usable), known=(usable[0], None, None)
+        )
 
     def _as_exchange(
         self,
@@ -295,7 +306,18 @@ class KdcClient:
         key_for: Callable[[int, bytes | None, bytes | None], Key],
         *,
         offered: tuple[int, ...] = SUPPORTED_ENCTYPES,
+        known: PreauthChoice | None = None,
+        remember: bool = False,
     ) -> Ticket:
+        """The AS exchange with encrypted-timestamp pre-authentication.
+
+        With ``known`` (enctype, salt, s2k parameters) the first AS-REQ carries the
+        timestamp. If the KDC refuses it (pre-authentication failed or required, enctype
+        not supported) the exchange falls back to asking for the KDC's hints, and tries
+        again only with a different key: the same key would fail the same way and count
+        as a second bad password.
+        """
+        what = f"a TGT for {client}"
         krbtgt = Principal(("krbtgt", client.realm), client.realm, NT_SRV_INST)
         nonce = secrets.randbits(31)
         body = _request_body(client.realm, krbtgt, nonce, offered, cname=client)
@@ -303,28 +325,33 @@ class KdcClient:
             "padata-type": 128,
             "padata-value": asn1.PA_PAC_REQUEST({"include-pac": True}).dump(),
         }
-        first = asn1.AS_REQ({"pvno": 5, "msg-type": 10, "padata": [pac], "req-body": body})
-        reply = self._send(first.dump(), what=f"a TGT for {client}", allow_error=(25,))
-        if reply.name == "KRB_ERROR":
-            enctype, salt, params = _preauth_choice(reply, offered, client)
-            key = key_for(enctype, salt, params)
-            now = datetime.datetime.now(datetime.UTC)
-            stamp = asn1.PA_ENC_TS_ENC(
-                {"patimestamp": now.replace(microsecond=0), "pausec": now.microsecond}
+        choice: PreauthChoice | None = None
+        tried: Key | None = None
+        refusal: tuple[int, KdcEndpoint] | None = None
+        if known is not None and known[0] in offered:
+            tried = key_for(*known)
+            reply = self._send(
+                _as_req(body, pac, tried), what=what, allow_error=_OPTIMISTIC_REFUSALS
             )
-            encrypted = asn1.EncryptedData(
-                {"etype": enctype, "cipher": encrypt(key, 1, stamp.dump())}
-            )
-            timestamp = {"padata-type": 2, "padata-value": encrypted.dump()}
-            second = asn1.AS_REQ(
-                {"pvno": 5, "msg-type": 10, "padata": [timestamp, pac], "req-body": body}
-            )
-            reply = self._send(second.dump(), what=f"a TGT for {client}")
-            return _read_kdc_reply(reply, key, 3, nonce, client, what=f"the TGT for {client}")
-        enctype = int(_native(reply)["enc-part"]["etype"])
-        return _read_kdc_reply(
-            reply, key_for(enctype, None, None), 3, nonce, client, what=f"the TGT for {client}"
-        )
+            if reply.name != "KRB_ERROR":
+                return _read_as_reply(reply, key_for, known, nonce, client, what)
+            refusal = (int(_native(reply)["error-code"]), self._answered_by)
+            choice = _preauth_hints(reply, offered, client)
+        if choice is None:
+            probe = asn1.AS_REQ({"pvno": 5, "msg-type": 10, "padata": [pac], "req-body": body})
+            reply = self._send(probe.dump(), what=what, allow_error=(25,))
+            if reply.name != "KRB_ERROR":  # an account that needs no pre-authentication
+                return _read_as_reply(reply, key_for, (0, None, None), nonce, client, what)
+            choice = _preauth_choice(reply, offered, client)
+        key = key_for(*choice)
+        if tried is not None and refusal is not None and key == tried:
+            code, kdc = refusal
+            raise _kdc_error(24 if code == 25 else code, kdc, what)
+        reply = self._send(_as_req(body, pac, key), what=what)
+        ticket = _read_as_reply(reply, key_for, choice, nonce, client, what)
+        if remember:
+            _remember_salt(client, choice)
+        return ticket
 
     # ----------------------------------------------------------------- TGS exchange
 
@@ -407,6 +434,7 @@ class KdcClient:
                 code = int(_native(reply)["error-code"])
                 if code not in allow_error:
                     raise _kdc_error(code, kdc, what)
+            self._answered_by = kdc
             return reply
         raise DcUnreachableError(
             f"no KDC answered while asking for {what}: {'; '.join(failures)}",
@@ -482,10 +510,8 @@ def _request_body(
     return body
 
 
-def _preauth_choice(
-    error: Any, offered: tuple[int, ...], client: Principal
-) -> tuple[int, bytes | None, bytes | None]:
-    """The enctype, salt and s2k parameters the KDC asks pre-authentication with."""
+def _etype_info(error: Any) -> dict[int, tuple[bytes | None, bytes | None]]:
+    """The ETYPE-INFO2 hints of a KRB-ERROR: salt and s2k parameters per enctype."""
     native = _native(error)
     hints: dict[int, tuple[bytes | None, bytes | None]] = {}
     try:
@@ -500,13 +526,86 @@ def _preauth_choice(
                         )
     except _DECODE_ERRORS:
         raise KerberosError("the KDC's pre-authentication hints are malformed") from None
+    return hints
+
+
+def _preauth_choice(
+    error: Any, offered: tuple[int, ...], client: Principal
+) -> tuple[int, bytes | None, bytes | None]:
+    """The enctype, salt and s2k parameters the KDC asks pre-authentication with."""
+    return _preauth_hints(error, offered, client) or (offered[0], None, None)
+
+
+def _preauth_hints(error: Any, offered: tuple[int, ...], client: Principal) -> PreauthChoice | None:
+    """The KDC's choice among ``offered`` when its error carries ETYPE-INFO2, else None."""
+    hints = _etype_info(error)
     for enctype in offered:
         if enctype in hints:
             salt, params = hints[enctype]
             return enctype, salt, params
     if hints:
         raise _kdc_error(14, KdcEndpoint(client.realm, client.realm), f"a TGT for {client}")
-    return offered[0], None, None
+    return None
+
+
+PreauthChoice = tuple[int, bytes | None, bytes | None]
+"""(enctype, salt, s2k parameters) to pre-authenticate with."""
+
+_OPTIMISTIC_REFUSALS = (14, 24, 25)
+"""What a KDC may answer a first AS-REQ whose timestamp it cannot use: ETYPE_NOSUPP,
+PREAUTH_FAILED, PREAUTH_REQUIRED. Each leads to the two-step exchange."""
+
+_SALTS: dict[str, PreauthChoice] = {}
+_SALTS_LOCK = threading.Lock()
+_SALTS_MAX = 4096
+
+
+def _known_salt(client: Principal) -> PreauthChoice | None:
+    """What the KDC asked this principal to pre-authenticate with last time (salts are
+    not secret: the KDC tells them to anyone who asks)."""
+    with _SALTS_LOCK:
+        return _SALTS.get(str(client).lower())
+
+
+def _remember_salt(client: Principal, choice: PreauthChoice) -> None:
+    with _SALTS_LOCK:
+        if len(_SALTS) >= _SALTS_MAX:
+            _SALTS.clear()
+        _SALTS[str(client).lower()] = choice
+
+
+def forget_salts() -> None:
+    """Forget every salt learnt so far (the next password exchange asks the KDC again)."""
+    with _SALTS_LOCK:
+        _SALTS.clear()
+
+
+def _as_req(body: dict[str, Any], pac: dict[str, Any], key: Key) -> bytes:
+    """An AS-REQ carrying PA-ENC-TIMESTAMP encrypted with ``key``."""
+    now = datetime.datetime.now(datetime.UTC)
+    stamp = asn1.PA_ENC_TS_ENC(
+        {"patimestamp": now.replace(microsecond=0), "pausec": now.microsecond}
+    )
+    encrypted = asn1.EncryptedData({"etype": key.enctype, "cipher": encrypt(key, 1, stamp.dump())})
+    timestamp = {"padata-type": 2, "padata-value": encrypted.dump()}
+    request = asn1.AS_REQ({"pvno": 5, "msg-type": 10, "padata": [timestamp, pac], "req-body": body})
+    return bytes(request.dump())
+
+
+def _read_as_reply(
+    reply: Any,
+    key_for: Callable[[int, bytes | None, bytes | None], Key],
+    choice: PreauthChoice,
+    nonce: int,
+    client: Principal,
+    what: str,
+) -> Ticket:
+    """The TGT of an AS-REP, decrypted with the key of the enctype the KDC used."""
+    enctype = int(_native(reply)["enc-part"]["etype"])
+    _, salt, params = choice
+    return _read_kdc_reply(
+        reply, key_for(enctype, salt, params), 3, nonce, client, what=f"the TGT for {client}"
+    )
 
 
 def _read_kdc_reply(

@@ -1,0 +1,113 @@
+"""KDC round trips of the AS exchange against the test DC: the encrypted timestamp goes in
+the first AS-REQ whenever the key is known without asking the KDC for the salt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gmsa.ad import kerberos
+from gmsa.ad.discovery import DnsConfig
+from gmsa.ad.errors import AuthenticationError
+from gmsa.tickets.directory import ActiveDirectoryProvider, DirectorySettings
+from gmsa.tickets.interface import GmsaAccount, HostKeytab
+from gmsa.tickets.keys import derive_keys
+from tests.support.samba import (
+    ADMIN,
+    DC_NAME,
+    DOMAIN,
+    GMSA,
+    HOST_DIRECT,
+    PASSWORD,
+    PLAIN_USER,
+    REALM,
+    DomainLab,
+)
+
+pytestmark = pytest.mark.xdist_group("samba")
+
+
+@pytest.fixture(autouse=True)
+def no_learnt_salts() -> Iterator[None]:
+    kerberos.forget_salts()
+    yield
+    kerberos.forget_salts()
+
+
+def kdc() -> kerberos.KdcClient:
+    return kerberos.KdcClient([kerberos.KdcEndpoint(DC_NAME, "127.0.0.1")])
+
+
+def gmsa_keys(lab: DomainLab) -> list[kerberos.Key]:
+    provider = ActiveDirectoryProvider(DirectorySettings(dns=DnsConfig.parse(lab.dns_server)))
+    account = GmsaAccount(GMSA, DOMAIN)
+    try:
+        password = provider.read_password(account, HostKeytab(lab.host_keytab))
+    finally:
+        provider.close()
+    keys = derive_keys(password.current, account=account.name, realm=account.realm)
+    return [kerberos.Key(k.enctype, k.value) for k in (keys.aes256, keys.aes128)]
+
+
+def test_tgt_with_derived_gmsa_keys_takes_one_round_trip(lab: DomainLab) -> None:
+    client = kdc()
+    ticket = client.tgt_with_keys(kerberos.Principal((f"{GMSA}$",), REALM), gmsa_keys(lab))
+    assert client.round_trips == 1
+    assert str(ticket.client) == f"{GMSA}$@{REALM}" and ticket.is_tgt
+
+
+def test_tgt_with_the_host_keytab_takes_one_round_trip(lab: DomainLab) -> None:
+    entries = kerberos.read_keytab(lab.host_keytab)
+    principal = kerberos.Principal((f"{HOST_DIRECT}$",), REALM)
+    client = kdc()
+    client.tgt_with_keys(principal, kerberos.keys_for(entries, principal))
+    assert client.round_trips == 1
+
+
+def test_aes128_only_keys_are_accepted_in_one_round_trip(lab: DomainLab) -> None:
+    aes128 = [k for k in gmsa_keys(lab) if k.enctype == kerberos.AES128]
+    client = kdc()
+    ticket = client.tgt_with_keys(kerberos.Principal((f"{GMSA}$",), REALM), aes128)
+    assert client.round_trips == 1
+    assert ticket.is_tgt
+
+
+def test_password_learns_the_salt_once_then_takes_one_round_trip(lab: DomainLab) -> None:
+    principal = kerberos.Principal((ADMIN,), REALM)
+    first, second = kdc(), kdc()
+    first.tgt_with_password(principal, PASSWORD)
+    second.tgt_with_password(principal, PASSWORD)
+    assert (first.round_trips, second.round_trips) == (2, 1)
+
+
+def test_wrong_keys_fail_after_one_timestamp_not_two(lab: DomainLab) -> None:
+    wrong = [kerberos.Key(k.enctype, bytes(len(k.value))) for k in gmsa_keys(lab)]
+    client = kdc()
+    with pytest.raises(AuthenticationError) as caught:
+        client.tgt_with_keys(kerberos.Principal((f"{GMSA}$",), REALM), wrong)
+    assert "password or key is wrong" in caught.value.what
+    # The refusal carries the KDC's hints; they name the same key, so it is not sent again
+    # (a second bad attempt for the account).
+    assert client.round_trips == 1
+
+
+def test_wrong_password_with_a_learnt_salt_is_reported(lab: DomainLab) -> None:
+    principal = kerberos.Principal((PLAIN_USER,), REALM)  # not the other tests' Administrator
+    kdc().tgt_with_password(principal, PASSWORD)
+    client = kdc()
+    with pytest.raises(AuthenticationError):
+        client.tgt_with_password(principal, "not-" + PASSWORD)
+    assert client.round_trips == 1
+
+
+def test_a_stale_learnt_salt_falls_back_to_the_kdc_hints(lab: DomainLab) -> None:
+    principal = kerberos.Principal((PLAIN_USER,), REALM)
+    kerberos._remember_salt(principal, (kerberos.AES256, b"EXAMPLE.COMsomeone-else", None))
+    client = kdc()
+    ticket = client.tgt_with_password(principal, PASSWORD)
+    assert ticket.is_tgt
+    assert client.round_trips == 2  # refused, then the key salted as the KDC's hints say
+    again = kdc()
+    again.tgt_with_password(principal, PASSWORD)
+    assert again.round_trips == 1
