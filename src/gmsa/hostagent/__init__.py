@@ -2,8 +2,8 @@
 
 :mod:`gmsa.hostagent.interface` says what every host agent does;
 :mod:`gmsa.hostagent.windows` is the Windows one (CredentialSpecs directory and
-``credentialspec=file://`` security options). A Linux one (Kerberos lease and
-bind mount) implements the same interface.
+``credentialspec=file://`` security options); :mod:`gmsa.hostagent.linux` the
+Linux one (a Kerberos lease from the ticket service and a read-only bind mount).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from gmsa.hostagent.interface import (
     HostStateError,
     InvalidTaskIdError,
     KeptFile,
+    Mount,
     PreparedContainer,
     PreparedTask,
     TaskInputError,
@@ -28,6 +29,7 @@ __all__ = [
     "HostStateError",
     "InvalidTaskIdError",
     "KeptFile",
+    "Mount",
     "PreparedContainer",
     "PreparedTask",
     "TaskInputError",

@@ -4,7 +4,7 @@ A host agent turns a task definition's credential spec references into what the
 container runtime needs before the task's containers start, and takes it away
 when the task stops. On Windows that is a file in Docker's CredentialSpecs
 directory and a ``credentialspec=file://`` security option per container; on
-Linux (a later implementation) a Kerberos lease and a read-only bind mount.
+Linux a Kerberos lease and a read-only bind mount.
 Both answer to :class:`HostAgent`, so the CLI and callers do not care which.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gmsa.errors import ExitCode, GmsaError
@@ -140,35 +140,67 @@ def check_task_id(task_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Mount:
+    """A bind mount the container must be started with (Linux: its ticket directory)."""
+
+    source: str
+    """Path on the host."""
+    target: str
+    """Path inside the container."""
+    read_only: bool = True
+    """Whether the container may only read it (tickets are the host's to renew)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON."""
+        return {"source": self.source, "target": self.target, "read_only": self.read_only}
+
+
+@dataclass(frozen=True)
 class PreparedContainer:
-    """What one container needs from the host to run with its gMSA identity."""
+    """What one container needs from the host to run with its gMSA identity.
+
+    Windows fills :attr:`file` and :attr:`security_option`; Linux fills
+    :attr:`mounts` and :attr:`environment` and leaves the first two empty.
+    """
 
     name: str
     """The container's name in the task definition."""
     reference: str
     """The credential spec reference as written in the task definition."""
-    file: str
-    """The spec's file name in the CredentialSpecs directory (relative, ``/`` separated)."""
-    security_option: str
+    file: str = ""
+    """The spec's file name in the CredentialSpecs directory (relative, ``/`` separated);
+    empty on Linux, where no file is written."""
+    security_option: str = ""
     """The Docker security option to start the container with:
-    ``credentialspec=file://NAME``."""
-    written: bool
+    ``credentialspec=file://NAME``; empty on Linux."""
+    written: bool = False
     """Whether the agent wrote the file (``False`` for a user's own ``file://`` spec)."""
     registry_key: str | None = None
     """Domainless only: the registry key (``HKLM\\...``) the CCG plugin reads the execution
     role's credentials from. The agent reports it and stores no credentials."""
+    mounts: tuple[Mount, ...] = ()
+    """Linux: bind mounts to add (the gMSA's ticket directory, read-only)."""
+    environment: dict[str, str] = field(default_factory=dict)
+    """Linux: environment variables to add (``KRB5CCNAME``, which the ECS agent never sets)."""
+    gmsa: str | None = None
+    """Linux: the gMSA (``Name`` of the spec, without ``$``) whose ticket the container gets."""
 
     def to_dict(self) -> dict[str, Any]:
         """The container as JSON output."""
         out: dict[str, Any] = {
             "name": self.name,
             "reference": self.reference,
-            "file": self.file,
-            "security_option": self.security_option,
+            "file": self.file or None,
+            "security_option": self.security_option or None,
             "written": self.written,
         }
         if self.registry_key is not None:
             out["registry_key"] = self.registry_key
+        if self.gmsa is not None:
+            out["gmsa"] = self.gmsa
+        if self.mounts or self.environment:
+            out["mounts"] = [m.to_dict() for m in self.mounts]
+            out["environment"] = dict(self.environment)
         return out
 
 
@@ -182,14 +214,19 @@ class PreparedTask:
     """One entry per container that has a credential spec, in task-definition order."""
     warnings: tuple[Finding, ...]
     """Things that will work but deserve a look (a placeholder task ARN, a spec shape)."""
+    lease_id: str | None = None
+    """Linux: the Kerberos lease the ticket service made for the task."""
 
     def to_dict(self) -> dict[str, Any]:
         """The result as ``--json`` output."""
-        return {
+        out: dict[str, Any] = {
             "task_id": self.task_id,
             "containers": [c.to_dict() for c in self.containers],
             "warnings": [w.to_dict() for w in self.warnings],
         }
+        if self.lease_id is not None:
+            out["lease_id"] = self.lease_id
+        return out
 
 
 @dataclass(frozen=True)
@@ -221,16 +258,21 @@ class CleanupResult:
     """Files recorded for the task but left in place (modified since prepare)."""
     missing: tuple[str, ...] = ()
     """Files recorded for the task that were already gone."""
+    lease_id: str | None = None
+    """Linux: the lease deleted (its ticket directories are in :attr:`removed`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The result as ``--json`` output."""
-        return {
+        out: dict[str, Any] = {
             "task_id": self.task_id,
             "known": self.known,
             "removed": list(self.removed),
             "kept": [k.to_dict() for k in self.kept],
             "missing": list(self.missing),
         }
+        if self.lease_id is not None:
+            out["lease_id"] = self.lease_id
+        return out
 
 
 class HostAgent(ABC):

@@ -1,0 +1,617 @@
+"""The Linux host agent: a Kerberos lease per task and a read-only ticket mount per container.
+
+This is what the ECS agent does on Linux with the credentials-fetcher daemon
+(REFERENCE sections 3 and 4), with its gaps closed:
+
+- every spec of the task is fetched and validated, and a domainless task's user
+  secret read, *before* the ticket service is asked for anything;
+- the task gets one lease holding every gMSA its containers use (one
+  AddKerberosLease or AddNonDomainJoinedKerberosLease call), and each
+  container the mount of its own gMSA's directory;
+- containers get ``KRB5CCNAME`` pointing at the mounted cache, which the ECS
+  agent never sets;
+- a container that runs as a numeric ``user`` gets caches owned by that uid and
+  gid, so a non-root process can read its ticket;
+- a small ledger (``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically)
+  records the lease, so cleanup deletes exactly that lease, even after a restart;
+- if anything fails after the lease was made, the lease is deleted again.
+
+The domainless user's password is read from Secrets Manager with the task
+execution role and handed to the ticket service; it lives only in memory, in
+no result, log line or error message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gmsa import jsondoc
+from gmsa.aws import AWS_FAILURES, AwsConfig, aws_error
+from gmsa.credspec.model import CredentialSpec
+from gmsa.credspec.render import render
+from gmsa.credspec.validate import CredentialSpecError, check_bytes
+from gmsa.errors import ExitCode, GmsaError
+from gmsa.findings import Finding, Severity, warning
+from gmsa.fsutil import write_atomic
+from gmsa.hostagent.interface import (
+    CleanupResult,
+    HostAgent,
+    HostAgentError,
+    HostStateError,
+    Mount,
+    PreparedContainer,
+    PreparedTask,
+    TaskInputError,
+    check_task_id,
+)
+from gmsa.hostagent.ledger import LEDGER_DIR, ledger_path
+from gmsa.hostagent.windows import _valid_reference
+from gmsa.reference import Mode, Reference
+from gmsa.source.fetcher import SpecFetcher
+from gmsa.source.interface import SourceNotConfiguredError
+from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
+from gmsa.tickets.client import LeaseReply, TicketClient
+from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
+
+DEFAULT_KRB_DIR = Path("/var/credentials-fetcher/krbdir")
+"""Where credentials-fetcher (and the ECS agent) keep leases."""
+DEFAULT_SOCKET = Path("/var/credentials-fetcher/socket/credentials_fetcher.sock")
+"""The credentials-fetcher socket the ECS agent calls."""
+CONTAINER_KRB_DIR = "/var/credentials-fetcher/krbdir"
+"""Where the ECS agent mounts a gMSA's ticket directory inside the container."""
+CCACHE_NAME = "krb5cc"
+"""The ticket cache's file name in a ticket directory."""
+KRB5CCNAME = f"{CONTAINER_KRB_DIR}/{CCACHE_NAME}"
+"""The ``KRB5CCNAME`` value that points a container's Kerberos library at its ticket."""
+LINUX_LEDGER_FORMAT = 1
+"""Version of the Linux ledger document."""
+
+_SECRET_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
+    r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]{1,512})$"
+)
+_LEASE_ID_RE = re.compile(r"^[0-9a-f]{20}$")
+_NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
+_MAX_SECRET_BYTES = 64 * 1024
+
+
+class DomainlessSecretError(HostAgentError):
+    """The domainless user secret is missing, unreadable or not the expected document."""
+
+    code = "invalid-domainless-secret"
+    exit_code = ExitCode.INVALID
+
+
+@dataclass(frozen=True)
+class DomainlessUser:
+    """The domain user a domainless lease reads gMSA passwords as. Never printed."""
+
+    username: str
+    """sAMAccountName of the user."""
+    password: str = field(repr=False)
+    """The user's password; kept in memory only."""
+    domain: str
+    """The user's domain (DNS name)."""
+
+
+@dataclass
+class _Plan:
+    """One distinct reference of the task."""
+
+    reference: Reference
+    raw: str
+    containers: list[str] = field(default_factory=list)
+    spec: CredentialSpec | None = None
+    content: str = ""
+
+
+class LinuxHostAgent(HostAgent):
+    """Prepares tasks through a ticket service (credentials-fetcher API) on a unix socket.
+
+    ``fetcher`` reads S3, SSM and ``file://`` specs (with the task execution role);
+    ``aws`` (the same role, by default the fetcher's settings) reads a domainless
+    task's user secret from Secrets Manager. ``state_dir`` holds the task ledgers;
+    by default the krb directory itself, where the ticket service ignores them.
+    """
+
+    def __init__(
+        self,
+        krb_dir: Path,
+        socket: Path,
+        fetcher: SpecFetcher,
+        aws: AwsConfig | None = None,
+        *,
+        state_dir: Path | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.krb_dir = Path(krb_dir)
+        self.socket = Path(socket)
+        self.fetcher = fetcher
+        self.aws = aws if aws is not None else fetcher.aws
+        self.state_dir = Path(state_dir) if state_dir is not None else self.krb_dir
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ prepare
+
+    def prepare(
+        self, task_def: TaskDefinition, task_id: str, task_arn: str | None = None
+    ) -> PreparedTask:
+        """Fetch and validate every spec, then make one lease for the task; all or nothing."""
+        check_task_id(task_id)
+        warnings: list[Finding] = []
+        plans, per_container = _plan(task_def)
+        if not per_container:
+            warnings.append(
+                warning(
+                    "no-credential-spec",
+                    task_def.source,
+                    "no container of the task references a credential spec; nothing to prepare",
+                    "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
+                    "container: gmsa task patch",
+                )
+            )
+            return PreparedTask(task_id=task_id, containers=(), warnings=tuple(warnings))
+        modes = {p.reference.mode for p in plans.values()}
+        if len(modes) > 1:
+            raise TaskInputError(
+                "the task mixes credentialspec: and credentialspecdomainless: references; "
+                "a task's lease is either domain-joined or domainless",
+                where=task_def.source,
+                fix="use one prefix for every container: credentialspecdomainless: on a host "
+                "outside the domain, credentialspec: on a joined host",
+            )
+        owner = _owner_for(task_def, [name for name, _ in per_container], warnings)
+        for plan in plans.values():
+            self._load(plan, warnings)
+        user: DomainlessUser | None = None
+        if Mode.DOMAINLESS in modes:
+            user = self._domainless_user(list(plans.values()))
+        ordered = list(plans.values())
+        with self._lock:
+            previous = self._read_ledger(task_id)
+            reply = self._add_lease(ordered, user)
+            try:
+                directories = _directories(reply, ordered)
+                if owner is not None:
+                    with self._client() as client:
+                        client.set_owner(reply.lease_id, owner[0], owner[1])
+                self._write_ledger(task_id, task_arn, reply.lease_id, ordered)
+            except GmsaError as exc:
+                left = self._delete_quietly(reply.lease_id)
+                if left:
+                    exc.fix = (exc.fix + "; " if exc.fix else "") + (
+                        f"the lease {reply.lease_id} could not be deleted: run "
+                        f"gmsa tickets delete {reply.lease_id}"
+                    )
+                if isinstance(exc, HostAgentError):
+                    raise
+                raise HostAgentError(
+                    exc.what, where=exc.where, fix=exc.fix, exit_code=exc.exit_code
+                ) from exc
+            replaced = previous if previous != reply.lease_id else None
+            if replaced is not None and self._delete_quietly(replaced):
+                warnings.append(
+                    warning(
+                        "stale-lease-left",
+                        str(self.krb_dir / replaced),
+                        f"the lease {replaced} of an earlier prepare of this task could not "
+                        "be deleted",
+                        f"delete it once no container uses it: gmsa tickets delete {replaced}",
+                    )
+                )
+        containers = []
+        for name, plan in per_container:
+            assert plan.spec is not None
+            directory = directories[plan.spec.account_name.lower()]
+            containers.append(
+                PreparedContainer(
+                    name=name,
+                    reference=plan.raw,
+                    mounts=(Mount(source=str(directory), target=CONTAINER_KRB_DIR),),
+                    environment={"KRB5CCNAME": KRB5CCNAME},
+                    gmsa=plan.spec.account_name,
+                )
+            )
+        return PreparedTask(
+            task_id=task_id,
+            containers=tuple(containers),
+            warnings=tuple(warnings),
+            lease_id=reply.lease_id,
+        )
+
+    def _load(self, plan: _Plan, warnings: list[Finding]) -> None:
+        """Fetch and validate one reference's spec."""
+        try:
+            data = self.fetcher.fetch(plan.reference.location).data
+            report = check_bytes(data, source=plan.raw)
+            if not report.valid or report.spec is None:
+                raise CredentialSpecError(report.findings, source=plan.raw)
+        except GmsaError as exc:
+            raise HostAgentError.for_container(plan.containers[0], plan.raw, exc) from exc
+        for found in report.warnings:
+            path = f"{plan.raw}: {found.path}" if found.path else plan.raw
+            warnings.append(Finding(Severity.WARNING, found.code, path, found.message, found.fix))
+        spec = report.spec
+        if plan.reference.mode is Mode.DOMAINLESS and spec.host_account_config is None:
+            raise TaskInputError(
+                "a credentialspecdomainless: reference needs a domainless spec (with "
+                "ActiveDirectoryConfig.HostAccountConfig)",
+                where=f"container {plan.containers[0]!r} ({plan.raw})",
+                fix="use credentialspec: on a domain-joined host, or add HostAccountConfig to "
+                'the spec with PluginInput {"CredentialArn": "<Secrets Manager ARN>"}',
+            )
+        plan.spec = spec
+        plan.content = render(spec)
+
+    def _domainless_user(self, plans: list[_Plan]) -> DomainlessUser:
+        """The one user secret every domainless spec of the task names, read and checked."""
+        arns: dict[str, _Plan] = {}
+        for plan in plans:
+            assert plan.spec is not None and plan.spec.host_account_config is not None
+            arn = plan.spec.host_account_config.credential_arn
+            where = (
+                f"container {plan.containers[0]!r} ({plan.raw}): "
+                "ActiveDirectoryConfig.HostAccountConfig.PluginInput"
+            )
+            if not arn:
+                raise DomainlessSecretError(
+                    "the spec's PluginInput names no credentialArn (the user secret)",
+                    where=where,
+                    fix='set PluginInput to {"CredentialArn": "arn:aws:secretsmanager:REGION:'
+                    'ACCOUNT:secret:NAME"}',
+                )
+            if not _SECRET_ARN_RE.match(arn):
+                raise DomainlessSecretError(
+                    "the credentialArn is not a Secrets Manager secret ARN (on Linux the user "
+                    "secret is read from Secrets Manager)",
+                    where=f"{where}: {arn[:200]}",
+                    fix="store the user secret in Secrets Manager and give its ARN "
+                    "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
+                )
+            arns.setdefault(arn, plan)
+        if len(arns) > 1:
+            raise DomainlessSecretError(
+                "the task's domainless specs name different user secrets; one lease reads "
+                "every gMSA password as one user",
+                where=", ".join(f"{p.raw}: {a}" for a, p in arns.items()),
+                fix="give every spec of the task the same credentialArn",
+            )
+        arn, plan = next(iter(arns.items()))
+        try:
+            return self._read_secret(arn)
+        except HostAgentError:
+            raise
+        except GmsaError as exc:
+            # An AWS refusal or a missing secret: name the container, keep the exit code.
+            raise DomainlessSecretError.for_container(plan.containers[0], plan.raw, exc) from None
+
+    def _read_secret(self, arn: str) -> DomainlessUser:
+        where = f"secretsmanager:GetSecretValue on {arn}"
+        aws = self.aws
+        if aws is None:
+            raise SourceNotConfiguredError(
+                "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
+                where=arn,
+                fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
+            )
+        match = _SECRET_ARN_RE.match(arn)
+        assert match is not None
+        try:
+            client = aws.client("secretsmanager", region=match.group("region"))
+            answer = client.get_secret_value(SecretId=arn)
+        except AWS_FAILURES as exc:
+            raise aws_error(exc, action="secretsmanager:GetSecretValue", resource=arn) from None
+        text = answer.get("SecretString") if isinstance(answer, dict) else None
+        if not isinstance(text, str):
+            raise DomainlessSecretError(
+                "the user secret has no SecretString (a binary secret cannot be read)",
+                where=where,
+                fix='store the secret as JSON text: {"username": ..., "password": ..., '
+                '"domainName": ...}',
+            )
+        if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
+            raise DomainlessSecretError(
+                "the user secret is larger than 64 KiB", where=where, fix="store only the user"
+            )
+        try:
+            document = json.loads(text)
+        except ValueError:
+            # The parser's message may quote the secret: say only that it is not JSON.
+            document = None
+        if not isinstance(document, dict):
+            raise DomainlessSecretError(
+                "the user secret is not a JSON object",
+                where=where,
+                fix='store {"username": ..., "password": ..., "domainName": ...}',
+            )
+        values: dict[str, str] = {}
+        for key in ("username", "password", "domainName"):
+            value = document.get(key)
+            if not isinstance(value, str) or not value:
+                raise DomainlessSecretError(
+                    f"the user secret has no non-empty string {key!r}",
+                    where=where,
+                    fix='store {"username": ..., "password": ..., "domainName": ...} '
+                    "(key names are case-sensitive)",
+                )
+            values[key] = value
+        return DomainlessUser(
+            username=values["username"], password=values["password"], domain=values["domainName"]
+        )
+
+    def _add_lease(self, plans: list[_Plan], user: DomainlessUser | None) -> LeaseReply:
+        contents = [p.content for p in plans]
+        try:
+            with self._client() as client:
+                if user is None:
+                    return client.add_lease(contents)
+                return client.add_domainless_lease(
+                    contents, username=user.username, password=user.password, domain=user.domain
+                )
+        except GmsaError as exc:
+            where = exc.where or str(self.socket)
+            index = re.match(r"^credspec_contents\[(\d+)\]", where)
+            if index is not None and int(index.group(1)) < len(plans):
+                plan = plans[int(index.group(1))]
+                where = f"container {plan.containers[0]!r} ({plan.raw}): {where}"
+            err = HostAgentError(
+                f"the ticket service refused the lease: {exc.what}",
+                where=where,
+                fix=exc.fix,
+                exit_code=exc.exit_code,
+            )
+            err.code = exc.code
+            raise err from None
+
+    def _client(self) -> TicketClient:
+        return TicketClient(self.socket, timeout=self.timeout)
+
+    def _delete_quietly(self, lease_id: str) -> bool:
+        """Delete a lease; ``True`` when it could not be deleted (a gone lease is fine)."""
+        try:
+            with self._client() as client:
+                client.delete_lease(lease_id)
+        except LeaseNotFoundError:
+            return False
+        except RemoteError as exc:
+            return exc.grpc_status != "NOT_FOUND"
+        except GmsaError:
+            return True
+        return False
+
+    # ------------------------------------------------------------------ cleanup
+
+    def cleanup(self, task_id: str) -> CleanupResult:
+        """Delete the task's lease and its record; an unknown task is not an error."""
+        check_task_id(task_id)
+        with self._lock:
+            lease_id = self._read_ledger(task_id)
+            if lease_id is None:
+                return CleanupResult(task_id=task_id, known=False, removed=(), kept=())
+            removed: tuple[str, ...] = ()
+            missing: tuple[str, ...] = ()
+            try:
+                with self._client() as client:
+                    reply = client.delete_lease(lease_id)
+                removed = reply.paths
+            except RemoteError as exc:
+                if exc.grpc_status != "NOT_FOUND":
+                    raise self._cleanup_error(lease_id, exc) from None
+                missing = (str(self.krb_dir / lease_id),)
+            except GmsaError as exc:
+                raise self._cleanup_error(lease_id, exc) from None
+            self._remove_ledger(task_id)
+        return CleanupResult(
+            task_id=task_id,
+            known=True,
+            removed=removed,
+            kept=(),
+            missing=missing,
+            lease_id=lease_id,
+        )
+
+    def _cleanup_error(self, lease_id: str, exc: GmsaError) -> HostAgentError:
+        err = HostAgentError(
+            f"cannot delete the task's lease {lease_id}: {exc.what}",
+            where=exc.where or str(self.socket),
+            fix=(exc.fix + "; " if exc.fix else "") + "the task's record is kept: run cleanup "
+            "again once the ticket service answers",
+            exit_code=exc.exit_code,
+        )
+        err.code = exc.code
+        return err
+
+    # ------------------------------------------------------------------ ledger
+
+    def ledger_path(self, task_id: str) -> Path:
+        """Where the record of ``task_id``'s lease is kept."""
+        return ledger_path(self.state_dir, check_task_id(task_id))
+
+    def _write_ledger(
+        self, task_id: str, task_arn: str | None, lease_id: str, plans: list[_Plan]
+    ) -> None:
+        path = ledger_path(self.state_dir, task_id)
+        document: dict[str, Any] = {
+            "format": LINUX_LEDGER_FORMAT,
+            "task_id": task_id,
+            "task_arn": task_arn,
+            "lease_id": lease_id,
+            "references": [
+                {"reference": str(p.reference), "containers": list(p.containers)} for p in plans
+            ],
+        }
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HostStateError(
+                f"cannot create the ledger directory: {exc.strerror}",
+                where=str(path.parent),
+                fix="check that the krb directory (or --state-dir) is writable",
+            ) from None
+        try:
+            data = (jsondoc.dumps(document) + "\n").encode("utf-8")
+            write_atomic(path, data, mode=0o600, durable=False)
+        except GmsaError as exc:
+            raise HostStateError(
+                f"cannot write the task's ledger: {exc.what}", where=str(path), fix=exc.fix
+            ) from None
+
+    def _read_ledger(self, task_id: str) -> str | None:
+        """The lease recorded for ``task_id``, or ``None`` when there is no record."""
+        path = ledger_path(self.state_dir, task_id)
+        if not path.exists():
+            return None
+        fix = (
+            "delete the task's lease by hand (gmsa tickets status lists leases), then remove "
+            "the ledger"
+        )
+        try:
+            doc = jsondoc.load_file(path, max_bytes=1024 * 1024, what="task ledger")
+        except GmsaError as exc:
+            raise HostStateError(
+                f"the task's ledger is damaged: {exc.what}", where=str(path), fix=fix
+            ) from None
+        lease_id = doc.get("lease_id") if isinstance(doc, dict) else None
+        if (
+            not isinstance(doc, dict)
+            or doc.get("format") != LINUX_LEDGER_FORMAT
+            or doc.get("task_id") != task_id
+            or not isinstance(lease_id, str)
+            or not _LEASE_ID_RE.match(lease_id)
+        ):
+            raise HostStateError(
+                "the task's ledger is damaged: not a Linux task ledger of this task",
+                where=str(path),
+                fix=fix,
+            )
+        return lease_id
+
+    def _remove_ledger(self, task_id: str) -> None:
+        path = ledger_path(self.state_dir, task_id)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        except OSError as exc:
+            raise HostStateError(
+                f"cannot remove the task's ledger: {exc.strerror}",
+                where=str(path),
+                fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
+            ) from None
+
+
+def _plan(task_def: TaskDefinition) -> tuple[dict[str, _Plan], list[tuple[str, _Plan]]]:
+    """One plan per distinct reference, and each container's plan in task order."""
+    plans: dict[str, _Plan] = {}
+    per_container: list[tuple[str, _Plan]] = []
+    for container in task_def.containers:
+        uses = container.credential_spec_uses
+        if not uses:
+            continue
+        if len(uses) > 1:
+            raise TaskInputError(
+                f"container {container.name!r} has {len(uses)} credential spec references; "
+                "a container runs with one",
+                where=f"{task_def.source}: {', '.join(u.path for u in uses)}",
+                fix="keep one (credentialSpecs holds at most one entry)",
+            )
+        reference = _valid_reference(uses[0], task_def.source)
+        plan = plans.setdefault(str(reference), _Plan(reference=reference, raw=uses[0].raw))
+        plan.containers.append(container.name)
+        per_container.append((container.name, plan))
+    return plans, per_container
+
+
+def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:
+    """The lease's ticket directory of every gMSA, by lower-case name."""
+    found = {Path(p).name.lower(): Path(p) for p in reply.paths}
+    for plan in plans:
+        assert plan.spec is not None
+        if plan.spec.account_name.lower() not in found:
+            raise HostAgentError(
+                f"the ticket service made no ticket directory for {plan.spec.account_name!r}",
+                where=f"lease {reply.lease_id}",
+                fix="check the ticket service's version and log",
+                exit_code=ExitCode.EXTERNAL,
+            )
+    return found
+
+
+def parse_user(value: str) -> tuple[int, int] | None:
+    """``(uid, gid)`` of a numeric container ``user`` (``uid`` or ``uid:gid``), else None.
+
+    A user given by name cannot be resolved on the host (the name lives in the
+    image's ``/etc/passwd``), so it gives None. With only a uid, the gid is the uid:
+    the cache is mode 0600, so only its owner reads it and the group does not matter.
+    """
+    match = _NUMERIC_USER_RE.match(value.strip())
+    if match is None:
+        return None
+    uid = int(match.group("uid"))
+    gid = int(match.group("gid")) if match.group("gid") is not None else uid
+    if uid > 0xFFFFFFFE or gid > 0xFFFFFFFE:
+        return None
+    return uid, gid
+
+
+def _owner_for(
+    task_def: TaskDefinition, names: list[str], warnings: list[Finding]
+) -> tuple[int, int] | None:
+    """The owner the lease's caches need so every non-root container can read its ticket."""
+    owners: dict[tuple[int, int], str] = {}
+    for name in names:
+        container = task_def.container(name)
+        assert container is not None
+        user = _user_of(container)
+        if user is None:
+            continue
+        where = f"{task_def.source}: {container.path}.user"
+        pair = parse_user(user)
+        if pair is None:
+            if user.strip().split(":")[0] not in ("root", "0"):
+                warnings.append(
+                    warning(
+                        "container-user-not-numeric",
+                        where,
+                        f"the container runs as {user!r}, a name the host cannot resolve; its "
+                        "ticket cache stays readable by root only",
+                        'give the numeric uid[:gid] (e.g. "1000:1000") so gmsa can give the '
+                        "cache to that user",
+                    )
+                )
+            continue
+        if pair[0] == 0:
+            continue
+        owners.setdefault(pair, where)
+    if len(owners) > 1:
+        raise TaskInputError(
+            "containers of the task run as different non-root users, but one lease's caches "
+            "have one owner",
+            where="; ".join(f"{w} = {u}:{g}" for (u, g), w in owners.items()),
+            fix="run every container that has a credential spec as one uid:gid, or split the task",
+        )
+    return next(iter(owners), None)
+
+
+def _user_of(container: ContainerDefinition) -> str | None:
+    value = container.raw.get("user")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+__all__ = [
+    "CCACHE_NAME",
+    "CONTAINER_KRB_DIR",
+    "DEFAULT_KRB_DIR",
+    "DEFAULT_SOCKET",
+    "KRB5CCNAME",
+    "DomainlessSecretError",
+    "DomainlessUser",
+    "LinuxHostAgent",
+    "parse_user",
+]
