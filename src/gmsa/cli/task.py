@@ -15,6 +15,7 @@ from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, GmsaGroup, echo_findings, emit_json, json_option
 from gmsa.cli.task_agent import cleanup, prepare
+from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.findings import Severity
 from gmsa.fsutil import write_atomic
@@ -271,3 +272,5 @@ def patch(
 
 task.add_command(prepare)
 task.add_command(cleanup)
+task.add_command(run)
+task.add_command(stop)

@@ -1,0 +1,244 @@
+"""``gmsa task run`` / ``gmsa task stop``: run a task's containers on a Docker engine.
+
+Argument parsing, signals and output only; what is created and removed is decided
+by :mod:`gmsa.hostagent.docker_run`, what a container gets for its gMSA by the host
+agent for the platform.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from gmsa.cli._aws import aws_options
+from gmsa.cli._common import GmsaCommand, emit_json, json_option
+from gmsa.errors import InvalidInputError
+from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
+from gmsa.hostagent.interface import HostAgent
+from gmsa.taskdef.model import TaskDefinition, load_task_definition
+
+INTERRUPTED = 130
+"""Exit code after Ctrl-C or SIGTERM (the shell's 128 + SIGINT); everything was removed."""
+
+_docker_host = click.option(
+    "--docker-host",
+    envvar="DOCKER_HOST",
+    metavar="URL",
+    help="The Docker engine, e.g. unix:///var/run/docker.sock (default: DOCKER_HOST, then "
+    "the default socket).",
+)
+_platform = click.option(
+    "--platform",
+    type=click.Choice(["linux", "windows"]),
+    help="Which host agent prepares credential specs (default: the task definition's "
+    "runtimePlatform, else linux).",
+)
+_krb_dir = click.option(
+    "--krb-dir",
+    type=click.Path(path_type=Path),
+    help="Linux: the ticket service's krb directory (default: the host agent's).",
+)
+_socket = click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(path_type=Path),
+    help="Linux: the ticket service's unix socket (default: the host agent's).",
+)
+_credspec_dir = click.option(
+    "--credspec-dir",
+    type=click.Path(path_type=Path),
+    help="Windows: Docker's CredentialSpecs directory the specs are written to.",
+)
+
+
+def _platform_of(task_def: TaskDefinition | None, platform: str | None) -> str:
+    if platform:
+        return platform
+    family = (task_def.operating_system_family or "") if task_def else ""
+    return "windows" if family.upper().startswith("WINDOWS") else "linux"
+
+
+def _host_agent(
+    platform: str,
+    task_def: TaskDefinition | None,
+    paths: dict[str, Path | None],
+    aws_params: dict[str, Any],
+    assume: bool,
+) -> HostAgent:
+    """The host agent for the platform, reading specs as the task execution role
+    unless told otherwise (as the ECS agent does)."""
+    from gmsa.cli._aws import aws_config_from
+    from gmsa.source.cache import SpecCache
+    from gmsa.source.fetcher import SpecFetcher
+
+    settings = dict(aws_params)
+    if not settings.get("role_arn") and assume and task_def is not None:
+        settings["role_arn"] = task_def.execution_role_arn
+    aws = aws_config_from(settings)
+    credspec_dir = paths.get("credspec_dir")
+    if platform == "windows":
+        from gmsa.hostagent.windows import WindowsHostAgent
+
+        if credspec_dir is None:
+            raise InvalidInputError(
+                "the Windows host agent needs Docker's CredentialSpecs directory",
+                where="--credspec-dir",
+                fix="give --credspec-dir %ProgramData%\\docker\\CredentialSpecs",
+            )
+        fetcher = SpecFetcher(aws=aws, spec_dir=credspec_dir, cache=SpecCache())
+        return WindowsHostAgent(credspec_dir, fetcher)
+    from gmsa.hostagent.linux import DEFAULT_KRB_DIR, DEFAULT_SOCKET, LinuxHostAgent
+
+    fetcher = SpecFetcher(aws=aws, spec_dir=credspec_dir, cache=SpecCache())
+    return LinuxHostAgent(
+        paths.get("krb_dir") or DEFAULT_KRB_DIR,
+        paths.get("socket_path") or DEFAULT_SOCKET,
+        fetcher,
+        aws,
+    )
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM stops a run like Ctrl-C does, so the cleanup code runs either way."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@click.command(cls=GmsaCommand)
+@click.argument("taskdef")
+@_docker_host
+@click.option("--detach", is_flag=True, help="Return once every container has started.")
+@click.option(
+    "--task-id", help="Label the containers with this id (default: a new 32-hex-digit id)."
+)
+@click.option("--task-arn", help="The task's ARN, for domainless specs' registry key (Windows).")
+@_platform
+@_krb_dir
+@_socket
+@_credspec_dir
+@click.option(
+    "--no-assume-role",
+    is_flag=True,
+    help="Read S3/SSM specs with the base credentials instead of the executionRoleArn.",
+)
+@aws_options
+@json_option
+def run(
+    taskdef: str,
+    docker_host: str | None,
+    detach: bool,
+    task_id: str | None,
+    task_arn: str | None,
+    platform: str | None,
+    krb_dir: Path | None,
+    socket_path: Path | None,
+    credspec_dir: Path | None,
+    no_assume_role: bool,
+    json_output: bool,
+    **aws: Any,
+) -> None:
+    """Run a task's containers on a Docker engine with their gMSA identities.
+
+    Each container gets the task definition's image (never pulled), command,
+    entryPoint, environment, user, hostname and the task's networkMode (host, none
+    or bridge), plus what the host agent prepared for its credential spec. Waits
+    until an essential container exits, then removes every container and the
+    prepared credentials; with --detach returns once all have started (gmsa task
+    stop removes them). Ctrl-C, SIGTERM or a failed start removes everything too.
+
+    Exit 0 when every essential container exited 0, 1 when one did not (or the
+    input is invalid), 3 when Docker or AWS failed, 130 when interrupted.
+    """
+    task_def = load_task_definition(taskdef)
+    agent: HostAgent | None = None
+    if task_def.credential_spec_uses:
+        paths = {"krb_dir": krb_dir, "socket_path": socket_path, "credspec_dir": credspec_dir}
+        agent = _host_agent(
+            _platform_of(task_def, platform), task_def, paths, aws, not no_assume_role
+        )
+    client = connect(docker_host)
+    ctx = click.get_current_context()
+    try:
+        with _signals_interrupt():
+            result = run_task(
+                client, task_def, agent=agent, task_id=task_id, task_arn=task_arn, detach=detach
+            )
+    except KeyboardInterrupt:
+        click.echo("interrupted: the task's containers and credentials were removed", err=True)
+        ctx.exit(INTERRUPTED)
+    finally:
+        client.close()
+    if json_output:
+        emit_json(result.to_dict())
+    else:
+        _print_result(result)
+    ctx.exit(result.exit_code)
+
+
+def _print_result(result: RunResult) -> None:
+    for container in result.containers:
+        for line in container.logs.splitlines():
+            click.echo(f"{container.name} | {line}")
+    for container in result.containers:
+        if container.exit_code is None:
+            state = f"running ({container.container_id[:12]})"
+        else:
+            state = f"exited {container.exit_code}"
+        kind = "essential" if container.essential else "not essential"
+        click.echo(f"container {container.name} ({kind}): {state}", err=True)
+    if result.detached:
+        click.echo(
+            f"task {result.task_id} started; stop it with gmsa task stop "
+            f"--task-id {result.task_id}",
+            err=True,
+        )
+
+
+@click.command(cls=GmsaCommand)
+@click.option("--task-id", required=True, help="The task id the run printed.")
+@_docker_host
+@_platform
+@_krb_dir
+@_socket
+@_credspec_dir
+@json_option
+def stop(
+    task_id: str,
+    docker_host: str | None,
+    platform: str | None,
+    krb_dir: Path | None,
+    socket_path: Path | None,
+    credspec_dir: Path | None,
+    json_output: bool,
+) -> None:
+    """Remove a detached task's containers and its prepared credentials (lease or files).
+
+    Stopping a task twice, or one that never ran here, removes nothing and succeeds.
+    """
+    if platform is None:
+        platform = "windows" if credspec_dir is not None else "linux"
+    paths = {"krb_dir": krb_dir, "socket_path": socket_path, "credspec_dir": credspec_dir}
+    agent = _host_agent(platform, None, paths, {}, assume=False)
+    client = connect(docker_host)
+    try:
+        removed = stop_task(client, task_id, agent)
+    finally:
+        client.close()
+    if json_output:
+        emit_json({"task_id": task_id, "removed_containers": removed})
+    else:
+        click.echo(f"task {task_id}: removed {removed} container(s)")
