@@ -109,3 +109,57 @@ def test_awsvpc_is_invalid_input() -> None:
     with pytest.raises(TaskRunInputError) as caught:
         plan_task(task({"name": "a", "image": "i"}, networkMode="awsvpc"))
     assert "networkMode" in (caught.value.where or "")
+
+
+def test_mount_points_of_host_volumes_become_bind_mounts_before_the_agents() -> None:
+    agent_mount = Mount("/krb/lease/app", "/var/credentials-fetcher/krbdir", True)
+    plans = plan_task(
+        task(
+            {
+                "name": "app",
+                "image": "img",
+                "credentialSpecs": [REFERENCE],
+                "mountPoints": [
+                    {"sourceVolume": "conf", "containerPath": "/etc/krb5.conf", "readOnly": True},
+                    {"sourceVolume": "data", "containerPath": "/data"},
+                ],
+            },
+            volumes=[
+                {"name": "conf", "host": {"sourcePath": "/srv/krb5.conf"}},
+                {"name": "data", "host": {"sourcePath": "/srv/data"}},
+            ],
+        ),
+        prepared(PreparedContainer(name="app", reference=REFERENCE, mounts=(agent_mount,))),
+    )
+    assert plans[0].mounts == (
+        Mount("/srv/krb5.conf", "/etc/krb5.conf", True),
+        Mount("/srv/data", "/data", False),
+        agent_mount,
+    )
+
+
+def test_mount_point_of_a_volume_without_a_host_path_is_refused_with_its_path() -> None:
+    doc = task(
+        {
+            "name": "app",
+            "image": "img",
+            "mountPoints": [{"sourceVolume": "efs", "containerPath": "/data"}],
+        },
+        volumes=[{"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}],
+    )
+    with pytest.raises(TaskRunInputError) as caught:
+        plan_task(doc)
+    assert caught.value.where == "task.json: containerDefinitions[0].mountPoints[0]"
+
+
+def test_mount_point_with_a_relative_container_path_is_refused() -> None:
+    doc = task(
+        {
+            "name": "app",
+            "image": "img",
+            "mountPoints": [{"sourceVolume": "conf", "containerPath": "etc/krb5.conf"}],
+        },
+        volumes=[{"name": "conf", "host": {"sourcePath": "/srv/krb5.conf"}}],
+    )
+    with pytest.raises(TaskRunInputError):
+        plan_task(doc)

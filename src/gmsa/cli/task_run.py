@@ -154,8 +154,9 @@ def run(
     """Run a task's containers on a Docker engine with their gMSA identities.
 
     Each container gets the task definition's image (never pulled), command,
-    entryPoint, environment, user, hostname and the task's networkMode (host, none
-    or bridge), plus what the host agent prepared for its credential spec. Waits
+    entryPoint, environment, user, hostname, mountPoints of host volumes
+    (volumes[].host.sourcePath) and the task's networkMode (host, none or
+    bridge), plus what the host agent prepared for its credential spec. Waits
     until an essential container exits, then removes every container and the
     prepared credentials; with --detach returns once all have started (gmsa task
     stop removes them). Ctrl-C, SIGTERM or a failed start removes everything too.

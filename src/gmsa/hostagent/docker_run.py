@@ -3,10 +3,10 @@
 The ECS agent starts a task's containers itself; ``gmsa task run`` does the same on
 any Docker engine so a credential spec can be tried end to end without ECS. Each
 container definition becomes a Docker container with the task definition's image,
-command, entry point, environment, user, hostname and network mode, plus what the
-host agent returned for it: bind mounts and environment variables on Linux (the
-Kerberos ticket directory and ``KRB5CCNAME``), a ``credentialspec=`` security option
-on Windows.
+command, entry point, environment, user, hostname, network mode and mount points of
+host volumes, plus what the host agent returned for it: bind mounts and environment
+variables on Linux (the Kerberos ticket directory and ``KRB5CCNAME``), a
+``credentialspec=`` security option on Windows.
 
 Everything a run creates is taken away when it ends, however it ends: containers
 (found by their ``gmsa.task-id`` label) are removed and the host agent cleans up the
@@ -85,7 +85,8 @@ class ContainerPlan:
     network_mode: str
     """``host``, ``none`` or ``bridge``."""
     mounts: tuple[Mount, ...] = ()
-    """The host agent's bind mounts."""
+    """Bind mounts: the definition's ``mountPoints`` of host volumes, then the host
+    agent's."""
     stop_timeout: int = STOP_TIMEOUT
     """``stopTimeout``: seconds between SIGTERM and SIGKILL when the task stops it."""
     security_opt: tuple[str, ...] = ()
@@ -255,6 +256,76 @@ def _network_mode(task_def: TaskDefinition) -> str:
     return mode
 
 
+def _task_volumes(task_def: TaskDefinition) -> dict[str, str]:
+    """The task's ``volumes`` that name a host directory: volume name to ``host.sourcePath``.
+
+    A plain Docker engine can give only bind mounts of host paths; a volume without a
+    ``sourcePath`` (a Docker-managed or EFS volume) is refused when a container mounts it.
+    """
+    value = task_def.raw.get("volumes")
+    if value is None:
+        return {}
+    where = f"{task_def.source}: {task_def.path_in_source('volumes')}"
+    fix = 'write "volumes": [{"name": "conf", "host": {"sourcePath": "/etc/krb5.conf"}}]'
+    if not isinstance(value, list):
+        raise TaskRunInputError("volumes must be an array", where=where, fix=fix)
+    volumes: dict[str, str] = {}
+    for i, item in enumerate(value):
+        item_where = f"{task_def.source}: {task_def.path_in_source(json_path('volumes', i))}"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise TaskRunInputError("each volume needs a string name", where=item_where, fix=fix)
+        host = item.get("host")
+        source_path = host.get("sourcePath") if isinstance(host, dict) else None
+        if isinstance(source_path, str) and source_path.startswith("/"):
+            volumes[item["name"]] = source_path
+    return volumes
+
+
+def _mount_points(
+    container: ContainerDefinition, volumes: Mapping[str, str], source: str
+) -> tuple[Mount, ...]:
+    """The container's ``mountPoints`` as bind mounts of the task's host volumes."""
+    value = container.raw.get("mountPoints")
+    if value is None:
+        return ()
+    fix = (
+        'write "mountPoints": [{"sourceVolume": "conf", "containerPath": "/etc/krb5.conf", '
+        '"readOnly": true}] naming a task volume with host.sourcePath'
+    )
+    if not isinstance(value, list):
+        raise TaskRunInputError(
+            "mountPoints must be an array",
+            where=f"{source}: {json_path(container.path, 'mountPoints')}",
+            fix=fix,
+        )
+    mounts: list[Mount] = []
+    for i, item in enumerate(value):
+        where = f"{source}: {json_path(container.path, 'mountPoints', i)}"
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("sourceVolume"), str)
+            or not isinstance(item.get("containerPath"), str)
+            or not item["containerPath"].startswith("/")
+            or not isinstance(item.get("readOnly", False), bool)
+        ):
+            raise TaskRunInputError(
+                "each mount point needs a sourceVolume, an absolute containerPath and "
+                "readOnly true or false",
+                where=where,
+                fix=fix,
+            )
+        host_path = volumes.get(item["sourceVolume"])
+        if host_path is None:
+            raise TaskRunInputError(
+                f"mount point volume {item['sourceVolume']!r} is not a task volume with a "
+                "host sourcePath",
+                where=where,
+                fix=fix,
+            )
+        mounts.append(Mount(host_path, item["containerPath"], item.get("readOnly", False)))
+    return tuple(mounts)
+
+
 def _additions(
     container: PreparedContainer | None,
 ) -> tuple[tuple[Mount, ...], dict[str, str], tuple[str, ...]]:
@@ -280,6 +351,7 @@ def plan_task(
     """
     source = task_def.source
     network = _network_mode(task_def)
+    volumes = _task_volumes(task_def)
     by_name = {c.name: c for c in prepared.containers} if prepared else {}
     plans: list[ContainerPlan] = []
     for container in task_def.containers:
@@ -316,7 +388,7 @@ def plan_task(
                 hostname=container.hostname,
                 essential=essential,
                 network_mode=network,
-                mounts=mounts,
+                mounts=_mount_points(container, volumes, source) + mounts,
                 stop_timeout=stop_timeout,
                 security_opt=security,
             )
