@@ -16,9 +16,7 @@ file guards the shared state.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
-import json
 import os
 import shutil
 import signal
@@ -30,6 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support import shared_state
 
 IMAGE = "gmsa-test/krb:1"
 """The locally built image: busybox, klist, kvno; user ``app`` (1000) exists."""
@@ -267,34 +267,16 @@ def _mounts_under(directory: Path) -> list[str]:
 
 @contextlib.contextmanager
 def _locked(timeout: float = 300.0) -> Iterator[None]:
-    fd = os.open(LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise DockerUnavailableError(f"{LOCK_FILE} stayed locked") from None
-                time.sleep(0.1)
+    with shared_state.locked(LOCK_FILE, timeout, DockerUnavailableError):
         yield
-    finally:
-        os.close(fd)
 
 
 def _read_state() -> dict[str, Any] | None:
-    try:
-        loaded: dict[str, Any] = json.loads(STATE_FILE.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return loaded
+    return shared_state.read_state(STATE_FILE)
 
 
 def _write_state(state: dict[str, Any]) -> None:
-    tmp = STATE_FILE.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state))
-    tmp.replace(STATE_FILE)
+    shared_state.write_state(STATE_FILE, state)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import fcntl
 import ipaddress
 import json
 import os
@@ -34,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support import shared_state
 
 REALM = "EXAMPLE.COM"
 DOMAIN = "example.com"
@@ -419,34 +420,16 @@ def _start_new(user: int) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _locked(timeout: float) -> Iterator[None]:
-    fd = os.open(LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise SambaUnavailableError(f"{LOCK_FILE} stayed locked") from None
-                time.sleep(0.1)
+    with shared_state.locked(LOCK_FILE, timeout, SambaUnavailableError):
         yield
-    finally:
-        os.close(fd)
 
 
 def _read_state() -> dict[str, Any] | None:
-    try:
-        loaded: dict[str, Any] = json.loads(STATE_FILE.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return loaded
+    return shared_state.read_state(STATE_FILE)
 
 
 def _write_state(state: dict[str, Any]) -> None:
-    tmp = STATE_FILE.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state))
-    tmp.replace(STATE_FILE)
+    shared_state.write_state(STATE_FILE, state)
 
 
 def _stat_fields(pid: int) -> list[str] | None:
