@@ -18,7 +18,7 @@ import click
 
 from gmsa.cli._aws import aws_options
 from gmsa.cli._common import GmsaCommand, emit_json, json_option
-from gmsa.errors import InvalidInputError
+from gmsa.cli.task_agent import platform_for
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
 from gmsa.hostagent.interface import HostAgent
 from gmsa.taskdef.model import TaskDefinition, load_task_definition
@@ -37,7 +37,7 @@ _platform = click.option(
     "--platform",
     type=click.Choice(["linux", "windows"]),
     help="Which host agent prepares credential specs (default: the task definition's "
-    "runtimePlatform, else linux).",
+    "runtimePlatform, else windows when --credspec-dir is given, else this host's system).",
 )
 _krb_dir = click.option(
     "--krb-dir",
@@ -57,13 +57,6 @@ _credspec_dir = click.option(
 )
 
 
-def _platform_of(task_def: TaskDefinition | None, platform: str | None) -> str:
-    if platform:
-        return platform
-    family = (task_def.operating_system_family or "") if task_def else ""
-    return "windows" if family.upper().startswith("WINDOWS") else "linux"
-
-
 def _host_agent(
     platform: str,
     task_def: TaskDefinition | None,
@@ -71,36 +64,18 @@ def _host_agent(
     aws_params: dict[str, Any],
     assume: bool,
 ) -> HostAgent:
-    """The host agent for the platform, reading specs as the task execution role
-    unless told otherwise (as the ECS agent does)."""
-    from gmsa.cli._aws import aws_config_from
-    from gmsa.source.cache import SpecCache
-    from gmsa.source.fetcher import SpecFetcher
+    """The host agent ``task prepare`` would use, with this command's optional paths."""
+    from gmsa.cli.task_agent import make_host_agent
+    from gmsa.hostagent.linux import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 
-    settings = dict(aws_params)
-    if not settings.get("role_arn") and assume and task_def is not None:
-        settings["role_arn"] = task_def.execution_role_arn
-    aws = aws_config_from(settings)
-    credspec_dir = paths.get("credspec_dir")
-    if platform == "windows":
-        from gmsa.hostagent.windows import WindowsHostAgent
-
-        if credspec_dir is None:
-            raise InvalidInputError(
-                "the Windows host agent needs Docker's CredentialSpecs directory",
-                where="--credspec-dir",
-                fix="give --credspec-dir %ProgramData%\\docker\\CredentialSpecs",
-            )
-        fetcher = SpecFetcher(aws=aws, spec_dir=credspec_dir, cache=SpecCache())
-        return WindowsHostAgent(credspec_dir, fetcher)
-    from gmsa.hostagent.linux import DEFAULT_KRB_DIR, DEFAULT_SOCKET, LinuxHostAgent
-
-    fetcher = SpecFetcher(aws=aws, spec_dir=credspec_dir, cache=SpecCache())
-    return LinuxHostAgent(
+    return make_host_agent(
+        platform,
+        paths.get("credspec_dir"),
         paths.get("krb_dir") or DEFAULT_KRB_DIR,
         paths.get("socket_path") or DEFAULT_SOCKET,
-        fetcher,
-        aws,
+        task_def,
+        aws_params,
+        assume,
     )
 
 
@@ -168,9 +143,8 @@ def run(
     agent: HostAgent | None = None
     if task_def.credential_spec_uses:
         paths = {"krb_dir": krb_dir, "socket_path": socket_path, "credspec_dir": credspec_dir}
-        agent = _host_agent(
-            _platform_of(task_def, platform), task_def, paths, aws, not no_assume_role
-        )
+        chosen = platform_for(task_def, platform, credspec_dir)
+        agent = _host_agent(chosen, task_def, paths, aws, not no_assume_role)
     client = connect(docker_host)
     ctx = click.get_current_context()
     try:
@@ -230,8 +204,7 @@ def stop(
 
     Stopping a task twice, or one that never ran here, removes nothing and succeeds.
     """
-    if platform is None:
-        platform = "windows" if credspec_dir is not None else "linux"
+    platform = platform_for(None, platform, credspec_dir)
     paths = {"krb_dir": krb_dir, "socket_path": socket_path, "credspec_dir": credspec_dir}
     agent = _host_agent(platform, None, paths, {}, assume=False)
     client = connect(docker_host)
