@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,7 @@ SEED_SPEC: dict[str, Any] = {
 
 @pytest.fixture
 def seed_spec() -> dict[str, Any]:
-    return json.loads(json.dumps(SEED_SPEC))
+    return copy.deepcopy(SEED_SPEC)
 
 
 @pytest.fixture
