@@ -13,6 +13,7 @@ from gmsa.ad.connection import (
     PasswordCredentials,
     Protection,
 )
+from gmsa.ad.discovery import DnsConfig
 from gmsa.ad.errors import CredentialsInputError
 from gmsa.cli.ad import OPTION_NAMES, credentials_from, pop_connection
 
@@ -88,3 +89,13 @@ def test_connection_options_are_taken_out_of_the_parameters() -> None:
         "10.0.0.1",
     )
     assert params == {"other": 1}
+
+
+def test_a_short_timeout_shortens_dns_lookups_too() -> None:
+    options, _ = pop_connection(values(timeout=1, dns_server="10.0.0.1"))
+    assert options.dns.timeout == 1.0
+
+
+def test_a_long_timeout_keeps_the_dns_default() -> None:
+    options, _ = pop_connection(values(timeout=60))
+    assert options.dns.timeout == DnsConfig().timeout

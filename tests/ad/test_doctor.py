@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gmsa.ad.doctor import Status, _clock_check
+from gmsa.ad.connection import ConnectOptions
+from gmsa.ad.doctor import Status, _clock_check, _network_checks
 from gmsa.ad.domain import DomainInfo
 from tests.ad.conftest import Run, json_of
 from tests.support.samba import (
@@ -343,6 +344,12 @@ def test_dc_not_answering_on_its_ports_fails_and_directory_checks_are_skipped(
     assert sorted(ports["details"]["closed"]) == ["389", "636", "88"]
     assert one(result, "ldap-bind")["status"] == "fail"
     assert one(result, "directory-checks")["status"] == "skip"
+
+
+def test_malformed_server_fails_the_port_check_instead_of_probing_it() -> None:
+    checks = _network_checks(ConnectOptions(server="[dc1.example.com"), None)
+    assert [(c.id, c.status) for c in checks] == [("dc-ports", Status.FAIL)]
+    assert "unclosed [" in checks[0].message
 
 
 def test_domain_without_srv_records_fails_the_dns_check(gmsa: Run, lab: DomainLab) -> None:

@@ -402,9 +402,7 @@ def connected(options: ConnectOptions, credentials: Credentials) -> Iterator[Dir
 
 
 def _require_host_name(host: str) -> None:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
+    if not _is_address(host):
         return
     raise CredentialsInputError(
         f"Kerberos needs the DC's host name, not the address {host}",

@@ -13,6 +13,7 @@ SID of every descriptor.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from collections.abc import Sequence
@@ -44,14 +45,14 @@ from gmsa.ad.connection import (
     probe_port,
     realm_of,
 )
-from gmsa.ad.discovery import find_domain_controllers, resolve_address
+from gmsa.ad.discovery import find_domain_controllers, resolve_address, split_host_port
 from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import DirectoryError
 from gmsa.ad.kerberos import default_keytab_principal, read_keytab
 from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
-from gmsa.findings import Finding, Severity
+from gmsa.findings import Finding, errors_of, warnings_of
 
 MAX_CLOCK_SKEW = 300
 """Kerberos' default tolerance, seconds."""
@@ -167,15 +168,9 @@ def run_doctor(request: DoctorRequest) -> DoctorReport:
         return DoctorReport(tuple(checks), 0, time.perf_counter() - started, None, None)
     if domain_name is None and request.spec is not None:
         domain_name = request.spec.domain_join_config.dns_name.lower()
-        options = ConnectOptions(
-            domain=domain_name,
-            server=options.server,
-            kdc=options.kdc,
-            dns=options.dns,
-            protection=options.protection,
-            ca_file=options.ca_file,
-            timeout=options.timeout,
-        )
+    if domain_name is not None:
+        # connect() would otherwise read the keytab or ticket cache again to learn it.
+        options = dataclasses.replace(options, domain=domain_name)
     if request.network:
         checks += _network_checks(options, domain_name)
     try:
@@ -243,9 +238,10 @@ def _network_checks(options: ConnectOptions, domain: str | None) -> list[Check]:
             )
             hosts = [r.target for r in records]
     if options.server:
-        hosts = [
-            options.server.rsplit(":", 1)[0] if options.server.count(":") == 1 else options.server
-        ]
+        try:
+            hosts = [split_host_port(options.server, LDAP_PORT, what="--server")[0]]
+        except GmsaError as exc:
+            return [*checks, _from_error("dc-ports", options.server, exc)]
     for host in hosts[:MAX_DCS_PROBED]:
         checks.append(_port_check(host, options))
     return checks
@@ -290,9 +286,8 @@ def _directory_checks(directory: Directory, request: DoctorRequest) -> list[Chec
     checks: list[Check] = []
     domain = read_domain(directory)
     checks.append(_clock_check(domain))
-    names = list(dict.fromkeys(normalize_name(a) for a in request.accounts if normalize_name(a)))
-    local_spec = request.spec is not None and _is_this_domain(request.spec, domain)
-    if request.spec is not None and local_spec:
+    names = list(dict.fromkeys(name for name in map(normalize_name, request.accounts) if name))
+    if request.spec is not None and _is_this_domain(request.spec, domain):
         for name in request.spec.account_names:
             if name.lower() not in (n.lower() for n in names):
                 names.append(name)
@@ -409,8 +404,8 @@ def _spec_checks(spec: CredentialSpec, domain: DomainInfo, lookup: AccountLookup
 
 
 def _validity_check(findings: Sequence[Finding]) -> Check:
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    errors = errors_of(findings)
+    warnings = warnings_of(findings)
     details = {"findings": [{**f.to_dict(), "severity": f.severity.value} for f in findings]}
     if errors:
         first = errors[0]

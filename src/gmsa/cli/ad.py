@@ -125,18 +125,22 @@ def directory_options(function: F) -> F:
 
 def pop_connection(params: dict[str, Any]) -> tuple[ConnectOptions, Credentials]:
     """Take the connection options out of a command's parameters and build them."""
+    from gmsa.ad import discovery
     from gmsa.ad.connection import ConnectOptions, Protection
-    from gmsa.ad.discovery import DnsConfig
 
     values = {name: params.pop(name, None) for name in OPTION_NAMES}
+    timeout = int(values["timeout"] or DEFAULT_TIMEOUT)
     options = ConnectOptions(
         domain=values["domain"],
         server=values["server"],
         kdc=values["kdc"],
-        dns=DnsConfig.parse(values["dns_server"]),
+        # --timeout shortens DNS lookups too, but never lengthens them past DNS's default.
+        dns=discovery.DnsConfig.parse(
+            values["dns_server"], timeout=min(float(timeout), discovery.DEFAULT_TIMEOUT)
+        ),
         protection=Protection(values["protection"] or PROTECTIONS[0]),
         ca_file=values["ca_file"],
-        timeout=int(values["timeout"] or DEFAULT_TIMEOUT),
+        timeout=timeout,
     )
     return options, credentials_from(values)
 

@@ -31,6 +31,14 @@ _MARKS = {
 }
 
 
+_host_option = click.option(
+    "--host",
+    metavar="NAME$",
+    help="A host that must be allowed to retrieve the passwords. Default with --keytab: "
+    "the keytab's host.",
+)
+
+
 def load_spec_file(path: Path) -> tuple[CredentialSpec, tuple[Finding, ...]]:
     """A spec to compare with the domain, and what validation found in it.
 
@@ -92,12 +100,7 @@ def _finish(report: DoctorReport, json_output: bool, title: str) -> None:
     metavar="NAME",
     help="A gMSA to check (repeatable).",
 )
-@click.option(
-    "--host",
-    metavar="NAME$",
-    help="A host that must be allowed to retrieve the passwords. Default with --keytab: "
-    "the keytab's host.",
-)
+@_host_option
 @click.option(
     "--skip-network",
     is_flag=True,
@@ -150,12 +153,7 @@ def doctor(
 
 @click.command(cls=GmsaCommand)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE")
-@click.option(
-    "--host",
-    metavar="NAME$",
-    help="A host that must be allowed to retrieve the passwords. Default with --keytab: "
-    "the keytab's host.",
-)
+@_host_option
 @directory_options
 @json_option
 def verify(file: Path, host: str | None, json_output: bool, **connection: Any) -> None:
