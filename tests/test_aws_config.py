@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from gmsa.aws import (
     AwsConfig,
     AwsConnectionError,
     AwsCredentialsError,
+    AwsError,
     aws_error,
 )
 from gmsa.cli._aws import aws_config_from, aws_options
@@ -103,6 +107,66 @@ def test_unreachable_endpoint_is_a_typed_error_quickly() -> None:
     assert str(config.endpoint_url) in error.what
     assert "endpoint" in (error.fix or "")
     assert time.monotonic() - started < 5
+
+
+@contextmanager
+def answering(status: int, body: bytes) -> Iterator[str]:
+    """A local endpoint that answers every request with ``status`` and ``body``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def local_config(endpoint: str) -> AwsConfig:
+    return AwsConfig(
+        region="us-east-1",
+        endpoint_url=endpoint,
+        access_key_id="testing",
+        secret_access_key="testing",
+        max_attempts=1,
+    )
+
+
+def test_an_http_500_from_the_endpoint_says_it_is_a_server_error_not_a_refusal() -> None:
+    page = b"<html>Internal Server Error</html>"
+    with answering(500, page) as endpoint, pytest.raises(Exception) as caught:
+        local_config(endpoint).client("ssm").get_parameters(Names=["x"])
+    error = aws_error(caught.value, action="ssm:GetParameters", resource="arn:aws:ssm:x")
+    assert type(error) is AwsError
+    assert "HTTP 500" in error.what
+    assert "refus" not in error.what.replace("not a refusal", "")
+    assert error.where == "ssm:GetParameters on arn:aws:ssm:x"
+    assert "--endpoint-url" in (error.fix or "")
+
+
+def test_an_answer_that_is_not_aws_names_the_endpoint_as_the_suspect() -> None:
+    page = b"<html>a proxy's login page"
+    with answering(200, page) as endpoint, pytest.raises(Exception) as caught:
+        local_config(endpoint).client("sts").get_caller_identity()
+    error = aws_error(caught.value, action="sts:GetCallerIdentity", resource="*")
+    assert type(error) is AwsError
+    assert "not an AWS response" in error.what
+    assert error.where == "sts:GetCallerIdentity on *"
+    assert "--endpoint-url" in (error.fix or "")
 
 
 def test_missing_credentials_are_a_typed_error(

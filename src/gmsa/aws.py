@@ -285,7 +285,7 @@ def _assume_role_error(
     exc: BaseException, role_arn: str, base: boto3.Session, config: AwsConfig
 ) -> ExternalError:
     if isinstance(exc, ClientError):
-        code, status = _code_and_status(exc)
+        code, status = code_and_status(exc)
         if code in _DENIED_CODES or status == 403:
             caller = _caller_arn(base, config)
             who = caller or "the caller (see: aws sts get-caller-identity)"
@@ -307,7 +307,8 @@ def _assume_role_error(
     return aws_error(exc, action="sts:AssumeRole", resource=role_arn)
 
 
-def _code_and_status(exc: ClientError) -> tuple[str, int | None]:
+def code_and_status(exc: ClientError) -> tuple[str, int | None]:
+    """The error code AWS gave (``""`` when none) and the HTTP status of the answer."""
     response: Any = exc.response
     error = response.get("Error", {}) if isinstance(response, dict) else {}
     meta = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
@@ -361,11 +362,13 @@ def aws_error(exc: BaseException, *, action: str, resource: str) -> ExternalErro
             where=where,
             fix="give --region or set AWS_REGION",
         )
-    if isinstance(exc, BotoCoreError):
+    if isinstance(exc, ResponseParserError):
         return AwsError(
-            f"the AWS call failed: {type(exc).__name__}",
+            "the endpoint answered with something that is not an AWS response "
+            "(often an HTML page from a proxy, or another service behind the URL)",
             where=where,
-            fix="retry; run with -v to see the cause",
+            fix="check --endpoint-url (or AWS_ENDPOINT_URL) and any proxy in between; "
+            "run with -v to see the answer",
         )
     return AwsError(
         f"the AWS call failed: {type(exc).__name__}",
@@ -375,7 +378,7 @@ def aws_error(exc: BaseException, *, action: str, resource: str) -> ExternalErro
 
 
 def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -> ExternalError:
-    code, status = _code_and_status(exc)
+    code, status = code_and_status(exc)
     if code in _DENIED_CODES or status == 403:
         return AwsAccessDeniedError(
             f"AWS refused {action} ({code or status})",
@@ -405,6 +408,14 @@ def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -
             f"AWS throttled {action} after every retry ({code})",
             where=where,
             fix="retry later, or raise the attempts; many callers should share one cache",
+        )
+    if status is not None and status >= 500:
+        return AwsError(
+            f"the endpoint failed {action} with HTTP {status} after every retry "
+            "(a server or proxy error, not a refusal)",
+            where=where,
+            fix="retry later; if it persists, check --endpoint-url (or AWS_ENDPOINT_URL) "
+            "and any proxy in between",
         )
     return AwsError(
         f"AWS refused {action} ({code or status})",

@@ -50,7 +50,8 @@ def _base_options() -> list[Callable[[Any], Any]]:
     ]
 
 
-def _apply(f: F, options: list[Callable[[Any], Any]]) -> F:
+def apply_options(f: F, options: list[Callable[[Any], Any]]) -> F:
+    """Decorate ``f`` with ``options``, the first listed shown first in ``--help``."""
     decorated: Any = f
     for option in reversed(options):
         decorated = option(decorated)
@@ -60,7 +61,7 @@ def _apply(f: F, options: list[Callable[[Any], Any]]) -> F:
 def aws_base_options(f: F) -> F:
     """Add ``--region``, ``--endpoint-url`` and ``--profile``: for commands that act with
     the base credentials and never assume a role (reading a role's policies)."""
-    return _apply(f, _base_options())
+    return apply_options(f, _base_options())
 
 
 def aws_options(f: F) -> F:
@@ -70,7 +71,7 @@ def aws_options(f: F) -> F:
         metavar="ARN",
         help="Task execution role to assume with STS, as the ECS agent does.",
     )
-    return _apply(f, [*_base_options(), role])
+    return apply_options(f, [*_base_options(), role])
 
 
 def aws_config_from(params: Mapping[str, Any]) -> AwsConfig:

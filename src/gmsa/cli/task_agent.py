@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-from gmsa.cli._aws import aws_config_from, aws_options
+from gmsa.cli._aws import F, apply_options, aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
 from gmsa.errors import InvalidInputError
 from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
@@ -77,17 +77,6 @@ def _require_credspec_dir(credspec_dir: Path | None) -> Path:
     return credspec_dir
 
 
-def _agent(
-    credspec_dir: Path, task_def: TaskDefinition | None, params: dict[str, Any], assume: bool
-) -> WindowsHostAgent:
-    """The Windows host agent (kept for callers that only know Windows)."""
-    agent = make_host_agent(
-        "windows", credspec_dir, DEFAULT_KRB_DIR, DEFAULT_SOCKET, task_def, params, assume
-    )
-    assert isinstance(agent, WindowsHostAgent)
-    return agent
-
-
 def make_host_agent(
     platform: str,
     credspec_dir: Path | None,
@@ -124,6 +113,34 @@ _KRB_DIR_HELP = "Linux: the ticket service's krb directory (where leases live)."
 _SOCKET_HELP = "Linux: the ticket service's unix socket."
 
 
+def host_paths_options(f: F) -> F:
+    """Add ``--credspec-dir``, ``--krb-dir`` and ``--socket``: where a host agent keeps
+    what it prepares, the same in every command that prepares or removes it."""
+    return apply_options(
+        f,
+        [
+            click.option(
+                "--credspec-dir", type=click.Path(path_type=Path), help=_CREDSPEC_DIR_HELP
+            ),
+            click.option(
+                "--krb-dir",
+                type=click.Path(path_type=Path),
+                default=DEFAULT_KRB_DIR,
+                show_default=True,
+                help=_KRB_DIR_HELP,
+            ),
+            click.option(
+                "--socket",
+                "socket_path",
+                type=click.Path(path_type=Path),
+                default=DEFAULT_SOCKET,
+                show_default=True,
+                help=_SOCKET_HELP,
+            ),
+        ],
+    )
+
+
 @click.command(cls=GmsaCommand)
 @click.argument("taskdef")
 @click.option("--task-id", required=True, help="The task's id (the last part of its ARN).")
@@ -133,22 +150,7 @@ _SOCKET_HELP = "Linux: the ticket service's unix socket."
     "HKLM\\...\\AmazonECSCCGPlugin\\<task ARN>, as the ECS agent sets it.",
 )
 @click.option("--platform", type=click.Choice(_PLATFORMS), help=_PLATFORM_HELP)
-@click.option("--credspec-dir", type=click.Path(path_type=Path), help=_CREDSPEC_DIR_HELP)
-@click.option(
-    "--krb-dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_KRB_DIR,
-    show_default=True,
-    help=_KRB_DIR_HELP,
-)
-@click.option(
-    "--socket",
-    "socket_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_SOCKET,
-    show_default=True,
-    help=_SOCKET_HELP,
-)
+@host_paths_options
 @click.option(
     "--no-assume-role",
     is_flag=True,
@@ -243,22 +245,7 @@ def _print_prepared(result: PreparedTask, credspec_dir: Path) -> None:
     help="Which host agent prepared the task. Default: windows when --credspec-dir is "
     "given, else this host's system.",
 )
-@click.option("--credspec-dir", type=click.Path(path_type=Path), help=_CREDSPEC_DIR_HELP)
-@click.option(
-    "--krb-dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_KRB_DIR,
-    show_default=True,
-    help=_KRB_DIR_HELP,
-)
-@click.option(
-    "--socket",
-    "socket_path",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_SOCKET,
-    show_default=True,
-    help=_SOCKET_HELP,
-)
+@host_paths_options
 @json_option
 def cleanup(
     task_id: str,
@@ -276,12 +263,7 @@ def cleanup(
     cleaned up) is not an error: nothing is removed.
     """
     chosen = platform_for(None, platform, credspec_dir)
-    agent: HostAgent
-    if chosen == "windows":
-        directory = _require_credspec_dir(credspec_dir)
-        agent = WindowsHostAgent(directory, SpecFetcher(spec_dir=directory))
-    else:
-        agent = LinuxHostAgent(krb_dir, socket_path, SpecFetcher(spec_dir=credspec_dir))
+    agent = make_host_agent(chosen, credspec_dir, krb_dir, socket_path, None, {}, assume=False)
     result = agent.cleanup(task_id)
     if json_output:
         emit_json(result.to_dict())

@@ -18,10 +18,10 @@ import click
 
 from gmsa.cli._aws import aws_options
 from gmsa.cli._common import GmsaCommand, emit_json, json_option
-from gmsa.cli.task_agent import platform_for
+from gmsa.cli.task_agent import host_paths_options, make_host_agent, platform_for
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
 from gmsa.hostagent.interface import HostAgent
-from gmsa.taskdef.model import TaskDefinition, load_task_definition
+from gmsa.taskdef.model import load_task_definition
 
 INTERRUPTED = 130
 """Exit code after Ctrl-C or SIGTERM (the shell's 128 + SIGINT); everything was removed."""
@@ -39,44 +39,6 @@ _platform = click.option(
     help="Which host agent prepares credential specs (default: the task definition's "
     "runtimePlatform, else windows when --credspec-dir is given, else this host's system).",
 )
-_krb_dir = click.option(
-    "--krb-dir",
-    type=click.Path(path_type=Path),
-    help="Linux: the ticket service's krb directory (default: the host agent's).",
-)
-_socket = click.option(
-    "--socket",
-    "socket_path",
-    type=click.Path(path_type=Path),
-    help="Linux: the ticket service's unix socket (default: the host agent's).",
-)
-_credspec_dir = click.option(
-    "--credspec-dir",
-    type=click.Path(path_type=Path),
-    help="Windows: Docker's CredentialSpecs directory the specs are written to.",
-)
-
-
-def _host_agent(
-    platform: str,
-    task_def: TaskDefinition | None,
-    paths: dict[str, Path | None],
-    aws_params: dict[str, Any],
-    assume: bool,
-) -> HostAgent:
-    """The host agent ``task prepare`` would use, with this command's optional paths."""
-    from gmsa.cli.task_agent import make_host_agent
-    from gmsa.hostagent.linux import DEFAULT_KRB_DIR, DEFAULT_SOCKET
-
-    return make_host_agent(
-        platform,
-        paths.get("credspec_dir"),
-        paths.get("krb_dir") or DEFAULT_KRB_DIR,
-        paths.get("socket_path") or DEFAULT_SOCKET,
-        task_def,
-        aws_params,
-        assume,
-    )
 
 
 @contextmanager
@@ -102,9 +64,7 @@ def _signals_interrupt() -> Iterator[None]:
 )
 @click.option("--task-arn", help="The task's ARN, for domainless specs' registry key (Windows).")
 @_platform
-@_krb_dir
-@_socket
-@_credspec_dir
+@host_paths_options
 @click.option(
     "--no-assume-role",
     is_flag=True,
@@ -119,9 +79,9 @@ def run(
     task_id: str | None,
     task_arn: str | None,
     platform: str | None,
-    krb_dir: Path | None,
-    socket_path: Path | None,
     credspec_dir: Path | None,
+    krb_dir: Path,
+    socket_path: Path,
     no_assume_role: bool,
     json_output: bool,
     **aws: Any,
@@ -142,9 +102,10 @@ def run(
     task_def = load_task_definition(taskdef)
     agent: HostAgent | None = None
     if task_def.credential_spec_uses:
-        paths = {"krb_dir": krb_dir, "socket_path": socket_path, "credspec_dir": credspec_dir}
         chosen = platform_for(task_def, platform, credspec_dir)
-        agent = _host_agent(chosen, task_def, paths, aws, not no_assume_role)
+        agent = make_host_agent(
+            chosen, credspec_dir, krb_dir, socket_path, task_def, aws, not no_assume_role
+        )
     client = connect(docker_host)
     ctx = click.get_current_context()
     try:
@@ -187,17 +148,15 @@ def _print_result(result: RunResult) -> None:
 @click.option("--task-id", required=True, help="The task id the run printed.")
 @_docker_host
 @_platform
-@_krb_dir
-@_socket
-@_credspec_dir
+@host_paths_options
 @json_option
 def stop(
     task_id: str,
     docker_host: str | None,
     platform: str | None,
-    krb_dir: Path | None,
-    socket_path: Path | None,
     credspec_dir: Path | None,
+    krb_dir: Path,
+    socket_path: Path,
     json_output: bool,
 ) -> None:
     """Remove a detached task's containers and its prepared credentials (lease or files).
@@ -205,8 +164,7 @@ def stop(
     Stopping a task twice, or one that never ran here, removes nothing and succeeds.
     """
     platform = platform_for(None, platform, credspec_dir)
-    paths = {"krb_dir": krb_dir, "socket_path": socket_path, "credspec_dir": credspec_dir}
-    agent = _host_agent(platform, None, paths, {}, assume=False)
+    agent = make_host_agent(platform, credspec_dir, krb_dir, socket_path, None, {}, assume=False)
     client = connect(docker_host)
     try:
         removed = stop_task(client, task_id, agent)

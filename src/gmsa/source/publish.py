@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error
+from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error, code_and_status
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import ExternalError, InvalidInputError
@@ -316,7 +316,11 @@ def _publish_s3(
         answer = s3.put_object(**arguments)
         version = answer.get("ETag")
     except ClientError as exc:
-        if _code(exc) not in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+        if code_and_status(exc)[0] not in {
+            "PreconditionFailed",
+            "412",
+            "ConditionalRequestConflict",
+        }:
             raise _store_error(exc, "s3:PutObject", location.arn, location.bucket_arn) from exc
         existing, version = _s3_current(s3, location)
         if existing != body:
@@ -397,7 +401,7 @@ def _publish_ssm(
     try:
         version: Any = ssm.put_parameter(**arguments).get("Version")
     except ClientError as exc:
-        if _code(exc) != "ParameterAlreadyExists":
+        if code_and_status(exc)[0] != "ParameterAlreadyExists":
             raise _store_error(exc, "ssm:PutParameter", location.arn, None) from exc
         existing, version = _ssm_current(ssm, location)
         if existing != body:
@@ -438,18 +442,13 @@ def _caller_account(aws: AwsConfig, region: str) -> str:
     return str(answer["Account"])
 
 
-def _code(exc: ClientError) -> str:
-    error: Any = exc.response.get("Error", {})
-    return str(error.get("Code", ""))
-
-
 def _store_error(
     exc: ClientError, action: str, resource: str, container: str | None
 ) -> ExternalError:
     mapped = aws_error(exc, action=action, resource=resource)
     if isinstance(mapped, AwsNotFoundError) and container is not None:
         return AwsNotFoundError(
-            f"the bucket does not exist ({_code(exc)})",
+            f"the bucket does not exist ({code_and_status(exc)[0]})",
             where=f"{action} on {container}",
             fix="create the bucket first (aws s3 mb), or fix the bucket name",
         )
