@@ -22,7 +22,7 @@ from typing import Any
 
 from gmsa.aws import AwsConfig
 from gmsa.errors import GmsaError
-from gmsa.findings import Finding, Severity
+from gmsa.findings import Finding
 from gmsa.localaws import EmbeddedAws, embedded_aws
 from gmsa.source.interface import AccessDeniedError
 
@@ -140,8 +140,6 @@ class _Printer:
         for finding in findings:
             for line in finding.render().split("\n"):
                 self.detail(line.strip() if line.startswith("    fix") else line)
-            if finding.severity is Severity.ERROR:
-                pass
 
 
 def _admin_config(aws: EmbeddedAws) -> AwsConfig:
