@@ -51,7 +51,6 @@ class Acquisition:
 
 @dataclass
 class _Flight:
-    started_at: datetime.datetime
     done: threading.Event = field(default_factory=threading.Event)
     result: Acquisition | None = None
     error: BaseException | None = None
@@ -110,7 +109,7 @@ class Acquirer:
                 if recent is not None and self._usable(recent, fresh_after):
                     self.counters.shared += 1
                     return recent
-                flight = _Flight(started_at=self.clock())
+                flight = _Flight()
                 self._flights[key] = flight
                 leader = True
             else:

@@ -102,10 +102,11 @@ def settings_from(document: Any, *, source: str) -> ServiceSettings:
         )
     reader = _Reader(document, source)
     defaults = RenewalPolicy()
+    fraction = reader.number("renew_fraction", defaults.fraction, low=0.05, high=0.95)
     policy = RenewalPolicy(
-        fraction=reader.number("renew_fraction", defaults.fraction, low=0.05, high=0.95),
+        fraction=fraction,
         margin=reader.seconds("renew_margin_seconds", defaults.margin),
-        floor=min(defaults.floor, reader.number("renew_fraction", defaults.fraction)),
+        floor=min(defaults.floor, fraction),
         retry_base=reader.seconds("retry_base_seconds", defaults.retry_base, minimum=1),
         retry_max=reader.seconds("retry_max_seconds", defaults.retry_max, minimum=1),
     )
@@ -141,7 +142,7 @@ class _Reader:
             raise self._bad(f"$.{key}", f"{key} must be a non-empty string", "quote the value")
         return value
 
-    def number(self, key: str, default: float, *, low: float = 0.0, high: float = 1.0) -> float:
+    def number(self, key: str, default: float, *, low: float, high: float) -> float:
         value = self.document.get(key, default)
         if (
             isinstance(value, bool)

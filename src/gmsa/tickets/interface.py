@@ -24,7 +24,6 @@ from gmsa.tickets.blob import ManagedPassword
 from gmsa.tickets.ccache import KerberosTicket
 from gmsa.tickets.errors import TicketError
 from gmsa.tickets.keys import GmsaKeys
-from gmsa.tickets.principal import PrincipalName
 
 DEFAULT_KEYTAB = Path("/etc/krb5.keytab")
 
@@ -76,11 +75,6 @@ class GmsaAccount:
     def realm(self) -> str:
         """The Kerberos realm: the DNS name in upper case."""
         return self.domain.upper()
-
-    @property
-    def principal(self) -> PrincipalName:
-        """``NAME$@REALM``."""
-        return PrincipalName.for_account(self.name, self.realm)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -316,7 +316,8 @@ def safe_account_dir(name: str) -> str:
 # --------------------------------------------------------------------------- metadata
 
 
-def _iso(moment: datetime.datetime | None) -> str | None:
+def iso_utc(moment: datetime.datetime | None) -> str | None:
+    """``2026-01-02T03:04:05Z``: how lease metadata and status write times (None stays None)."""
     if moment is None:
         return None
     return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
@@ -326,8 +327,8 @@ def _encode(lease: Lease) -> bytes:
     document: dict[str, Any] = {
         "version": METADATA_VERSION,
         "lease_id": lease.lease_id,
-        "created_at": _iso(lease.created_at),
-        "last_seen": _iso(lease.last_seen),
+        "created_at": iso_utc(lease.created_at),
+        "last_seen": iso_utc(lease.last_seen),
         "mode": lease.mode,
         "domainless_user": (
             {"username": lease.domainless_user[0], "domain": lease.domainless_user[1]}
@@ -339,9 +340,9 @@ def _encode(lease: Lease) -> bytes:
             {
                 "name": r.account.name,
                 "domain": r.account.domain,
-                "start_time": _iso(r.start_time),
-                "end_time": _iso(r.end_time),
-                "last_renewal": _iso(r.last_renewal),
+                "start_time": iso_utc(r.start_time),
+                "end_time": iso_utc(r.end_time),
+                "last_renewal": iso_utc(r.last_renewal),
                 "last_error": r.last_error,
                 "failures": r.failures,
             }
@@ -424,9 +425,10 @@ def _decode(document: Any, dir_name: str) -> Lease:
     return Lease(lease_id, created, seen, tuple(records), user, owner)
 
 
-def _fsync(directory: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush one file or directory; best effort (some file systems refuse)."""
     with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -434,15 +436,7 @@ def _fsync(directory: Path) -> None:
 
 
 def _fsync_tree(root: Path) -> None:
-    """Flush a freshly built lease (files, then directories) before it is renamed into place."""
+    """Flush a freshly built lease (deepest first, root last) before it is renamed into place."""
     for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if path.is_file():
-            with contextlib.suppress(OSError):
-                fd = os.open(path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-        else:
-            _fsync(path)
+        _fsync(path)
     _fsync(root)

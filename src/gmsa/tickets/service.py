@@ -31,6 +31,7 @@ from gmsa.tickets.leases import (
     Owner,
     TicketRecord,
     check_lease_id,
+    iso_utc,
     new_lease_id,
     safe_account_dir,
 )
@@ -282,13 +283,13 @@ class TicketService:
         return {
             "status": self.health(),
             "krb_dir": str(self.store.root),
-            "now": _iso(now),
+            "now": iso_utc(now),
             "leases": [
                 {
                     "lease_id": lease.lease_id,
                     "mode": lease.mode,
-                    "created_at": _iso(lease.created_at),
-                    "last_seen": _iso(lease.last_seen),
+                    "created_at": iso_utc(lease.created_at),
+                    "last_seen": iso_utc(lease.last_seen),
                     "domainless_user": (
                         f"{lease.domainless_user[0]}@{lease.domainless_user[1]}"
                         if lease.domainless_user
@@ -304,10 +305,10 @@ class TicketService:
                         {
                             "gmsa": str(r.account),
                             "path": str(self.store.ticket_dir(lease.lease_id, r.account)),
-                            "start_time": _iso(r.start_time),
-                            "end_time": _iso(r.end_time),
-                            "last_renewal": _iso(r.last_renewal),
-                            "next_renewal": _iso(due.get((lease.lease_id, r.account.key[0]))),
+                            "start_time": iso_utc(r.start_time),
+                            "end_time": iso_utc(r.end_time),
+                            "last_renewal": iso_utc(r.last_renewal),
+                            "next_renewal": iso_utc(due.get((lease.lease_id, r.account.key[0]))),
                             "last_error": r.last_error,
                             "failures": r.failures,
                         }
@@ -508,7 +509,9 @@ class TicketService:
                     if record.last_error:
                         problems.append(f"{where}: {record.last_error}")
                     elif record.end_time is not None and record.end_time <= now:
-                        problems.append(f"{where}: the ticket expired at {_iso(record.end_time)}")
+                        problems.append(
+                            f"{where}: the ticket expired at {iso_utc(record.end_time)}"
+                        )
             problems += [f"lease {b.path.name}: {b.reason}" for b in self._broken]
         return problems
 
@@ -531,9 +534,3 @@ def _find(lease: Lease, account: GmsaAccount) -> TicketRecord:
 
 def _user_key(user: tuple[str, str]) -> tuple[str, str]:
     return (user[0].lower(), user[1].lower())
-
-
-def _iso(moment: datetime.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
