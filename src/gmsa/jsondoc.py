@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gmsa.errors import InvalidInputError
+from gmsa.errors import ExternalError, InvalidInputError
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 """Cap for JSON documents that have no tighter limit of their own (1 MiB)."""
@@ -122,8 +122,6 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
 
 def read_bytes(path: Path, *, max_bytes: int, what: str = "file") -> bytes:
     """Read a file, refusing it before reading when it is larger than ``max_bytes``."""
-    from gmsa.errors import ExternalError
-
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from gmsa.errors import InvalidInputError
+from gmsa.jsondoc import type_name
 
 PREFIX_DOMAIN_JOINED = "credentialspec:"
 PREFIX_DOMAINLESS = "credentialspecdomainless:"
@@ -277,7 +278,7 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
     """
     if not isinstance(value, str):
         raise InvalidReferenceError(
-            f"a reference must be a string, not {type(value).__name__}",
+            f"a reference must be a string, not {type_name(value)}",
             part="value",
             value=repr(value),
             fix='write it as "credentialspec:<arn or file://...>"',

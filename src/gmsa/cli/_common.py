@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from gmsa.errors import ExitCode, GmsaError
-from gmsa.findings import Finding, Severity
-
-F = TypeVar("F", bound=Callable[..., Any])
+from gmsa.findings import Finding, Severity, has_errors
 
 json_option = click.option(
     "--json",
@@ -70,22 +68,20 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def echo_findings(findings: Sequence[Finding], *, indent: str = "  ") -> None:
-    """Print findings for a person, errors first."""
+def echo_findings(findings: Sequence[Finding], *, indent: str = "  ", err: bool = False) -> None:
+    """Print findings for a person, errors first (on stderr with ``err``)."""
     ordered = sorted(findings, key=lambda f: f.severity is not Severity.ERROR)
     for finding in ordered:
         color = "red" if finding.severity is Severity.ERROR else "yellow"
         first, *rest = finding.render().split("\n")
-        click.echo(indent + click.style(first, fg=color))
+        click.echo(indent + click.style(first, fg=color), err=err)
         for line in rest:
-            click.echo(indent + line)
+            click.echo(indent + line, err=err)
 
 
 def exit_for(findings: Sequence[Finding]) -> int:
     """Exit code for a check: 1 when any finding is an error, else 0."""
-    return int(
-        ExitCode.INVALID if any(f.severity is Severity.ERROR for f in findings) else ExitCode.OK
-    )
+    return int(ExitCode.INVALID if has_errors(findings) else ExitCode.OK)
 
 
 def finish(code: int) -> None:

@@ -17,7 +17,6 @@ from gmsa.cli._common import GmsaCommand, GmsaGroup, echo_findings, emit_json, j
 from gmsa.cli.task_agent import cleanup, prepare
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
-from gmsa.findings import Severity
 from gmsa.fsutil import write_atomic
 from gmsa.reference import FileLocation, parse
 from gmsa.taskdef.lint import TaskReport, lint_task_definition, read_spec, resolve_specs
@@ -92,12 +91,7 @@ def check(
     """
     definition = load_task_definition(taskdef)
     spec_dir = _spec_dir(spec_dir)
-    aws_params = {
-        "region": region,
-        "endpoint_url": endpoint_url,
-        "profile": profile,
-        "role_arn": role_arn,
-    }
+    aws_params = click.get_current_context().params
     fetch_aws = aws_config_from(aws_params) if fetch else None
     specs = resolve_specs(definition, spec_dir=spec_dir, aws=fetch_aws)
 
@@ -225,16 +219,7 @@ def patch(
         resolved = read_spec(
             reference,
             spec_dir=_spec_dir(spec_dir),
-            aws=None
-            if is_file
-            else aws_config_from(
-                {
-                    "region": region,
-                    "endpoint_url": endpoint_url,
-                    "profile": profile,
-                    "role_arn": role_arn,
-                }
-            ),
+            aws=None if is_file else aws_config_from(click.get_current_context().params),
         )
         if resolved.spec is None:
             problem = resolved.findings[0] if resolved.findings else None
@@ -266,8 +251,7 @@ def patch(
     findings = lint_task_definition(patched).findings
     if findings and not json_output:
         click.echo("the patched task definition still has findings:", err=True)
-        for finding in sorted(findings, key=lambda f: f.severity is not Severity.ERROR):
-            click.echo("  " + finding.render().replace("\n", "\n  "), err=True)
+        echo_findings(findings, err=True)
 
 
 task.add_command(prepare)

@@ -30,7 +30,15 @@ from gmsa.credspec.model import (
     HostAccountConfig,
 )
 from gmsa.errors import InvalidInputError
-from gmsa.findings import Finding, Severity, error, has_errors, json_path, warning
+from gmsa.findings import (
+    Finding,
+    error,
+    errors_of,
+    has_errors,
+    json_path,
+    warning,
+    warnings_of,
+)
 from gmsa.jsondoc import type_name
 from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
 
@@ -87,7 +95,7 @@ class CredentialSpecError(InvalidInputError):
     def __init__(self, findings: Sequence[Finding], *, source: str) -> None:
         self.findings: tuple[Finding, ...] = tuple(findings)
         self.source = source
-        errors = [f for f in self.findings if f.severity is Severity.ERROR] or list(self.findings)
+        errors = errors_of(self.findings) or list(self.findings)
         if errors:
             first = errors[0]
             more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
@@ -124,12 +132,12 @@ class SpecReport:
     @property
     def errors(self) -> tuple[Finding, ...]:
         """Only the errors."""
-        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+        return tuple(errors_of(self.findings))
 
     @property
     def warnings(self) -> tuple[Finding, ...]:
         """Only the warnings."""
-        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+        return tuple(warnings_of(self.findings))
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON: source, valid, errors and warnings."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gmsa.errors import InvalidInputError
-from gmsa.findings import Finding, Severity, error, json_path, warning
+from gmsa.findings import Finding, error, errors_of, json_path, warning, warnings_of
 from gmsa.reference import FileLocation, Mode, Reference
 from gmsa.taskdef.model import (
     FIELD_CREDENTIAL_SPECS,
@@ -127,12 +127,12 @@ class TaskReport:
     @property
     def errors(self) -> list[Finding]:
         """Only the errors."""
-        return [f for f in self.findings if f.severity is Severity.ERROR]
+        return errors_of(self.findings)
 
     @property
     def warnings(self) -> list[Finding]:
         """Only the warnings."""
-        return [f for f in self.findings if f.severity is Severity.WARNING]
+        return warnings_of(self.findings)
 
     @property
     def valid(self) -> bool:

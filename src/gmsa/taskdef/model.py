@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,10 @@ class ContainerDefinition:
         """JSON path of this container definition."""
         return json_path("containerDefinitions", self.index)
 
-    @property
+    @cached_property
     def credential_spec_uses(self) -> tuple[CredentialSpecUse, ...]:
-        """Every credential spec reference from both fields, parsed."""
+        """Every credential spec reference from both fields, parsed (once: the lint
+        and the host agents ask for them many times)."""
         uses: list[CredentialSpecUse] = []
         for field, values in (
             (FIELD_DOCKER_SECURITY_OPTIONS, self.docker_security_options),
@@ -152,7 +154,7 @@ class TaskDefinition:
     was_wrapped: bool
     """Whether the input was describe-task-definition output."""
 
-    @property
+    @cached_property
     def credential_spec_uses(self) -> tuple[CredentialSpecUse, ...]:
         """Every credential spec reference of every container."""
         return tuple(use for c in self.containers for use in c.credential_spec_uses)
