@@ -56,13 +56,13 @@ from tests.support import samba
 from tests.tickets.conftest import spec_for
 
 from gmsa.ad.discovery import DnsConfig
-from gmsa.tickets.blob import decode_managed_password
+from gmsa.ad.managed_password import decode_managed_password
+from gmsa.kerberos.keys import derive_keys
+from gmsa.kerberos.keytab import KeytabEntry, encode_keytab
+from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.client import TicketClient
 from gmsa.tickets.config import ServiceSettings
-from gmsa.tickets.directory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.interface import HostKeytab
-from gmsa.tickets.keys import derive_keys
-from gmsa.tickets.keytab import KeytabEntry, encode_keytab
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService

@@ -14,8 +14,8 @@ from gmsa.ad.connection import (
     Protection,
 )
 from gmsa.ad.discovery import DnsConfig
-from gmsa.ad.errors import CredentialsInputError
 from gmsa.cli.ad import OPTION_NAMES, credentials_from, pop_connection
+from gmsa.kerberos.errors import CredentialsInputError
 
 
 def values(**given: Any) -> dict[str, Any]:

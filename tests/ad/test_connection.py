@@ -20,13 +20,9 @@ from gmsa.ad.connection import (
     connected,
 )
 from gmsa.ad.discovery import DnsConfig
-from gmsa.ad.errors import (
-    AuthenticationError,
-    CredentialsInputError,
-    DcUnreachableError,
-    TlsError,
-)
+from gmsa.ad.errors import TlsError
 from gmsa.errors import ExitCode
+from gmsa.kerberos.errors import AuthenticationError, CredentialsInputError, DcUnreachableError
 from tests.support.samba import (
     ADMIN,
     DC_NAME,

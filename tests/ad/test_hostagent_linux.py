@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from gmsa.ad import kerberos
 from gmsa.aws import AwsConfig
 from gmsa.cli.main import cli
 from gmsa.errors import ExitCode
 from gmsa.hostagent.interface import HostAgentError
 from gmsa.hostagent.linux import CONTAINER_KRB_DIR, KRB5CCNAME, LinuxHostAgent
+from gmsa.kerberos.ccache import read_ccache
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
@@ -140,7 +140,7 @@ def container(name: str, reference: str, **extra: Any) -> dict[str, Any]:
 
 
 def cache_principal(directory: str) -> str:
-    return str(kerberos.read_ccache(Path(directory) / "krb5cc").principal)
+    return str(read_ccache(Path(directory) / "krb5cc").principal)
 
 
 # --------------------------------------------------------------------------- a working identity

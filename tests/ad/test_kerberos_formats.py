@@ -13,22 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gmsa.ad.errors import CredentialsInputError, KerberosError
-from gmsa.ad.gssapi import GssError, InitiatorContext, _header, _Reply
-from gmsa.ad.kerberos import (
-    AES256,
-    Key,
-    Principal,
-    Ticket,
-    ccache_path,
-    default_keytab_principal,
-    encrypt,
-    keys_for,
-    parse_ccache,
-    parse_keytab,
-    read_ccache,
-    read_keytab,
-)
+from gmsa.kerberos.ccache import ccache_path, parse_ccache, read_ccache
+from gmsa.kerberos.crypto import encrypt
+from gmsa.kerberos.errors import CredentialsInputError, KerberosError
+from gmsa.kerberos.gssapi import GssError, InitiatorContext, _header, _Reply
+from gmsa.kerberos.keys import AES256, Key
+from gmsa.kerberos.keytab import default_keytab_principal, keys_for, parse_keytab, read_keytab
+from gmsa.kerberos.principal import Principal
+from gmsa.kerberos.ticket import Ticket
 from tests.support.samba import ADMIN, HOST_DIRECT, PASSWORD, REALM, DomainLab
 
 
@@ -113,6 +105,7 @@ def test_principal_without_realm_is_refused() -> None:
 # ------------------------------------------------------------------ GSS Wrap tokens
 
 KEY = Key(AES256, bytes(range(32)))
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 def context(peer_sequence: int = 7) -> InitiatorContext:
@@ -121,7 +114,9 @@ def context(peer_sequence: int = 7) -> InitiatorContext:
         Principal.service("ldap", "dc1.example.com", REALM),
         KEY,
         b"",
-        datetime.datetime.now(datetime.UTC),
+        auth_time=NOW,
+        start_time=NOW,
+        end_time=NOW + datetime.timedelta(hours=10),
     )
     made = InitiatorContext(ticket)
     made._reply = _Reply(KEY, True, peer_sequence)

@@ -7,12 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from gmsa.ad import kerberos
 from gmsa.ad.discovery import DnsConfig
-from gmsa.ad.errors import AuthenticationError
-from gmsa.tickets.directory import ActiveDirectoryProvider, DirectorySettings
+from gmsa.kerberos import kdc as kdc_module
+from gmsa.kerberos.errors import AuthenticationError
+from gmsa.kerberos.kdc import KdcClient, KdcEndpoint, forget_salts
+from gmsa.kerberos.keys import AES128, AES256, Key, derive_keys
+from gmsa.kerberos.keytab import keys_for, read_keytab
+from gmsa.kerberos.principal import Principal
+from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.interface import GmsaAccount, HostKeytab
-from gmsa.tickets.keys import derive_keys
 from tests.support.samba import (
     ADMIN,
     DC_NAME,
@@ -30,16 +33,16 @@ pytestmark = pytest.mark.xdist_group("samba")
 
 @pytest.fixture(autouse=True)
 def no_learnt_salts() -> Iterator[None]:
-    kerberos.forget_salts()
+    forget_salts()
     yield
-    kerberos.forget_salts()
+    forget_salts()
 
 
-def kdc() -> kerberos.KdcClient:
-    return kerberos.KdcClient([kerberos.KdcEndpoint(DC_NAME, "127.0.0.1")])
+def kdc() -> KdcClient:
+    return KdcClient([KdcEndpoint(DC_NAME, "127.0.0.1")])
 
 
-def gmsa_keys(lab: DomainLab) -> list[kerberos.Key]:
+def gmsa_keys(lab: DomainLab) -> list[Key]:
     provider = ActiveDirectoryProvider(DirectorySettings(dns=DnsConfig.parse(lab.dns_server)))
     account = GmsaAccount(GMSA, DOMAIN)
     try:
@@ -47,34 +50,34 @@ def gmsa_keys(lab: DomainLab) -> list[kerberos.Key]:
     finally:
         provider.close()
     keys = derive_keys(password.current, account=account.name, realm=account.realm)
-    return [kerberos.Key(k.enctype, k.value) for k in (keys.aes256, keys.aes128)]
+    return [Key(k.enctype, k.value) for k in (keys.aes256, keys.aes128)]
 
 
 def test_tgt_with_derived_gmsa_keys_takes_one_round_trip(lab: DomainLab) -> None:
     client = kdc()
-    ticket = client.tgt_with_keys(kerberos.Principal((f"{GMSA}$",), REALM), gmsa_keys(lab))
+    ticket = client.tgt_with_keys(Principal((f"{GMSA}$",), REALM), gmsa_keys(lab))
     assert client.round_trips == 1
     assert str(ticket.client) == f"{GMSA}$@{REALM}" and ticket.is_tgt
 
 
 def test_tgt_with_the_host_keytab_takes_one_round_trip(lab: DomainLab) -> None:
-    entries = kerberos.read_keytab(lab.host_keytab)
-    principal = kerberos.Principal((f"{HOST_DIRECT}$",), REALM)
+    entries = read_keytab(lab.host_keytab)
+    principal = Principal((f"{HOST_DIRECT}$",), REALM)
     client = kdc()
-    client.tgt_with_keys(principal, kerberos.keys_for(entries, principal))
+    client.tgt_with_keys(principal, keys_for(entries, principal))
     assert client.round_trips == 1
 
 
 def test_aes128_only_keys_are_accepted_in_one_round_trip(lab: DomainLab) -> None:
-    aes128 = [k for k in gmsa_keys(lab) if k.enctype == kerberos.AES128]
+    aes128 = [k for k in gmsa_keys(lab) if k.enctype == AES128]
     client = kdc()
-    ticket = client.tgt_with_keys(kerberos.Principal((f"{GMSA}$",), REALM), aes128)
+    ticket = client.tgt_with_keys(Principal((f"{GMSA}$",), REALM), aes128)
     assert client.round_trips == 1
     assert ticket.is_tgt
 
 
 def test_password_learns_the_salt_once_then_takes_one_round_trip(lab: DomainLab) -> None:
-    principal = kerberos.Principal((ADMIN,), REALM)
+    principal = Principal((ADMIN,), REALM)
     first, second = kdc(), kdc()
     first.tgt_with_password(principal, PASSWORD)
     second.tgt_with_password(principal, PASSWORD)
@@ -82,10 +85,10 @@ def test_password_learns_the_salt_once_then_takes_one_round_trip(lab: DomainLab)
 
 
 def test_wrong_keys_fail_after_one_timestamp_not_two(lab: DomainLab) -> None:
-    wrong = [kerberos.Key(k.enctype, bytes(len(k.value))) for k in gmsa_keys(lab)]
+    wrong = [Key(k.enctype, bytes(len(k.value))) for k in gmsa_keys(lab)]
     client = kdc()
     with pytest.raises(AuthenticationError) as caught:
-        client.tgt_with_keys(kerberos.Principal((f"{GMSA}$",), REALM), wrong)
+        client.tgt_with_keys(Principal((f"{GMSA}$",), REALM), wrong)
     assert "password or key is wrong" in caught.value.what
     # The refusal carries the KDC's hints; they name the same key, so it is not sent again
     # (a second bad attempt for the account).
@@ -93,7 +96,7 @@ def test_wrong_keys_fail_after_one_timestamp_not_two(lab: DomainLab) -> None:
 
 
 def test_wrong_password_with_a_learnt_salt_is_reported(lab: DomainLab) -> None:
-    principal = kerberos.Principal((PLAIN_USER,), REALM)  # not the other tests' Administrator
+    principal = Principal((PLAIN_USER,), REALM)  # not the other tests' Administrator
     kdc().tgt_with_password(principal, PASSWORD)
     client = kdc()
     with pytest.raises(AuthenticationError):
@@ -102,8 +105,8 @@ def test_wrong_password_with_a_learnt_salt_is_reported(lab: DomainLab) -> None:
 
 
 def test_a_stale_learnt_salt_falls_back_to_the_kdc_hints(lab: DomainLab) -> None:
-    principal = kerberos.Principal((PLAIN_USER,), REALM)
-    kerberos._remember_salt(principal, (kerberos.AES256, b"EXAMPLE.COMsomeone-else", None))
+    principal = Principal((PLAIN_USER,), REALM)
+    kdc_module._remember_salt(principal, (AES256, b"EXAMPLE.COMsomeone-else", None))
     client = kdc()
     ticket = client.tgt_with_password(principal, PASSWORD)
     assert ticket.is_tgt

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gmsa.ad.errors import AccountError, KerberosError
-from gmsa.ad.kerberos import KdcEndpoint, _kdc_error
+from gmsa.ad.errors import AccountError
 from gmsa.ad.specgen import AccountRequest, default_file_name
+from gmsa.kerberos.errors import KerberosError
+from gmsa.kerberos.kdc import KdcEndpoint, _kdc_error
 
 
 @pytest.mark.parametrize(

@@ -42,12 +42,12 @@ def test_external_tools_lease_is_a_gmsa_ticket(tmp_path: Path) -> None:
     program = (
         "import sys; from pathlib import Path\n"
         "from benchmarks.tickets_bench import external_lease, external_tools_ready\n"
-        "from gmsa.ad import kerberos\n"
+        "from gmsa.kerberos.ccache import read_ccache\n"
         "from tests.support import samba\n"
         "assert external_tools_ready(), 'ldapsearch, kinit or the SASL GSSAPI module missing'\n"
         "with samba.running_dc() as lab:\n"
         f"    cache = external_lease(lab, {GMSA!r}, Path({str(tmp_path / 'lease')!r}))\n"
-        "    print(kerberos.read_ccache(cache).principal)\n"
+        "    print(read_ccache(cache).principal)\n"
     )
     result = subprocess.run(
         [

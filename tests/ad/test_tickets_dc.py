@@ -20,22 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from gmsa.ad import kerberos
 from gmsa.ad.connection import CacheCredentials, ConnectOptions, connected
 from gmsa.ad.discovery import DnsConfig
-from gmsa.tickets.ccache import (
-    FLAG_FORWARDABLE,
-    FLAG_INITIAL,
-    FLAG_PRE_AUTHENT,
-    FLAG_RENEWABLE,
-)
+from gmsa.kerberos.ccache import parse_ccache, read_ccache
+from gmsa.kerberos.kdc import KdcClient, KdcEndpoint
+from gmsa.kerberos.keys import derive_keys
+from gmsa.kerberos.keytab import KeytabEntry, encode_keytab
+from gmsa.kerberos.principal import Principal
+from gmsa.kerberos.ticket import FLAG_FORWARDABLE, FLAG_INITIAL, FLAG_PRE_AUTHENT, FLAG_RENEWABLE
+from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.client import TicketClient
 from gmsa.tickets.config import ServiceSettings
-from gmsa.tickets.directory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.errors import RemoteError
 from gmsa.tickets.interface import GmsaAccount, HostKeytab
-from gmsa.tickets.keys import derive_keys
-from gmsa.tickets.keytab import KeytabEntry, encode_keytab
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
 from gmsa.tickets.server import TicketServer
@@ -131,11 +128,11 @@ def closed_port() -> int:
 def test_lease_cache_gets_a_service_ticket_as_the_gmsa(serve: Serve) -> None:
     with serve() as running:
         reply = running.client.add_lease([spec_for(GMSA)])
-    cache = kerberos.read_ccache(Path(reply.paths[0]) / "krb5cc")
+    cache = read_ccache(Path(reply.paths[0]) / "krb5cc")
     tgt = cache.tgt(REALM)
     assert tgt is not None
-    kdc = kerberos.KdcClient([kerberos.KdcEndpoint(DC_NAME, "127.0.0.1")])
-    ticket = kdc.service_ticket(tgt, kerberos.Principal.service("ldap", DC_NAME, REALM))
+    kdc = KdcClient([KdcEndpoint(DC_NAME, "127.0.0.1")])
+    ticket = kdc.service_ticket(tgt, Principal.service("ldap", DC_NAME, REALM))
     assert str(ticket.client) == f"{GMSA}$@{REALM}"
     assert str(ticket.server) == f"ldap/{DC_NAME}@{REALM}"
 
@@ -211,7 +208,7 @@ def test_domainless_user_reads_the_password(serve: Serve) -> None:
         reply = running.client.add_domainless_lease(
             [spec_for(GMSA)], username=f"{HOST_DIRECT}$", password=PASSWORD, domain=DOMAIN
         )
-    cache = kerberos.read_ccache(Path(reply.paths[0]) / "krb5cc")
+    cache = read_ccache(Path(reply.paths[0]) / "krb5cc")
     assert str(cache.principal) == f"{GMSA}$@{REALM}"
 
 
@@ -304,7 +301,7 @@ def test_derived_keys_work_with_mit_kinit(lab: DomainLab, tmp_path: Path) -> Non
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert str(kerberos.read_ccache(cache).principal) == f"{GMSA}$@{REALM}"
+    assert str(read_ccache(cache).principal) == f"{GMSA}$@{REALM}"
 
 
 def test_restart_recovers_and_renews_the_lease(serve: Serve, tmp_path: Path) -> None:
@@ -326,7 +323,7 @@ def test_restart_recovers_and_renews_the_lease(serve: Serve, tmp_path: Path) -> 
     assert health == "OK"
     after = cache.read_bytes()
     assert after != before  # a new ticket and session key from the DC
-    assert str(kerberos.parse_ccache(after).principal) == f"{GMSA}$@{REALM}"
+    assert str(parse_ccache(after).principal) == f"{GMSA}$@{REALM}"
 
 
 # --------------------------------------------------------------------------- kept connections

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from gmsa.ad.connection import Protection
-from gmsa.tickets.config import ServiceSettings
-from gmsa.tickets.directory import (
+from gmsa.tickets.activedirectory import (
     ActiveDirectoryProvider,
     DirectorySettings,
     escape_dn_value,
     naming_context,
 )
+from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.errors import TicketConfigError
 from gmsa.tickets.providers import available_providers, create_provider
 

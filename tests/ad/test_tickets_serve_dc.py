@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from gmsa.ad import kerberos
 from gmsa.ad.connection import Protection
 from gmsa.ad.discovery import DnsConfig
+from gmsa.kerberos.ccache import parse_ccache, read_ccache
+from gmsa.kerberos.keys import derive_keys
+from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.client import TicketClient
-from gmsa.tickets.directory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.interface import CredentialProviderError, GmsaAccount, HostKeytab
-from gmsa.tickets.keys import derive_keys
 from tests.support.samba import DOMAIN, GMSA, REALM, DomainLab
 from tests.tickets.conftest import spec_for
 
@@ -158,7 +158,7 @@ def test_sigkilled_service_recovers_and_renews_its_lease_from_the_dc(
         reply = client.add_lease([spec_for(GMSA)])
     cache = Path(reply.paths[0]) / "krb5cc"
     before = cache.read_bytes()
-    assert str(kerberos.parse_ccache(before).principal) == f"{GMSA}$@{REALM}"
+    assert str(parse_ccache(before).principal) == f"{GMSA}$@{REALM}"
 
     processes[0].send_signal(signal.SIGKILL)
     processes[0].wait(10)
@@ -166,9 +166,9 @@ def test_sigkilled_service_recovers_and_renews_its_lease_from_the_dc(
 
     processes.append(start_serve(sock, krb, config, env, log))
     after = wait_for_new_cache(cache, before)
-    renewed = kerberos.parse_ccache(after)
+    renewed = parse_ccache(after)
     assert str(renewed.principal) == f"{GMSA}$@{REALM}"
-    assert renewed.tickets[0].key != kerberos.parse_ccache(before).tickets[0].key
+    assert renewed.tickets[0].key != parse_ccache(before).tickets[0].key
     code, report = status_json(sock, env)
     assert code == 0, report
     leases = report["leases"]
@@ -195,7 +195,7 @@ def test_lease_with_the_password_read_over_ldaps(
     with TicketClient(sock, timeout=60) as client:
         reply = client.add_lease([spec_for(GMSA)])
         health = client.health()
-    cache = kerberos.read_ccache(Path(reply.paths[0]) / "krb5cc")
+    cache = read_ccache(Path(reply.paths[0]) / "krb5cc")
     assert str(cache.principal) == f"{GMSA}$@{REALM}"
     assert cache.tgt(REALM) is not None
     assert health == "OK"

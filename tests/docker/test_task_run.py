@@ -36,10 +36,11 @@ from gmsa.hostagent.interface import (
     PreparedContainer,
     PreparedTask,
 )
+from gmsa.kerberos.ccache import encode_ccache
+from gmsa.kerberos.keys import Key
+from gmsa.kerberos.principal import Principal
+from gmsa.kerberos.ticket import Ticket
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
-from gmsa.tickets.ccache import KerberosTicket, encode_ccache
-from gmsa.tickets.keys import KerberosKey
-from gmsa.tickets.principal import PrincipalName
 from tests.support.docker import APP_UID, IMAGE, DockerLab
 from tests.tickets.directory_double import der_ticket
 
@@ -240,11 +241,11 @@ def test_image_klist_reads_the_mounted_ccache_as_a_non_root_user(
     client: docker.DockerClient, tmp_path: Path
 ) -> None:
     start = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
-    tgs = PrincipalName.krbtgt("EXAMPLE.COM")
-    ticket = KerberosTicket(
-        client=PrincipalName.for_account("WebApp01", "example.com"),
+    tgs = Principal.krbtgt("EXAMPLE.COM")
+    ticket = Ticket(
+        client=Principal.for_account("WebApp01", "example.com"),
         server=tgs,
-        session_key=KerberosKey(18, bytes(range(32))),
+        key=Key(18, bytes(range(32))),
         auth_time=start,
         start_time=start,
         end_time=start + datetime.timedelta(hours=10),

@@ -18,13 +18,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gmsa.tickets.blob import ManagedPassword, decode_managed_password, encode_managed_password
-from gmsa.tickets.ccache import (
+from gmsa.ad.managed_password import (
+    ManagedPassword,
+    decode_managed_password,
+    encode_managed_password,
+)
+from gmsa.kerberos.keys import AES256, GmsaKeys, Key, derive_keys
+from gmsa.kerberos.principal import Principal
+from gmsa.kerberos.ticket import (
     FLAG_FORWARDABLE,
     FLAG_INITIAL,
     FLAG_PRE_AUTHENT,
     FLAG_RENEWABLE,
-    KerberosTicket,
+    Ticket,
 )
 from gmsa.tickets.interface import (
     AccountNotFoundError,
@@ -37,8 +43,6 @@ from gmsa.tickets.interface import (
     Identity,
     PasswordAccessDeniedError,
 )
-from gmsa.tickets.keys import AES256_CTS_HMAC_SHA1_96, GmsaKeys, KerberosKey, derive_keys
-from gmsa.tickets.principal import PrincipalName
 
 HOST = "host"
 """The identity name a HostKeytab reads as."""
@@ -79,7 +83,7 @@ def der_int(value: int) -> bytes:
     return der(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
 
 
-def der_ticket(realm: str, service: PrincipalName, etype: int, kvno: int, cipher: bytes) -> bytes:
+def der_ticket(realm: str, service: Principal, etype: int, kvno: int, cipher: bytes) -> bytes:
     """A Kerberos ``Ticket`` (RFC 4120 5.3) in DER."""
     sname = der(
         0x30,
@@ -197,7 +201,7 @@ class DirectoryDouble(CredentialProvider):
             with self._lock:
                 self._active -= 1
 
-    def get_tgt(self, account: GmsaAccount, keys: GmsaKeys) -> KerberosTicket:
+    def get_tgt(self, account: GmsaAccount, keys: GmsaKeys) -> Ticket:
         with self._lock:
             self.tgt_requests += 1
             self._issued += 1
@@ -213,19 +217,19 @@ class DirectoryDouble(CredentialProvider):
                 fix="derive the keys from the current password",
             )
         now = self.clock()
-        server = PrincipalName.krbtgt(account.realm)
+        server = Principal.krbtgt(account.realm)
         # The process id keeps tickets of a restarted service distinct from the first one's.
         material = hashlib.sha256(f"{account}:{os.getpid()}:{serial}".encode()).digest()
-        return KerberosTicket(
+        return Ticket(
             client=keys.principal,
             server=server,
-            session_key=KerberosKey(AES256_CTS_HMAC_SHA1_96, material),
+            key=Key(AES256, material),
             auth_time=now,
             start_time=now,
             end_time=now + self.lifetime,
             renew_till=now + datetime.timedelta(days=7),
             flags=FLAG_FORWARDABLE | FLAG_RENEWABLE | FLAG_INITIAL | FLAG_PRE_AUTHENT,
-            ticket=der_ticket(account.realm, server, AES256_CTS_HMAC_SHA1_96, 2, material * 4),
+            ticket=der_ticket(account.realm, server, AES256, 2, material * 4),
         )
 
     def _reader(self, identity: Identity) -> str:

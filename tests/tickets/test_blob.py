@@ -10,8 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gmsa.tickets.blob import ManagedPassword, decode_managed_password, encode_managed_password
-from gmsa.tickets.errors import ManagedPasswordBlobError
+from gmsa.ad.errors import ManagedPasswordBlobError
+from gmsa.ad.managed_password import (
+    ManagedPassword,
+    decode_managed_password,
+    encode_managed_password,
+)
 
 CURRENT = "Current-Pässwörd".encode("utf-16-le")
 PREVIOUS = "Previous-Passw0rd".encode("utf-16-le")

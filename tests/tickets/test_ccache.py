@@ -7,28 +7,28 @@ from pathlib import Path
 
 import pytest
 
-from gmsa.tickets.ccache import (
+from gmsa.kerberos.ccache import encode_ccache
+from gmsa.kerberos.keys import Key
+from gmsa.kerberos.principal import Principal
+from gmsa.kerberos.ticket import (
     FLAG_FORWARDABLE,
     FLAG_INITIAL,
     FLAG_PRE_AUTHENT,
     FLAG_RENEWABLE,
-    KerberosTicket,
-    encode_ccache,
+    Ticket,
 )
-from gmsa.tickets.keys import KerberosKey
-from gmsa.tickets.principal import PrincipalName
 from tests.tickets.directory_double import der_ticket
 from tests.tickets.mit import klist, needs_mit
 
 NOW = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
 
-def ticket(server: PrincipalName | None = None, *, renew: bool = True) -> KerberosTicket:
-    server = server or PrincipalName.krbtgt("EXAMPLE.COM")
-    return KerberosTicket(
-        client=PrincipalName.for_account("WebApp01", "example.com"),
+def ticket(server: Principal | None = None, *, renew: bool = True) -> Ticket:
+    server = server or Principal.krbtgt("EXAMPLE.COM")
+    return Ticket(
+        client=Principal.for_account("WebApp01", "example.com"),
         server=server,
-        session_key=KerberosKey(18, bytes(range(32))),
+        key=Key(18, bytes(range(32))),
         auth_time=NOW,
         start_time=NOW,
         end_time=NOW + datetime.timedelta(hours=10),
@@ -74,7 +74,7 @@ def test_klist_reads_flags_and_encryption_types(tmp_path: Path) -> None:
 
 @needs_mit
 def test_klist_reads_several_tickets(tmp_path: Path) -> None:
-    service = PrincipalName(("ldap", "dc1.example.com"), "EXAMPLE.COM", 2)
+    service = Principal(("ldap", "dc1.example.com"), "EXAMPLE.COM", 2)
     path = tmp_path / "krb5cc"
     path.write_bytes(encode_ccache([ticket(), ticket(service, renew=False)]))
     out = klist("-c", str(path))

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmsa.tickets.keys import (
-    AES128_CTS_HMAC_SHA1_96,
-    AES256_CTS_HMAC_SHA1_96,
+from gmsa.kerberos.keys import (
+    AES128,
+    AES256,
     RC4_HMAC,
     aes_string_to_key,
     derive_keys,
@@ -19,9 +19,9 @@ from gmsa.tickets.keys import (
     nfold,
     nt_hash,
 )
-from gmsa.tickets.keytab import KeytabEntry, encode_keytab
-from gmsa.tickets.md4 import md4
-from gmsa.tickets.principal import PrincipalName
+from gmsa.kerberos.keytab import KeytabEntry, encode_keytab
+from gmsa.kerberos.md4 import md4
+from gmsa.kerberos.principal import Principal
 from tests.tickets.mit import keytab_keys, ktutil_keytab, needs_mit
 
 
@@ -112,8 +112,8 @@ RFC3962 = [
 def test_aes_string_to_key_matches_rfc_3962(
     iterations: int, password: bytes, salt: bytes, aes128: str, aes256: str
 ) -> None:
-    key128 = aes_string_to_key(password, salt, AES128_CTS_HMAC_SHA1_96, iterations=iterations)
-    key256 = aes_string_to_key(password, salt, AES256_CTS_HMAC_SHA1_96, iterations=iterations)
+    key128 = aes_string_to_key(password, salt, AES128, iterations=iterations)
+    key256 = aes_string_to_key(password, salt, AES256, iterations=iterations)
     assert (key128.value.hex(), key256.value.hex()) == (aes128, aes256)
 
 
@@ -131,9 +131,9 @@ def test_derive_keys_uses_the_gmsa_salt_and_4096_iterations() -> None:
     password = "Correct-Horse-Battery".encode("utf-16-le")
     keys = derive_keys(password, account="WebApp01", realm="example.com")
     salt = b"EXAMPLE.COMhostwebapp01.example.com"
-    assert keys.principal == PrincipalName(("WebApp01$",), "EXAMPLE.COM")
-    assert keys.aes256 == aes_string_to_key(b"Correct-Horse-Battery", salt, AES256_CTS_HMAC_SHA1_96)
-    assert keys.aes128 == aes_string_to_key(b"Correct-Horse-Battery", salt, AES128_CTS_HMAC_SHA1_96)
+    assert keys.principal == Principal(("WebApp01$",), "EXAMPLE.COM")
+    assert keys.aes256 == aes_string_to_key(b"Correct-Horse-Battery", salt, AES256)
+    assert keys.aes128 == aes_string_to_key(b"Correct-Horse-Battery", salt, AES128)
     assert keys.rc4.enctype == RC4_HMAC
     assert keys.rc4.value == md4(password)
     assert [k.enctype for k in keys.all()] == [18, 17, 23]
@@ -203,9 +203,7 @@ def test_mit_reads_every_keytab_field(tmp_path: Path) -> None:
     key = derive_keys(b"p\x00w\x00", account="WebApp03", realm="example.com").aes256
     path = tmp_path / "k.keytab"
     path.write_bytes(
-        encode_keytab(
-            [KeytabEntry(PrincipalName.for_account("WebApp03", "example.com"), key, kvno=7)]
-        )
+        encode_keytab([KeytabEntry(Principal.for_account("WebApp03", "example.com"), key, kvno=7)])
     )
     assert keytab_keys(path) == {
         (7, "WebApp03$@EXAMPLE.COM", "aes256-cts-hmac-sha1-96", key.value.hex())

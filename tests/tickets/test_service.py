@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from gmsa.errors import InvalidInputError
-from gmsa.tickets.ccache import encode_ccache
+from gmsa.kerberos.ccache import encode_ccache
+from gmsa.kerberos.keys import derive_keys
 from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestError
 from gmsa.tickets.interface import (
@@ -24,7 +25,6 @@ from gmsa.tickets.interface import (
     HostIdentityError,
     PasswordAccessDeniedError,
 )
-from gmsa.tickets.keys import derive_keys
 from gmsa.tickets.leases import LeaseStore, Owner
 from gmsa.tickets.service import HEALTHY, TicketService
 from tests.tickets.conftest import FakeClock, spec_for

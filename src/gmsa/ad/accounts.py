@@ -17,7 +17,7 @@ from enum import IntFlag
 
 from ldap3.utils.conv import escape_filter_chars
 
-from gmsa.ad.connection import Directory, Entry
+from gmsa.ad.connection import Entry, LdapConnection
 from gmsa.ad.security_descriptor import (
     WELL_KNOWN_SIDS,
     SecurityDescriptorError,
@@ -161,7 +161,7 @@ def name_problem(name: str) -> str | None:
 
 
 def find_accounts(
-    directory: Directory, base: str, names: Iterable[str], hosts: Iterable[str] = ()
+    directory: LdapConnection, base: str, names: Iterable[str], hosts: Iterable[str] = ()
 ) -> AccountLookup:
     """One search for gMSAs ``NAME$``, collisions ``NAME`` and hosts ``HOST$``."""
     wanted: list[str] = []
@@ -209,7 +209,7 @@ def _account(entry: Entry) -> Account:
     )
 
 
-def token_groups(directory: Directory, dn: str) -> tuple[str, ...]:
+def token_groups(directory: LdapConnection, dn: str) -> tuple[str, ...]:
     """SIDs of every group an account is in, nested and primary group included."""
     entry = directory.read(dn, ["tokenGroups"])
     if entry is None:
@@ -223,7 +223,7 @@ def token_groups(directory: Directory, dn: str) -> tuple[str, ...]:
     return tuple(sids)
 
 
-def resolve_sids(directory: Directory, base: str, sids: Sequence[str]) -> dict[str, str]:
+def resolve_sids(directory: LdapConnection, base: str, sids: Sequence[str]) -> dict[str, str]:
     """Names (``DOMAIN\\\\name``-less sAMAccountNames) for SIDs, in one search.
 
     Well-known SIDs that are not objects get their usual names; SIDs nobody

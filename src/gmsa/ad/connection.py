@@ -16,18 +16,15 @@ Three protections (``--protection``):
     simple binds there, and nothing secret should travel that way.
 
 Every LDAP request, bind steps included, is counted in
-:attr:`Directory.round_trips` so callers can measure and batch.
+:attr:`LdapConnection.round_trips` so callers can measure and batch.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
-import re
 import socket
 import ssl
-import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,34 +33,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ldap3
-from asn1crypto import x509 as asn1_x509
 from ldap3.core import exceptions as ldap_exc
-from ldap3.protocol.sasl.sasl import send_sasl_negotiation
 
-from gmsa.ad import kerberos
 from gmsa.ad.discovery import DnsConfig, find_domain_controllers, resolve_address, split_host_port
-from gmsa.ad.errors import (
+from gmsa.ad.errors import LdapOperationError, TlsError, bind_error, short_reason
+from gmsa.ad.sasl import gssapi_bind
+from gmsa.errors import GmsaError
+from gmsa.kerberos.ccache import ccache_path, read_ccache
+from gmsa.kerberos.errors import (
     NETWORK_FIX,
     AuthenticationError,
     CredentialsInputError,
     DcUnreachableError,
     DirectoryError,
-    LdapOperationError,
-    TlsError,
 )
-from gmsa.ad.gssapi import GssError, InitiatorContext
-from gmsa.errors import GmsaError
+from gmsa.kerberos.kdc import KDC_PORT, KdcClient, KdcEndpoint
+from gmsa.kerberos.keytab import KeytabEntry, default_keytab_principal, keys_for, read_keytab
+from gmsa.kerberos.principal import Principal
+from gmsa.kerberos.ticket import Ticket
 
 LDAP_PORT = 389
 LDAPS_PORT = 636
-KERBEROS_PORT = 88
 DEFAULT_TIMEOUT = 10
-_MAX_SASL_BUFFER = 16 * 1024 * 1024
-_OUR_MAX_BUFFER = 0xFFFFFF
-
-_NO_LAYER = 1
-_INTEGRITY = 2
-_CONFIDENTIALITY = 4
 
 
 class Protection(StrEnum):
@@ -189,7 +180,7 @@ class DomainController:
         )
 
 
-class Directory:
+class LdapConnection:
     """An authenticated LDAP connection to one DC. Use :func:`connect` to make one."""
 
     def __init__(
@@ -283,7 +274,7 @@ class Directory:
         with contextlib.suppress(Exception):  # it may be broken already
             self._conn.unbind()
 
-    def __enter__(self) -> Directory:
+    def __enter__(self) -> LdapConnection:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -301,10 +292,10 @@ def realm_of(options: ConnectOptions, credentials: Credentials) -> str | None:
         _, domain = split_user(credentials.user)
         return domain.lower() if domain and "." in domain else None
     if isinstance(credentials, KeytabCredentials):
-        entries = kerberos.read_keytab(credentials.path)
+        entries = read_keytab(credentials.path)
         principal = _keytab_principal(credentials, entries, None)
         return principal.realm.lower()
-    cache = kerberos.read_ccache(kerberos.ccache_path(_ccache_name(credentials)))
+    cache = read_ccache(ccache_path(_ccache_name(credentials)))
     return cache.principal.realm.lower()
 
 
@@ -319,7 +310,7 @@ def split_user(user: str) -> tuple[str, str | None]:
     return user, None
 
 
-def connect(options: ConnectOptions, credentials: Credentials) -> Directory:
+def connect(options: ConnectOptions, credentials: Credentials) -> LdapConnection:
     """Find a DC, connect, authenticate and protect the channel.
 
     DCs from DNS are tried in SRV order until one answers; the errors of all
@@ -341,8 +332,8 @@ def connect(options: ConnectOptions, credentials: Credentials) -> Directory:
         candidates = [host]
     else:
         candidates = [record.target for record in find_domain_controllers(domain, options.dns)]
-    kdc_client: kerberos.KdcClient | None = None
-    tgt: kerberos.Ticket | None = None
+    kdc_client: KdcClient | None = None
+    tgt: Ticket | None = None
     failures: list[str] = []
     for host in candidates:
         if kerberos_bind:
@@ -364,10 +355,14 @@ def connect(options: ConnectOptions, credentials: Credentials) -> Directory:
                     if kdc_client is None or tgt is None:
                         kdc_client = _kdc_client(options, host, address)
                         tgt = _tgt(kdc_client, credentials, realm)
-                    ticket = kdc_client.service_ticket(
-                        tgt, kerberos.Principal.service("ldap", host, realm)
+                    ticket = kdc_client.service_ticket(tgt, Principal.service("ldap", host, realm))
+                    trips = gssapi_bind(
+                        conn,
+                        str(dc),
+                        ticket,
+                        channel_bindings=options.protection is Protection.LDAPS,
+                        sealed=options.protection is Protection.SEALED,
                     )
-                    trips = _gssapi_bind(conn, dc, ticket, options.protection)
                     identity = str(tgt.client)
                 else:
                     assert isinstance(credentials, PasswordCredentials)
@@ -375,7 +370,7 @@ def connect(options: ConnectOptions, credentials: Credentials) -> Directory:
             except BaseException:
                 _quiet_close(conn)
                 raise
-            return Directory(
+            return LdapConnection(
                 conn,
                 dc,
                 domain=domain,
@@ -392,7 +387,7 @@ def connect(options: ConnectOptions, credentials: Credentials) -> Directory:
 
 
 @contextmanager
-def connected(options: ConnectOptions, credentials: Credentials) -> Iterator[Directory]:
+def connected(options: ConnectOptions, credentials: Credentials) -> Iterator[LdapConnection]:
     """:func:`connect` as a context manager that always closes."""
     directory = connect(options, credentials)
     try:
@@ -418,34 +413,32 @@ def _ccache_name(credentials: CacheCredentials) -> str | None:
 
 def _keytab_principal(
     credentials: KeytabCredentials,
-    entries: Sequence[kerberos.KeytabEntry],
+    entries: Sequence[KeytabEntry],
     realm: str | None,
-) -> kerberos.Principal:
+) -> Principal:
     if credentials.principal:
-        return kerberos.Principal.parse(credentials.principal, default_realm=realm)
-    return kerberos.default_keytab_principal(entries)
+        return Principal.parse(credentials.principal, default_realm=realm)
+    return default_keytab_principal(entries)
 
 
-def _kdc_client(options: ConnectOptions, dc_host: str, dc_address: str) -> kerberos.KdcClient:
+def _kdc_client(options: ConnectOptions, dc_host: str, dc_address: str) -> KdcClient:
     if options.kdc:
-        host, port = split_host_port(options.kdc, KERBEROS_PORT, what="--kdc")
-        endpoints = [
-            kerberos.KdcEndpoint(host, a, port) for a in resolve_address(host, options.dns)
-        ]
+        host, port = split_host_port(options.kdc, KDC_PORT, what="--kdc")
+        endpoints = [KdcEndpoint(host, a, port) for a in resolve_address(host, options.dns)]
     else:
-        endpoints = [kerberos.KdcEndpoint(dc_host, dc_address, KERBEROS_PORT)]
-    return kerberos.KdcClient(endpoints, timeout=float(options.timeout))
+        endpoints = [KdcEndpoint(dc_host, dc_address, KDC_PORT)]
+    return KdcClient(endpoints, timeout=float(options.timeout))
 
 
-def _tgt(client: kerberos.KdcClient, credentials: Credentials, realm: str) -> kerberos.Ticket:
+def _tgt(client: KdcClient, credentials: Credentials, realm: str) -> Ticket:
     if isinstance(credentials, PasswordCredentials):
         name, _ = split_user(credentials.user)
-        principal = kerberos.Principal((name,), realm)
+        principal = Principal((name,), realm)
         return client.tgt_with_password(principal, credentials.password)
     if isinstance(credentials, KeytabCredentials):
-        entries = kerberos.read_keytab(credentials.path)
+        entries = read_keytab(credentials.path)
         principal = _keytab_principal(credentials, entries, realm)
-        keys = kerberos.keys_for(entries, principal)
+        keys = keys_for(entries, principal)
         if not keys:
             raise CredentialsInputError(
                 f"the keytab has no keys for {principal}",
@@ -453,8 +446,8 @@ def _tgt(client: kerberos.KdcClient, credentials: Credentials, realm: str) -> ke
                 fix="give --principal with a name the keytab holds (klist -k FILE)",
             )
         return client.tgt_with_keys(principal, keys)
-    path = kerberos.ccache_path(_ccache_name(credentials))
-    cache = kerberos.read_ccache(path)
+    path = ccache_path(_ccache_name(credentials))
+    cache = read_ccache(path)
     tgt = cache.tgt(realm)
     if tgt is None:
         raise AuthenticationError(
@@ -505,12 +498,12 @@ def _open(dc: DomainController, options: ConnectOptions) -> ldap3.Connection:
         lowered = text.lower()
         if use_ssl and ("ssl" in lowered or "certificate" in lowered or "tls" in lowered):
             raise TlsError(
-                f"the TLS handshake with {dc} failed: {_short(text)}",
+                f"the TLS handshake with {dc} failed: {short_reason(text)}",
                 where=str(dc),
                 fix="give the CA that signed the DC's certificate with --ca-file, check that "
                 "the certificate names the DC's host name, or use --protection sealed",
             ) from None
-        reason = "no answer in time" if "timed out" in lowered else _short(text)
+        reason = "no answer in time" if "timed out" in lowered else short_reason(text)
         raise DcUnreachableError(
             f"cannot connect to {dc}: {reason}", where=str(dc), fix=NETWORK_FIX
         ) from None
@@ -555,19 +548,6 @@ def _is_address(host: str) -> bool:
     return True
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
-_SSL = re.compile(r"\[SSL: [A-Z_]+\] ([^(]+?)\s*\(_ssl")
-
-
-def _short(text: str) -> str:
-    """The useful part of an ldap3 socket error: the OS's or OpenSSL's reason."""
-    for pattern in (_SSL, _ERRNO):
-        found = pattern.search(text)
-        if found:
-            return found.group(1).strip()
-    return text.split("\n")[0][:300]
-
-
 def _quiet_close(conn: ldap3.Connection) -> None:
     with contextlib.suppress(Exception):  # best effort while reporting another error
         conn.unbind()
@@ -589,170 +569,13 @@ def _simple_bind(
         ok = conn.bind()
     except ldap_exc.LDAPException as exc:
         raise DcUnreachableError(
-            f"the bind to {dc} failed: {_short(str(exc))}", where=str(dc), fix=NETWORK_FIX
+            f"the bind to {dc} failed: {short_reason(str(exc))}", where=str(dc), fix=NETWORK_FIX
         ) from None
     finally:
         conn.password = None
     if not ok:
-        _raise_bind_result(conn.result or {}, dc, bind_name)
+        raise bind_error(conn.result or {}, str(dc), bind_name)
     return bind_name, 1
-
-
-def _raise_bind_result(result: Mapping[str, Any], dc: DomainController, who: str) -> None:
-    code = int(result.get("result", -1))
-    if code == 49:
-        raise AuthenticationError(
-            f"the DC refused the credentials of {who}",
-            where=str(dc),
-            fix="check the user name and the password (file, variable or prompt); the "
-            "account may also be disabled, locked out or expired",
-        )
-    if code in (8, 13):
-        raise AuthenticationError(
-            f"the DC requires a protected connection for {who}'s bind",
-            where=str(dc),
-            fix="use --protection sealed (Kerberos) or --protection ldaps",
-        )
-    raise AuthenticationError(
-        f"the bind of {who} failed: {result.get('description')} ({result.get('message')})",
-        where=str(dc),
-        fix="check the credentials and the DC's logs",
-    )
-
-
-def _gssapi_bind(
-    conn: ldap3.Connection,
-    dc: DomainController,
-    ticket: kerberos.Ticket,
-    protection: Protection,
-) -> int:
-    """SASL GSSAPI (RFC 4752), with a confidentiality layer when ``sealed``."""
-    bindings = _channel_bindings(conn) if protection is Protection.LDAPS else None
-    context = InitiatorContext(ticket, channel_bindings=bindings)
-    conn.sasl_mechanism = ldap3.GSSAPI
-    conn.authentication = ldap3.SASL
-    who = str(ticket.client)
-    trips = 0
-    conn.sasl_in_progress = True
-    try:
-        result = _sasl_step(conn, dc, context.initial_token())
-        trips += 1
-        if result.get("saslCreds"):
-            context.accept_reply(bytes(result["saslCreds"]))
-        if int(result.get("result", -1)) == 14:  # saslBindInProgress
-            result = _sasl_step(conn, dc, b"")
-            trips += 1
-        if int(result.get("result", -1)) != 14 or not result.get("saslCreds"):
-            _raise_bind_result(result, dc, who)
-        offer = context.unwrap(bytes(result["saslCreds"]))
-        if len(offer) != 4:
-            raise GssError("the DC's security-layer offer is malformed")
-        layers, server_max = offer[0], int.from_bytes(offer[1:4], "big")
-        if protection is Protection.SEALED:
-            if not layers & _CONFIDENTIALITY:
-                raise AuthenticationError(
-                    "the DC does not offer Kerberos encryption for LDAP",
-                    where=str(dc),
-                    fix="use --protection ldaps",
-                )
-            choice = bytes([_CONFIDENTIALITY]) + _OUR_MAX_BUFFER.to_bytes(3, "big")
-        else:
-            if not layers & _NO_LAYER:
-                raise AuthenticationError(
-                    "the DC insists on a Kerberos security layer",
-                    where=str(dc),
-                    fix="use --protection sealed",
-                )
-            choice = bytes([_NO_LAYER]) + b"\x00\x00\x00"
-        result = _sasl_step(conn, dc, context.wrap(choice, confidential=False))
-        trips += 1
-        if int(result.get("result", -1)) != 0:
-            _raise_bind_result(result, dc, who)
-    finally:
-        conn.sasl_in_progress = False
-    conn.bound = True
-    if protection is Protection.SEALED:
-        conn.socket = SealedSocket(conn.socket, context, max(server_max, 1024))
-    return trips
-
-
-def _sasl_step(conn: ldap3.Connection, dc: DomainController, payload: bytes) -> dict[str, Any]:
-    try:
-        result = send_sasl_negotiation(conn, None, payload)  # type: ignore[no-untyped-call]
-    except ldap_exc.LDAPException as exc:
-        raise DcUnreachableError(
-            f"the Kerberos bind to {dc} broke off: {_short(str(exc))}",
-            where=str(dc),
-            fix=NETWORK_FIX,
-        ) from None
-    return dict(result or {})
-
-
-def _channel_bindings(conn: ldap3.Connection) -> bytes | None:
-    """RFC 5929 tls-server-end-point bindings, which DCs enforcing LDAP channel binding
-    require from Kerberos binds over TLS."""
-    try:
-        der = conn.socket.getpeercert(binary_form=True)
-    except (AttributeError, ValueError, OSError):
-        return None
-    if not der:
-        return None
-    try:
-        algorithm = asn1_x509.Certificate.load(der).hash_algo
-    except (ValueError, TypeError, KeyError):
-        algorithm = "sha256"
-    if algorithm in ("md5", "sha1") or algorithm not in hashlib.algorithms_available:
-        algorithm = "sha256"
-    digest = hashlib.new(algorithm, der).digest()
-    return b"tls-server-end-point:" + digest
-
-
-class SealedSocket:
-    """A socket look-alike that seals what ldap3 sends and unseals what it receives.
-
-    SASL buffers are a 4-byte big-endian length followed by one Wrap token
-    (RFC 4752 section 3.3); ldap3 sees only the plain LDAP byte stream.
-    """
-
-    def __init__(self, raw: Any, context: InitiatorContext, peer_max: int) -> None:
-        self._raw = raw
-        self._context = context
-        self._chunk = max(peer_max - 128, 256)
-        self._pending = b""
-
-    def sendall(self, data: bytes) -> None:
-        """Seal and send ``data``, split to the peer's maximum buffer size."""
-        for start in range(0, len(data), self._chunk):
-            token = self._context.wrap(data[start : start + self._chunk], confidential=True)
-            self._raw.sendall(struct.pack(">I", len(token)) + token)
-
-    def recv(self, size: int) -> bytes:
-        """Up to ``size`` plain bytes; reads and unseals one SASL buffer when none are left."""
-        if not self._pending:
-            header = self._read_exact(4)
-            if not header:
-                return b""
-            length = struct.unpack(">I", header)[0]
-            if length > _MAX_SASL_BUFFER:
-                raise GssError(f"the DC announced a {length}-byte SASL buffer")
-            token = self._read_exact(length)
-            if len(token) != length:
-                raise GssError("the connection closed inside a SASL buffer")
-            self._pending = self._context.unwrap(token)
-        out, self._pending = self._pending[:size], self._pending[size:]
-        return out
-
-    def _read_exact(self, size: int) -> bytes:
-        chunks = bytearray()
-        while len(chunks) < size:
-            chunk = self._raw.recv(size - len(chunks))
-            if not chunk:
-                return bytes(chunks)
-            chunks += chunk
-        return bytes(chunks)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
 
 
 def probe_port(address: str, port: int, timeout: float) -> str | None:

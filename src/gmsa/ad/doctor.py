@@ -34,25 +34,25 @@ from gmsa.ad.accounts import (
     token_groups,
 )
 from gmsa.ad.connection import (
-    KERBEROS_PORT,
     LDAP_PORT,
     LDAPS_PORT,
     ConnectOptions,
     Credentials,
-    Directory,
     KeytabCredentials,
+    LdapConnection,
     connect,
     probe_port,
     realm_of,
 )
 from gmsa.ad.discovery import find_domain_controllers, resolve_address, split_host_port
 from gmsa.ad.domain import DomainInfo, read_domain
-from gmsa.ad.errors import DirectoryError
-from gmsa.ad.kerberos import default_keytab_principal, read_keytab
 from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
 from gmsa.findings import Finding, errors_of, warnings_of
+from gmsa.kerberos.errors import DirectoryError
+from gmsa.kerberos.kdc import KDC_PORT
+from gmsa.kerberos.keytab import default_keytab_principal, read_keytab
 
 MAX_CLOCK_SKEW = 300
 """Kerberos' default tolerance, seconds."""
@@ -253,7 +253,7 @@ def _port_check(host: str, options: ConnectOptions) -> Check:
     except DirectoryError as exc:
         return _from_error("dc-ports", host, exc)
     address = addresses[0]
-    ports = (KERBEROS_PORT, LDAP_PORT, LDAPS_PORT)
+    ports = (KDC_PORT, LDAP_PORT, LDAPS_PORT)
     timeout = min(float(options.timeout), PORT_TIMEOUT)
     with ThreadPoolExecutor(max_workers=len(ports)) as pool:
         results = list(pool.map(lambda p: probe_port(address, p, timeout), ports))
@@ -282,7 +282,7 @@ def _port_check(host: str, options: ConnectOptions) -> Check:
 # --------------------------------------------------------------------------- directory
 
 
-def _directory_checks(directory: Directory, request: DoctorRequest) -> list[Check]:
+def _directory_checks(directory: LdapConnection, request: DoctorRequest) -> list[Check]:
     checks: list[Check] = []
     domain = read_domain(directory)
     checks.append(_clock_check(domain))
@@ -628,7 +628,7 @@ def _account_checks(
 
 
 def _reader_checks(
-    directory: Directory,
+    directory: LdapConnection,
     domain: DomainInfo,
     gmsas: Sequence[Account],
     host: Account | None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from gmsa.ad.connection import Directory
+from gmsa.ad.connection import LdapConnection
 from gmsa.ad.errors import LdapOperationError
 from gmsa.ad.security_descriptor import SecurityDescriptorError, guid_from_bytes, sid_from_bytes
 
@@ -63,7 +63,7 @@ class DomainInfo:
         return None
 
 
-def read_domain(directory: Directory) -> DomainInfo:
+def read_domain(directory: LdapConnection) -> DomainInfo:
     """Read the connected domain (three LDAP searches)."""
     where = str(directory.server)
     root = directory.read(

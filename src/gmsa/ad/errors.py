@@ -8,21 +8,12 @@ account that does not exist or is not a gMSA is the user's input being wrong
 
 from __future__ import annotations
 
-from gmsa.errors import ExternalError, InvalidInputError
+import re
+from collections.abc import Mapping
+from typing import Any
 
-NETWORK_FIX = (
-    "check that DNS gives the DC's address, that the DC is up, and that ports 88 (Kerberos), "
-    "389 (LDAP) and 636 (LDAPS) are open between here and the DC"
-)
-
-
-class DirectoryError(ExternalError):
-    """The directory (DNS, a DC's LDAP or Kerberos service) failed or refused.
-
-    Concrete errors below add the step that failed; ``where`` names the server.
-    """
-
-    code = "directory-failure"
+from gmsa.errors import InvalidInputError
+from gmsa.kerberos.errors import AuthenticationError, DirectoryError
 
 
 class DnsLookupError(DirectoryError):
@@ -31,40 +22,10 @@ class DnsLookupError(DirectoryError):
     code = "dns-lookup-failed"
 
 
-class DcUnreachableError(DirectoryError):
-    """A DC did not accept a connection or did not answer in time."""
-
-    code = "dc-unreachable"
-
-
 class TlsError(DirectoryError):
     """The TLS handshake with a DC failed (untrusted or mismatched certificate)."""
 
     code = "tls-failed"
-
-
-class AuthenticationError(DirectoryError):
-    """The DC or KDC refused the credentials, or the credentials could not be used."""
-
-    code = "authentication-failed"
-
-
-class KerberosError(DirectoryError):
-    """The KDC answered with an error, or a Kerberos message could not be understood."""
-
-    code = "kerberos-failed"
-
-    def __init__(
-        self,
-        what: str,
-        *,
-        where: str | None = None,
-        fix: str | None = None,
-        error_code: int | None = None,
-    ) -> None:
-        super().__init__(what, where=where, fix=fix)
-        self.error_code = error_code
-        """The KRB-ERROR code when the KDC sent one."""
 
 
 class LdapOperationError(DirectoryError):
@@ -73,13 +34,52 @@ class LdapOperationError(DirectoryError):
     code = "ldap-operation-failed"
 
 
-class CredentialsInputError(InvalidInputError):
-    """The way to authenticate is missing or contradictory (no password source, bad keytab)."""
+class ManagedPasswordBlobError(DirectoryError):
+    """``msDS-ManagedPassword`` is not a well-formed MSDS-MANAGEDPASSWORD_BLOB.
 
-    code = "invalid-credentials-input"
+    The message names the field and offsets, never the bytes: they are the password.
+    """
+
+    code = "malformed-password-blob"
 
 
 class AccountError(InvalidInputError):
     """A named account does not exist in the domain, or is not a gMSA."""
 
     code = "account-not-usable"
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+_SSL = re.compile(r"\[SSL: [A-Z_]+\] ([^(]+?)\s*\(_ssl")
+
+
+def short_reason(text: str) -> str:
+    """The useful part of an ldap3 socket error: the OS's or OpenSSL's reason."""
+    for pattern in (_SSL, _ERRNO):
+        found = pattern.search(text)
+        if found:
+            return found.group(1).strip()
+    return text.split("\n")[0][:300]
+
+
+def bind_error(result: Mapping[str, Any], where: str, who: str) -> AuthenticationError:
+    """Why a DC refused a bind, from the LDAP result it sent."""
+    code = int(result.get("result", -1))
+    if code == 49:
+        return AuthenticationError(
+            f"the DC refused the credentials of {who}",
+            where=where,
+            fix="check the user name and the password (file, variable or prompt); the "
+            "account may also be disabled, locked out or expired",
+        )
+    if code in (8, 13):
+        return AuthenticationError(
+            f"the DC requires a protected connection for {who}'s bind",
+            where=where,
+            fix="use --protection sealed (Kerberos) or --protection ldaps",
+        )
+    return AuthenticationError(
+        f"the bind of {who} failed: {result.get('description')} ({result.get('message')})",
+        where=where,
+        fix="check the credentials and the DC's logs",
+    )

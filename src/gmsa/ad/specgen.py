@@ -24,7 +24,7 @@ from gmsa.ad.accounts import (
     normalize_name,
     token_groups,
 )
-from gmsa.ad.connection import Directory
+from gmsa.ad.connection import LdapConnection
 from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import AccountError
 from gmsa.ad.security_descriptor import SecurityDescriptorError
@@ -107,7 +107,7 @@ def build_spec(
 
 
 def generate(
-    directory: Directory,
+    directory: LdapConnection,
     account: AccountRequest,
     additional: Sequence[AccountRequest] = (),
     *,
@@ -203,7 +203,7 @@ def require_gmsa(lookup: AccountLookup, name: str, domain: DomainInfo) -> Accoun
 
 
 def _host_findings(
-    directory: Directory,
+    directory: LdapConnection,
     lookup: AccountLookup,
     gmsas: Sequence[Account],
     host: str,

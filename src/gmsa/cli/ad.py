@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gmsa.ad.errors import CredentialsInputError
+from gmsa.kerberos.errors import CredentialsInputError
 
 if TYPE_CHECKING:
     from gmsa.ad.connection import ConnectOptions, Credentials

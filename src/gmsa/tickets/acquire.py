@@ -16,14 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gmsa.errors import GmsaError
-from gmsa.tickets.ccache import KerberosTicket, encode_ccache
+from gmsa.kerberos.ccache import encode_ccache
+from gmsa.kerberos.keys import derive_keys
+from gmsa.kerberos.ticket import Ticket
 from gmsa.tickets.interface import (
     CredentialProvider,
     CredentialProviderError,
     GmsaAccount,
     Identity,
 )
-from gmsa.tickets.keys import derive_keys
 
 log = logging.getLogger("gmsa.tickets")
 
@@ -41,7 +42,7 @@ class Acquisition:
 
     account: GmsaAccount
     """The gMSA."""
-    ticket: KerberosTicket
+    ticket: Ticket
     """The TGT; its times drive renewal."""
     ccache: bytes = field(repr=False)
     """The ticket cache file content."""

@@ -8,6 +8,7 @@ message carries a password, key or ticket.
 
 from __future__ import annotations
 
+from gmsa.ad.errors import ManagedPasswordBlobError
 from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
 
 
@@ -45,17 +46,6 @@ class LeaseStoreError(TicketError):
     """The lease directory cannot be read or written (permissions, disk full)."""
 
     code = "lease-store-failed"
-    exit_code = ExitCode.EXTERNAL
-    grpc_status = "INTERNAL"
-
-
-class ManagedPasswordBlobError(TicketError):
-    """``msDS-ManagedPassword`` is not a well-formed MSDS-MANAGEDPASSWORD_BLOB.
-
-    The message names the field and offsets, never the bytes: they are the password.
-    """
-
-    code = "malformed-password-blob"
     exit_code = ExitCode.EXTERNAL
     grpc_status = "INTERNAL"
 
@@ -114,6 +104,8 @@ def grpc_status_of(exc: BaseException) -> str:
     """The gRPC status name for any error: the family's own, else by exit code."""
     if isinstance(exc, TicketError):
         return exc.grpc_status
+    if isinstance(exc, ManagedPasswordBlobError):
+        return "INTERNAL"  # the DC's answer is corrupt: not the caller's doing, nor a retry's
     status = getattr(exc, "grpc_status", None)
     if isinstance(status, str):
         return status

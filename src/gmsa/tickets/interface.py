@@ -19,11 +19,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gmsa.ad.managed_password import ManagedPassword
 from gmsa.errors import ExitCode
-from gmsa.tickets.blob import ManagedPassword
-from gmsa.tickets.ccache import KerberosTicket
+from gmsa.kerberos.keys import GmsaKeys
+from gmsa.kerberos.ticket import Ticket
 from gmsa.tickets.errors import TicketError
-from gmsa.tickets.keys import GmsaKeys
 
 DEFAULT_KEYTAB = Path("/etc/krb5.keytab")
 
@@ -151,7 +151,7 @@ class CredentialProvider(ABC):
         """
 
     @abstractmethod
-    def get_tgt(self, account: GmsaAccount, keys: GmsaKeys) -> KerberosTicket:
+    def get_tgt(self, account: GmsaAccount, keys: GmsaKeys) -> Ticket:
         """A TGT for ``NAME$@REALM`` from the KDC, authenticated with ``keys``.
 
         ``keys`` were derived from the password :meth:`read_password` returned; the

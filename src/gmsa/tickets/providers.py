@@ -21,7 +21,7 @@ ProviderFactory = Callable[[ServiceSettings], CredentialProvider]
 DEFAULT_PROVIDER = "active-directory"
 """Reads passwords and gets tickets from the gMSA's domain controllers."""
 
-_BUILTIN_MODULES = {DEFAULT_PROVIDER: "gmsa.tickets.directory"}
+_BUILTIN_MODULES = {DEFAULT_PROVIDER: "gmsa.tickets.activedirectory"}
 """Built-in providers and the module that registers each."""
 
 _lock = threading.Lock()

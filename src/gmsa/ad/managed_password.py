@@ -11,7 +11,7 @@ A domain controller answers an allowed reader with this little-endian blob::
 
 Every field is read at the offset the header gives, never at a position assumed
 from the usual layout (credentials-fetcher assumes 256 bytes at byte 16). The
-passwords stay bytes, exactly as AD hashes them; :mod:`gmsa.tickets.keys` derives
+passwords stay bytes, exactly as AD hashes them; :mod:`gmsa.kerberos.keys` derives
 the keys. Errors name fields and offsets only: the bytes are the password.
 """
 
@@ -21,7 +21,7 @@ import datetime
 import struct
 from dataclasses import dataclass, field
 
-from gmsa.tickets.errors import ManagedPasswordBlobError
+from gmsa.ad.errors import ManagedPasswordBlobError
 
 HEADER_SIZE = 16
 """Version, Reserved, Length and the four offsets."""

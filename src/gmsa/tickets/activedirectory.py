@@ -8,7 +8,7 @@ pipeline, in-process on :mod:`gmsa.ad`:
 2. bind to it over a sealed connection (SASL GSSAPI with confidentiality on 389,
    or LDAPS) as the host from its keytab, or as the domainless user;
 3. find ``<Name>$`` under the domain and read ``msDS-ManagedPassword``, decoded
-   with :func:`gmsa.tickets.blob.decode_managed_password`;
+   with :func:`gmsa.ad.managed_password.decode_managed_password`;
 4. for :meth:`ActiveDirectoryProvider.get_tgt`, an AS exchange as ``<Name>$@REALM``
    with the keys the service derived, against the DC that answered step 3.
 
@@ -31,7 +31,6 @@ file stays the same on every host:
 
 from __future__ import annotations
 
-import datetime
 import os
 import threading
 import time
@@ -41,12 +40,11 @@ from pathlib import Path
 
 from ldap3.utils.conv import escape_filter_chars
 
-from gmsa.ad import kerberos
 from gmsa.ad.connection import (
     ConnectOptions,
     Credentials,
-    Directory,
     KeytabCredentials,
+    LdapConnection,
     PasswordCredentials,
     Protection,
     connect,
@@ -57,17 +55,19 @@ from gmsa.ad.discovery import (
     resolve_address,
     split_host_port,
 )
-from gmsa.ad.errors import (
+from gmsa.ad.errors import DnsLookupError
+from gmsa.ad.managed_password import ManagedPassword, decode_managed_password
+from gmsa.errors import ExitCode, GmsaError
+from gmsa.kerberos.errors import (
     NETWORK_FIX,
     AuthenticationError,
     CredentialsInputError,
     DcUnreachableError,
-    DnsLookupError,
     KerberosError,
 )
-from gmsa.errors import ExitCode, GmsaError
-from gmsa.tickets.blob import ManagedPassword, decode_managed_password
-from gmsa.tickets.ccache import KerberosTicket
+from gmsa.kerberos.kdc import KDC_PORT, KdcClient, KdcEndpoint
+from gmsa.kerberos.keys import GmsaKeys
+from gmsa.kerberos.ticket import Ticket
 from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.errors import TicketConfigError
 from gmsa.tickets.interface import (
@@ -80,14 +80,11 @@ from gmsa.tickets.interface import (
     Identity,
     PasswordAccessDeniedError,
 )
-from gmsa.tickets.keys import GmsaKeys, KerberosKey
-from gmsa.tickets.principal import PrincipalName
 from gmsa.tickets.providers import DEFAULT_PROVIDER, register_provider
 
 MANAGED_PASSWORD_ATTRIBUTE = "msDS-ManagedPassword"  # noqa: S105 (an attribute name)
 GMSA_CLASS = "msds-groupmanagedserviceaccount"
 _ATTRIBUTES = ("sAMAccountName", "objectClass", "userAccountControl", MANAGED_PASSWORD_ATTRIBUTE)
-_KDC_PORT = 88
 
 
 class GmsaLogonError(CredentialProviderError):
@@ -154,7 +151,7 @@ class ActiveDirectoryProvider(CredentialProvider):
     def __init__(self, directory: DirectorySettings | None = None) -> None:
         self.directory = directory or DirectorySettings()
         self._lock = threading.Lock()
-        self._kdcs: dict[str, tuple[kerberos.KdcEndpoint, ...]] = {}
+        self._kdcs: dict[str, tuple[KdcEndpoint, ...]] = {}
         self._sessions: dict[tuple[object, ...], _Session] = {}
         self.connections_opened = 0
         """Sealed LDAP connections made so far (each a host TGT, a service ticket, a bind)."""
@@ -190,7 +187,7 @@ class ActiveDirectoryProvider(CredentialProvider):
         if self.directory.kdc is None:
             with self._lock:
                 self._kdcs[account.domain.lower()] = (
-                    kerberos.KdcEndpoint(server.host, server.address, _KDC_PORT),
+                    KdcEndpoint(server.host, server.address, KDC_PORT),
                 )
         return decode_managed_password(blob)
 
@@ -242,7 +239,7 @@ class ActiveDirectoryProvider(CredentialProvider):
         for session in sessions:
             session.close()
 
-    def _password_blob(self, directory: Directory, account: GmsaAccount) -> bytes:
+    def _password_blob(self, directory: LdapConnection, account: GmsaAccount) -> bytes:
         base = naming_context(account.domain)
         sam = f"{account.name}$"
         entries = directory.search(
@@ -294,13 +291,12 @@ class ActiveDirectoryProvider(CredentialProvider):
 
     # ----------------------------------------------------------------- ticket
 
-    def get_tgt(self, account: GmsaAccount, keys: GmsaKeys) -> KerberosTicket:
+    def get_tgt(self, account: GmsaAccount, keys: GmsaKeys) -> Ticket:
         """A TGT for ``NAME$@REALM`` from the KDC, authenticated with the derived AES keys."""
-        client = kerberos.Principal((f"{account.name}$",), account.realm)
-        aes = [kerberos.Key(k.enctype, k.value) for k in (keys.aes256, keys.aes128)]
+        client = keys.principal
         try:
-            kdc = kerberos.KdcClient(self._kdc_endpoints(account.domain), timeout=5.0)
-            ticket = kdc.tgt_with_keys(client, aes)
+            kdc = KdcClient(self._kdc_endpoints(account.domain), timeout=5.0)
+            return kdc.tgt_with_keys(client, keys.aes())
         except DcUnreachableError as exc:
             raise CredentialProviderError(
                 f"cannot reach a KDC of {account.domain} for {client}: {exc.what}",
@@ -317,14 +313,12 @@ class ActiveDirectoryProvider(CredentialProvider):
             raise CredentialProviderError(
                 f"cannot get a ticket for {client}: {exc.what}", where=exc.where, fix=exc.fix
             ) from None
-        return _kerberos_ticket(ticket)
 
-    def _kdc_endpoints(self, domain: str) -> tuple[kerberos.KdcEndpoint, ...]:
+    def _kdc_endpoints(self, domain: str) -> tuple[KdcEndpoint, ...]:
         if self.directory.kdc:
-            host, port = split_host_port(self.directory.kdc, _KDC_PORT, what="GMSA_KDC")
+            host, port = split_host_port(self.directory.kdc, KDC_PORT, what="GMSA_KDC")
             return tuple(
-                kerberos.KdcEndpoint(host, a, port)
-                for a in resolve_address(host, self.directory.dns)
+                KdcEndpoint(host, a, port) for a in resolve_address(host, self.directory.dns)
             )
         with self._lock:
             known = self._kdcs.get(domain.lower())
@@ -338,14 +332,14 @@ class ActiveDirectoryProvider(CredentialProvider):
         endpoints = []
         for host in hosts:
             for address in resolve_address(host, self.directory.dns):
-                endpoints.append(kerberos.KdcEndpoint(host, address, _KDC_PORT))
+                endpoints.append(KdcEndpoint(host, address, KDC_PORT))
         return tuple(endpoints)
 
 
 class _Session:
     """A bound, sealed connection kept for later reads; one search at a time."""
 
-    def __init__(self, directory: Directory, opened: float) -> None:
+    def __init__(self, directory: LdapConnection, opened: float) -> None:
         self.directory = directory
         self.opened = opened
         self.lock = threading.Lock()
@@ -422,31 +416,6 @@ def _connect_error(exc: GmsaError, account: GmsaAccount, identity: Identity) -> 
         where=exc.where,
         fix=exc.fix,
     )
-
-
-def _kerberos_ticket(ticket: kerberos.Ticket) -> KerberosTicket:
-    now = datetime.datetime.now(datetime.UTC)
-    auth_time = ticket.auth_time or ticket.start_time or now
-    end_time = ticket.end_time
-    if end_time is None:
-        raise CredentialProviderError(
-            f"the KDC's reply for {ticket.client} has no end time", where=str(ticket.server)
-        )
-    return KerberosTicket(
-        client=_principal(ticket.client),
-        server=_principal(ticket.server),
-        session_key=KerberosKey(ticket.key.enctype, ticket.key.value),
-        auth_time=auth_time,
-        start_time=ticket.start_time or auth_time,
-        end_time=end_time,
-        renew_till=ticket.renew_till,
-        flags=ticket.flags,
-        ticket=ticket.ticket,
-    )
-
-
-def _principal(name: kerberos.Principal) -> PrincipalName:
-    return PrincipalName(name.components, name.realm, name.name_type)
 
 
 def _factory(_settings: ServiceSettings) -> CredentialProvider:

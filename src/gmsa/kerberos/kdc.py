@@ -1,55 +1,43 @@
-"""A small Kerberos client: ticket-granting and service tickets from a password, a keytab
-or a credential cache, in-process (no kinit, no system krb5.conf).
+"""The Kerberos exchanges with a domain's KDCs: a TGT from a password or keys (AS), a
+service ticket from a TGT (TGS).
 
-minikerberos supplies the ASN.1 message types and the RFC 3961 crypto; the
-exchanges, the KDC transport (TCP with time-outs), the keytab and ccache
-readers and every error message are ours, so each failure says which KDC,
-which principal and what to check. Only AES (etypes 18 and 17) is offered:
-every supported AD domain has it, and the GSS-API layer in
-:mod:`gmsa.ad.gssapi` seals with it.
-
-The ticket service of the next step (gMSA tickets from msDS-ManagedPassword)
-builds on :class:`KdcClient` and :class:`Key`.
+minikerberos supplies the ASN.1 message types; the exchanges, the transport (TCP
+with time-outs: AD's tickets with a PAC rarely fit UDP) and every error message
+are ours, so each failure says which KDC, which principal and what to check.
+Only AES (etypes 18 and 17) is offered: every supported AD domain has it, and
+the GSS-API layer in :mod:`gmsa.kerberos.gssapi` seals with it.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import os
 import secrets
 import socket
 import struct
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from minikerberos.protocol import asn1_structs as asn1
-from minikerberos.protocol import encryption
 
-from gmsa.ad.errors import (
+from gmsa.kerberos.crypto import CHECKSUM_FOR, checksum, decrypt, encrypt
+from gmsa.kerberos.errors import (
+    DECODE_ERRORS,
     NETWORK_FIX,
     AuthenticationError,
     CredentialsInputError,
     DcUnreachableError,
     KerberosError,
 )
+from gmsa.kerberos.keys import SUPPORTED_ENCTYPES, Key
+from gmsa.kerberos.principal import NT_SRV_INST, Principal
+from gmsa.kerberos.ticket import Ticket
 
-AES256 = 18
-AES128 = 17
-SUPPORTED_ENCTYPES: tuple[int, ...] = (AES256, AES128)
-"""Encryption types gmsa asks for, strongest first."""
-CHECKSUM_FOR: dict[int, int] = {AES256: 16, AES128: 15}
-"""The keyed checksum type (hmac-sha1-96-aes*) that goes with each enctype."""
-
-NT_PRINCIPAL = 1
-NT_SRV_INST = 2
-NT_SRV_HST = 3
+KDC_PORT = 88
+"""Kerberos' TCP port."""
 
 _MAX_MESSAGE = 1 << 20
-_DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
 KDC_ERRORS: dict[int, tuple[str, str]] = {
     6: (
@@ -85,149 +73,6 @@ KDC_ERRORS: dict[int, tuple[str, str]] = {
 """KRB-ERROR codes users meet, with what they mean and what to do."""
 
 
-# --------------------------------------------------------------------------- names and keys
-
-
-@dataclass(frozen=True)
-class Principal:
-    """A Kerberos principal name."""
-
-    components: tuple[str, ...]
-    """Name components: ``("HOST01$",)`` or ``("ldap", "dc1.example.com")``."""
-    realm: str
-    """The realm, upper case by AD convention."""
-    name_type: int = NT_PRINCIPAL
-    """NT-PRINCIPAL for users and hosts, NT-SRV-HST for ``service/host``."""
-
-    @classmethod
-    def parse(cls, text: str, *, default_realm: str | None = None) -> Principal:
-        """``name@REALM`` or ``service/host@REALM``; the realm may come from ``default_realm``."""
-        name, _, realm = text.rpartition("@") if "@" in text else (text, "", "")
-        realm = realm or (default_realm or "")
-        parts = tuple(name.split("/"))
-        if not realm or not all(parts):
-            raise CredentialsInputError(
-                f"not a Kerberos principal: {text!r}",
-                fix="write it as NAME@REALM, e.g. HOST01$@EXAMPLE.COM",
-            )
-        return cls(parts, realm.upper(), NT_SRV_HST if len(parts) == 2 else NT_PRINCIPAL)
-
-    @classmethod
-    def service(cls, service: str, host: str, realm: str) -> Principal:
-        """A host-based service principal such as ``ldap/dc1.example.com@EXAMPLE.COM``."""
-        return cls((service, host.lower()), realm.upper(), NT_SRV_HST)
-
-    def __str__(self) -> str:
-        return "/".join(self.components) + "@" + self.realm
-
-    def to_asn1(self) -> dict[str, Any]:
-        """The PrincipalName structure."""
-        return {"name-type": self.name_type, "name-string": list(self.components)}
-
-    def same_as(self, other: Principal) -> bool:
-        """Case-insensitive comparison (AD principals are case-insensitive)."""
-        return str(self).lower() == str(other).lower()
-
-
-@dataclass(frozen=True)
-class Key:
-    """A Kerberos key (long-term or session)."""
-
-    enctype: int
-    """Encryption type number (18 = AES256, 17 = AES128)."""
-    value: bytes = field(repr=False)
-    """Key bytes; never printed."""
-
-    def crypto(self) -> Any:
-        """The minikerberos key object for the crypto functions."""
-        try:
-            return encryption.Key(self.enctype, self.value)
-        except _DECODE_ERRORS as exc:
-            raise KerberosError(f"unusable key of enctype {self.enctype}: {exc}") from None
-
-    @classmethod
-    def from_password(cls, enctype: int, password: str, salt: bytes, params: bytes | None) -> Key:
-        """string-to-key (PBKDF2, 4096 iterations unless the KDC says otherwise)."""
-        return cls.from_password_bytes(enctype, password.encode("utf-8"), salt, params)
-
-    @classmethod
-    def from_password_bytes(
-        cls, enctype: int, password: bytes, salt: bytes, params: bytes | None
-    ) -> Key:
-        """AES string-to-key (RFC 3962) on password bytes: PBKDF2-HMAC-SHA1 from the
-        standard library (C, about 1 ms where the pure-Python one takes 20), then
-        minikerberos' random-to-key and derivation with "kerberos"."""
-        if enctype not in CHECKSUM_FOR:
-            raise KerberosError(f"enctype {enctype} is not supported (AES only)")
-        iterations = struct.unpack(">I", params)[0] if params and len(params) == 4 else 4096
-        if not 0 < iterations <= 1 << 24:
-            raise KerberosError(f"the KDC asks for {iterations} PBKDF2 iterations")
-        profile = encryption._enctype_table[enctype]
-        seed = hashlib.pbkdf2_hmac("sha1", password, salt, iterations, profile.seedsize)
-        key = profile.derive(profile.random_to_key(seed), b"kerberos")
-        return cls(enctype, bytes(key.contents))
-
-
-def encrypt(key: Key, usage: int, plaintext: bytes) -> bytes:
-    """RFC 3961 encryption with a fresh confounder."""
-    return bytes(encryption.encrypt(key.crypto(), usage, plaintext))
-
-
-def decrypt(key: Key, usage: int, ciphertext: bytes, *, what: str) -> bytes:
-    """RFC 3961 decryption; a wrong key or tampered data becomes a KerberosError."""
-    try:
-        return bytes(encryption.decrypt(key.crypto(), usage, ciphertext))
-    except Exception as exc:  # minikerberos raises ValueError subclasses, and others
-        raise KerberosError(
-            f"cannot decrypt the {what} (wrong key, or the message was altered)",
-            fix="check the password or keytab",
-        ) from exc
-
-
-def checksum(key: Key, usage: int, data: bytes) -> bytes:
-    """The keyed checksum that goes with the key's enctype."""
-    ctype = CHECKSUM_FOR.get(key.enctype)
-    if ctype is None:
-        raise KerberosError(f"enctype {key.enctype} is not supported (AES only)")
-    return bytes(encryption.make_checksum(ctype, key.crypto(), usage, data))
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A ticket with its session key: a TGT or a service ticket."""
-
-    client: Principal
-    """Whose ticket it is."""
-    server: Principal
-    """The service it is for (``krbtgt/REALM@REALM`` for a TGT)."""
-    key: Key
-    """The session key shared with the service."""
-    ticket: bytes = field(repr=False)
-    """The DER-encoded Ticket, opaque to the client."""
-    end_time: datetime.datetime | None = None
-    """When it expires."""
-    auth_time: datetime.datetime | None = None
-    """When the client authenticated (from the KDC's reply; None when read from a cache)."""
-    start_time: datetime.datetime | None = None
-    """When the ticket becomes valid (the KDC may omit it: then it is ``auth_time``)."""
-    renew_till: datetime.datetime | None = None
-    """Renewable until, when the KDC granted a renewable ticket."""
-    flags: int = 0
-    """TicketFlags as a 32-bit number, bit 0 (reserved) the most significant, as ccaches
-    store them."""
-
-    @property
-    def is_tgt(self) -> bool:
-        """Whether this is a ticket-granting ticket."""
-        return self.server.components[0].lower() == "krbtgt"
-
-    def expired(self, now: datetime.datetime | None = None) -> bool:
-        """Whether the ticket's end time has passed."""
-        if self.end_time is None:
-            return False
-        return (now or datetime.datetime.now(datetime.UTC)) >= self.end_time
-
-
 # --------------------------------------------------------------------------- transport
 
 
@@ -239,7 +84,7 @@ class KdcEndpoint:
     """Name shown in messages."""
     address: str
     """Address connected to."""
-    port: int = 88
+    port: int = KDC_PORT
     """Kerberos TCP port."""
 
     def __str__(self) -> str:
@@ -404,7 +249,7 @@ class KdcClient:
                     "req-body": body,
                 }
             ).dump()
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             raise KerberosError(f"the cached TGT cannot be used: {exc}") from None
         reply = self._send(request, what=f"a ticket for {service}")
         return _read_kdc_reply(
@@ -424,7 +269,7 @@ class KdcClient:
             try:
                 reply = asn1.KerberosResponse.load(raw)
                 name = reply.name
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 raise KerberosError(
                     f"the KDC sent a reply that is not Kerberos while asking for {what}",
                     where=str(kdc),
@@ -480,7 +325,7 @@ def _kdc_error(code: int, kdc: KdcEndpoint, what: str) -> KerberosError | Authen
 def _native(message: Any) -> Any:
     try:
         return message.native
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         raise KerberosError("the KDC sent a malformed Kerberos message") from None
 
 
@@ -524,7 +369,7 @@ def _etype_info(error: Any) -> dict[int, tuple[bytes | None, bytes | None]]:
                             salt.encode() if isinstance(salt, str) else salt,
                             info.get("s2kparams"),
                         )
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         raise KerberosError("the KDC's pre-authentication hints are malformed") from None
     return hints
 
@@ -619,21 +464,25 @@ def _read_kdc_reply(
         try:
             part = cls.load(plain).native
             break
-        except _DECODE_ERRORS:
+        except DECODE_ERRORS:
             continue
     if part is None:
         raise KerberosError(f"cannot read {what}: its encrypted part is malformed")
     if int(part["nonce"]) != nonce:
         raise KerberosError(f"{what} answers another request (nonce mismatch)")
     sname = part["sname"]
+    auth_time = part.get("authtime")
+    end_time = part.get("endtime")
+    if auth_time is None or end_time is None:
+        raise KerberosError(f"cannot read {what}: it has no authentication or end time")
     return Ticket(
         client=Principal(tuple(native["cname"]["name-string"]), native["crealm"], client.name_type),
         server=Principal(tuple(sname["name-string"]), part["srealm"], int(sname["name-type"])),
         key=Key(int(part["key"]["keytype"]), bytes(part["key"]["keyvalue"])),
         ticket=asn1.Ticket(native["ticket"]).dump(),
-        end_time=part.get("endtime"),
-        auth_time=part.get("authtime"),
-        start_time=part.get("starttime") or part.get("authtime"),
+        auth_time=auth_time,
+        start_time=part.get("starttime") or auth_time,
+        end_time=end_time,
         renew_till=part.get("renew-till"),
         flags=_ticket_flags(part.get("flags")),
     )
@@ -650,249 +499,3 @@ def _ticket_flags(native: Any) -> int:
         if bit is not None and 0 <= bit < 32:
             value |= 1 << (31 - bit)
     return value
-
-
-# --------------------------------------------------------------------------- keytab
-
-
-@dataclass(frozen=True)
-class KeytabEntry:
-    """One key of a keytab."""
-
-    principal: Principal
-    """Whose key."""
-    kvno: int
-    """Key version number."""
-    key: Key
-    """The key."""
-
-
-def parse_keytab(data: bytes, *, source: str = "keytab") -> tuple[KeytabEntry, ...]:
-    """Read a keytab (format 0x0502, the one MIT, Heimdal, Samba and AD tools write)."""
-    if len(data) < 2 or data[0] != 5 or data[1] != 2:
-        raise CredentialsInputError(
-            "not a keytab (expected format 0x0502)",
-            where=source,
-            fix="give a keytab written by ktutil, samba-tool or ktpass",
-        )
-    entries: list[KeytabEntry] = []
-    at = 2
-    while at + 4 <= len(data):
-        size = struct.unpack_from(">i", data, at)[0]
-        at += 4
-        if size == 0:
-            break
-        if size < 0:
-            at += -size  # a hole left by a deleted entry
-            continue
-        if at + size > len(data):
-            raise CredentialsInputError("a keytab entry runs past the end", where=source)
-        entries.append(_keytab_entry(data[at : at + size], source))
-        at += size
-    return tuple(entries)
-
-
-def _keytab_entry(body: bytes, source: str) -> KeytabEntry:
-    reader = _Reader(body, source, "keytab entry")
-    count = reader.u16()
-    realm = reader.counted16().decode("utf-8", "replace")
-    components = tuple(reader.counted16().decode("utf-8", "replace") for _ in range(count))
-    name_type = reader.u32()
-    reader.u32()  # timestamp
-    kvno = reader.u8()
-    enctype = reader.u16()
-    key = reader.counted16()
-    if reader.remaining() >= 4:
-        long_kvno = reader.u32()
-        kvno = long_kvno or kvno
-    if not components:
-        raise CredentialsInputError("a keytab entry has no principal name", where=source)
-    return KeytabEntry(Principal(components, realm, name_type), kvno, Key(enctype, key))
-
-
-def read_keytab(path: Path) -> tuple[KeytabEntry, ...]:
-    """Read a keytab file."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CredentialsInputError(
-            "the keytab does not exist", where=str(path), fix="check --keytab"
-        ) from None
-    except OSError as exc:
-        raise CredentialsInputError(
-            f"cannot read the keytab: {exc.strerror}",
-            where=str(path),
-            fix="run as a user that may read it (the host keytab is root's)",
-        ) from None
-    return parse_keytab(data, source=str(path))
-
-
-def keys_for(entries: Sequence[KeytabEntry], principal: Principal) -> tuple[Key, ...]:
-    """The newest key of each enctype for ``principal``."""
-    newest: dict[int, KeytabEntry] = {}
-    for entry in entries:
-        if entry.principal.same_as(principal):
-            current = newest.get(entry.key.enctype)
-            if current is None or entry.kvno >= current.kvno:
-                newest[entry.key.enctype] = entry
-    return tuple(e.key for e in newest.values())
-
-
-def default_keytab_principal(entries: Sequence[KeytabEntry]) -> Principal:
-    """The host principal of a machine keytab: the first single-component name ending in $."""
-    for entry in entries:
-        parts = entry.principal.components
-        if len(parts) == 1 and parts[0].endswith("$"):
-            return entry.principal
-    if entries:
-        return entries[0].principal
-    raise CredentialsInputError("the keytab is empty", fix="export the host's keys into it")
-
-
-# --------------------------------------------------------------------------- ccache
-
-
-@dataclass(frozen=True)
-class CredentialCache:
-    """The tickets of a credential cache file."""
-
-    principal: Principal
-    """The cache's default principal (who ran kinit)."""
-    tickets: tuple[Ticket, ...]
-    """Every ticket in it, configuration entries left out."""
-
-    def tgt(self, realm: str) -> Ticket | None:
-        """The TGT for ``realm`` held by the default principal."""
-        for ticket in self.tickets:
-            server = ticket.server
-            if (
-                ticket.is_tgt
-                and len(server.components) == 2
-                and server.components[1].upper() == realm.upper()
-                and ticket.client.same_as(self.principal)
-            ):
-                return ticket
-        return None
-
-
-def parse_ccache(data: bytes, *, source: str = "credential cache") -> CredentialCache:
-    """Read a FILE credential cache, format version 4 (what MIT and Heimdal write)."""
-    reader = _Reader(data, source, "credential cache")
-    version = reader.u16()
-    if version != 0x0504:
-        raise CredentialsInputError(
-            f"unsupported credential cache format 0x{version:04x} (gmsa reads version 4)",
-            where=source,
-            fix="get a fresh cache with kinit",
-        )
-    reader.take(reader.u16())  # header tags (KDC time offset)
-    principal = _ccache_principal(reader)
-    tickets: list[Ticket] = []
-    while reader.remaining() > 0:
-        client = _ccache_principal(reader)
-        server = _ccache_principal(reader)
-        enctype = reader.u16()
-        key = reader.counted32()
-        _auth, _start, end, _renew = (reader.u32() for _ in range(4))
-        reader.u8()  # is_skey
-        reader.u32()  # ticket flags
-        for _ in range(reader.u32()):  # addresses
-            reader.u16()
-            reader.counted32()
-        for _ in range(reader.u32()):  # authdata
-            reader.u16()
-            reader.counted32()
-        ticket = reader.counted32()
-        reader.counted32()  # second ticket
-        if server.realm == "X-CACHECONF:":
-            continue
-        tickets.append(
-            Ticket(
-                client=client,
-                server=server,
-                key=Key(enctype, key),
-                ticket=ticket,
-                end_time=datetime.datetime.fromtimestamp(end, datetime.UTC) if end else None,
-            )
-        )
-    return CredentialCache(principal, tuple(tickets))
-
-
-def _ccache_principal(reader: _Reader) -> Principal:
-    name_type = reader.u32()
-    count = reader.u32()
-    if count > 64:
-        raise CredentialsInputError(f"a principal with {count} components", where=reader.source)
-    realm = reader.counted32().decode("utf-8", "replace")
-    parts = tuple(reader.counted32().decode("utf-8", "replace") for _ in range(count))
-    return Principal(parts or ("",), realm, name_type)
-
-
-def ccache_path(name: str | None) -> Path:
-    """The file behind a cache name (``FILE:/path`` or a path), default as MIT's."""
-    value = name if name is not None else os.environ.get("KRB5CCNAME")
-    if not value:
-        return Path(f"/tmp/krb5cc_{os.getuid()}")  # noqa: S108 (MIT's default location)
-    kind, sep, rest = value.partition(":")
-    if sep and kind.upper() == "FILE":
-        return Path(rest)
-    if sep and kind.isalpha() and kind.upper() != "FILE" and not value.startswith("/"):
-        raise CredentialsInputError(
-            f"gmsa reads FILE credential caches, not {kind.upper()}:",
-            where=value,
-            fix="run: kinit -c FILE:/tmp/gmsa.cc ... and pass --ccache /tmp/gmsa.cc, "
-            "or use --keytab",
-        )
-    return Path(value)
-
-
-def read_ccache(path: Path) -> CredentialCache:
-    """Read a credential cache file."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CredentialsInputError(
-            "no Kerberos credential cache",
-            where=str(path),
-            fix="run kinit first, or give --keytab, or --user with a password source",
-        ) from None
-    except OSError as exc:
-        raise CredentialsInputError(
-            f"cannot read the credential cache: {exc.strerror}", where=str(path)
-        ) from None
-    return parse_ccache(data, source=str(path))
-
-
-class _Reader:
-    """Big-endian reads that end in a typed error, never an IndexError."""
-
-    def __init__(self, data: bytes, source: str, what: str) -> None:
-        self.data = data
-        self.at = 0
-        self.source = source
-        self.what = what
-
-    def remaining(self) -> int:
-        return len(self.data) - self.at
-
-    def take(self, size: int) -> bytes:
-        if size < 0 or self.at + size > len(self.data):
-            raise CredentialsInputError(f"the {self.what} is truncated", where=self.source)
-        chunk = self.data[self.at : self.at + size]
-        self.at += size
-        return chunk
-
-    def u8(self) -> int:
-        return self.take(1)[0]
-
-    def u16(self) -> int:
-        return int(struct.unpack(">H", self.take(2))[0])
-
-    def u32(self) -> int:
-        return int(struct.unpack(">I", self.take(4))[0])
-
-    def counted16(self) -> bytes:
-        return self.take(self.u16())
-
-    def counted32(self) -> bytes:
-        return self.take(self.u32())

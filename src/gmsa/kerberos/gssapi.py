@@ -20,8 +20,10 @@ from typing import Any
 
 from minikerberos.protocol import asn1_structs as asn1
 
-from gmsa.ad.errors import KerberosError
-from gmsa.ad.kerberos import CHECKSUM_FOR, Key, Ticket, checksum, decrypt, encrypt
+from gmsa.kerberos.crypto import CHECKSUM_FOR, checksum, decrypt, encrypt
+from gmsa.kerberos.errors import DECODE_ERRORS, KerberosError
+from gmsa.kerberos.keys import Key
+from gmsa.kerberos.ticket import Ticket
 
 KRB5_OID = bytes.fromhex("06092a864886f712010202")
 """DER of the Kerberos V5 mechanism OID 1.2.840.113554.1.2.2."""
@@ -46,8 +48,6 @@ _GSS_DELEG, _GSS_MUTUAL, _GSS_REPLAY, _GSS_SEQUENCE, _GSS_CONF, _GSS_INTEG = (
     16,
     32,
 )
-
-_DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
 
 class GssError(KerberosError):
@@ -123,7 +123,7 @@ class InitiatorContext:
                     ),
                 }
             ).dump()
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             raise KerberosError(f"the service ticket cannot be used: {exc}") from None
         return _frame(_TOK_AP_REQ + ap_req)
 
@@ -134,7 +134,7 @@ class InitiatorContext:
         if kind == _TOK_ERROR:
             try:
                 code = int(asn1.KRB_ERROR.load(message).native["error-code"])
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 code = -1
             raise GssError(
                 f"the server refused the Kerberos ticket (error {code})",
@@ -144,12 +144,12 @@ class InitiatorContext:
             raise GssError("the server's GSS token is not an AP-REP")
         try:
             encrypted = asn1.AP_REP.load(message).native["enc-part"]["cipher"]
-        except _DECODE_ERRORS:
+        except DECODE_ERRORS:
             raise GssError("the server's AP-REP is malformed") from None
         plain = decrypt(self.ticket.key, 12, encrypted, what="server's AP-REP")
         try:
             part: Any = asn1.EncAPRepPart.load(plain).native
-        except _DECODE_ERRORS:
+        except DECODE_ERRORS:
             raise GssError("the server's AP-REP is malformed") from None
         if part["ctime"] != self._ctime.replace(microsecond=0) or part["cusec"] != (
             self._ctime.microsecond

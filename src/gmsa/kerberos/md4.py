@@ -3,7 +3,7 @@
 OpenSSL 3 moved MD4 to its legacy provider, so ``hashlib.new("md4")`` fails on
 current distributions and ``cryptography`` does not offer it. The NT hash is
 MD4 of the UTF-16LE password and nothing else here needs MD4, so a small,
-vector-tested implementation (tests/tickets/test_keys.py: RFC 1320 appendix A.5)
+vector-tested implementation (its tests check RFC 1320 appendix A.5)
 costs less than a dependency. Never use it for anything that needs a secure hash.
 """
 

@@ -1,0 +1,158 @@
+"""Kerberos keys and their derivation (RFC 3961/3962, MS-KILE).
+
+AES string-to-key is PBKDF2-HMAC-SHA1 over the password and salt (4096 iterations
+unless the KDC says otherwise), then the RFC 3961 ``DK(key, "kerberos")`` step.
+AD derives a gMSA's keys like any computer account's: the UTF-16LE managed
+password is converted to UTF-8 (unpaired surrogates, common in the random gMSA
+password, become U+FFFD) and salted with
+``<REALM>host<name lowercased, no $>.<realm lowercased>``. The RC4 key is the NT
+hash, MD4 of the UTF-16LE bytes (:mod:`gmsa.kerberos.md4`). See
+``docs/background.md#keys-of-a-gmsa``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from gmsa.kerberos.errors import KerberosError
+from gmsa.kerberos.md4 import md4
+from gmsa.kerberos.principal import Principal
+
+AES256 = 18
+"""aes256-cts-hmac-sha1-96, the enctype AD prefers."""
+AES128 = 17
+"""aes128-cts-hmac-sha1-96."""
+RC4_HMAC = 23
+"""rc4-hmac: the NT hash as a key. Derived for keytabs, never offered to a KDC."""
+SUPPORTED_ENCTYPES: tuple[int, ...] = (AES256, AES128)
+"""Encryption types gmsa asks for, strongest first."""
+DEFAULT_ITERATIONS = 4096
+"""PBKDF2 iterations for AES string-to-key unless the KDC says otherwise (RFC 3962)."""
+
+_KEY_SIZES = {AES256: 32, AES128: 16}
+_MAX_ITERATIONS = 1 << 24
+
+
+@dataclass(frozen=True)
+class Key:
+    """A Kerberos key (long-term or session): its encryption type and bytes."""
+
+    enctype: int
+    """18 (AES256), 17 (AES128) or 23 (RC4-HMAC)."""
+    value: bytes = field(repr=False)
+    """The key bytes. Secret: never printed."""
+
+    @classmethod
+    def from_password(cls, enctype: int, password: str, salt: bytes, params: bytes | None) -> Key:
+        """AES string-to-key of a password, with the s2k parameters a KDC sent (if any)."""
+        iterations = (
+            struct.unpack(">I", params)[0] if params and len(params) == 4 else DEFAULT_ITERATIONS
+        )
+        if not 0 < iterations <= _MAX_ITERATIONS:
+            raise KerberosError(f"the KDC asks for {iterations} PBKDF2 iterations")
+        return aes_string_to_key(password.encode("utf-8"), salt, enctype, iterations=iterations)
+
+
+def aes_string_to_key(
+    password: bytes, salt: bytes, enctype: int, *, iterations: int = DEFAULT_ITERATIONS
+) -> Key:
+    """RFC 3962 string-to-key: PBKDF2-HMAC-SHA1, then DK(tkey, "kerberos")."""
+    size = _KEY_SIZES.get(enctype)
+    if size is None:
+        raise KerberosError(f"enctype {enctype} is not supported (AES only)")
+    seed = hashlib.pbkdf2_hmac("sha1", password, salt, iterations, size)
+    return Key(enctype, derive_key(seed, b"kerberos"))
+
+
+def derive_key(base_key: bytes, constant: bytes) -> bytes:
+    """RFC 3961 DK for AES: the blocks E(n-fold(constant)), E(that), ... cut to the key size.
+
+    Each block is one AES encryption with a zero initial state; AES-CBC with a zero
+    IV over ``n-fold(constant)`` followed by zero blocks yields exactly that chain.
+    """
+    blocks = math.ceil(len(base_key) / 16)
+    plain = nfold(constant, 16) + b"\0" * (16 * (blocks - 1))
+    encryptor = Cipher(algorithms.AES(base_key), modes.CBC(b"\0" * 16)).encryptor()
+    return (encryptor.update(plain) + encryptor.finalize())[: len(base_key)]
+
+
+def nfold(data: bytes, size: int) -> bytes:
+    """RFC 3961 n-fold of ``data`` to ``size`` bytes."""
+    if not data or size <= 0:
+        raise ValueError("n-fold needs input and a positive size")
+    bits = len(data) * 8
+    value = int.from_bytes(data, "big")
+    total_bytes = math.lcm(len(data), size)
+    copies = []
+    for i in range(total_bytes // len(data)):
+        shift = (13 * i) % bits
+        rotated = ((value >> shift) | (value << (bits - shift))) & ((1 << bits) - 1)
+        copies.append(rotated.to_bytes(len(data), "big"))
+    buffer = b"".join(copies)
+    modulus_bits = size * 8
+    total = 0
+    for offset in range(0, total_bytes, size):
+        total += int.from_bytes(buffer[offset : offset + size], "big")
+    while total >> modulus_bits:
+        total = (total & ((1 << modulus_bits) - 1)) + (total >> modulus_bits)
+    return total.to_bytes(size, "big")
+
+
+@dataclass(frozen=True)
+class GmsaKeys:
+    """Every long-term key of one gMSA for one password."""
+
+    principal: Principal
+    """``NAME$@REALM``."""
+    salt: bytes
+    """The AES salt used."""
+    aes256: Key
+    """Enctype 18, the one AD prefers."""
+    aes128: Key
+    """Enctype 17."""
+    rc4: Key
+    """Enctype 23: the NT hash."""
+
+    def all(self) -> tuple[Key, ...]:
+        """The keys, strongest first (the order a KDC request offers them)."""
+        return (self.aes256, self.aes128, self.rc4)
+
+    def aes(self) -> tuple[Key, ...]:
+        """The AES keys, strongest first: what an AS exchange pre-authenticates with."""
+        return (self.aes256, self.aes128)
+
+
+def kerberos_password(password_utf16le: bytes) -> bytes:
+    """The UTF-8 form of a UTF-16LE password, unpaired surrogates replaced by U+FFFD."""
+    return password_utf16le.decode("utf-16-le", errors="replace").encode("utf-8")
+
+
+def nt_hash(password_utf16le: bytes) -> bytes:
+    """MD4 of the UTF-16LE password bytes (no terminating NUL): the RC4-HMAC key."""
+    return md4(password_utf16le)
+
+
+def gmsa_salt(sam_account_name: str, realm: str) -> bytes:
+    """AD's AES salt for a computer-type account: ``EXAMPLE.COMhostwebapp01.example.com``."""
+    name = sam_account_name.lower()
+    if name.endswith("$"):
+        name = name[:-1]
+    return f"{realm.upper()}host{name}.{realm.lower()}".encode()
+
+
+def derive_keys(password_utf16le: bytes, *, account: str, realm: str) -> GmsaKeys:
+    """The AES256, AES128 and RC4 keys of gMSA ``account`` (sAMAccountName) in ``realm``."""
+    salt = gmsa_salt(account, realm)
+    utf8 = kerberos_password(password_utf16le)
+    return GmsaKeys(
+        principal=Principal.for_account(account, realm),
+        salt=salt,
+        aes256=aes_string_to_key(utf8, salt, AES256),
+        aes128=aes_string_to_key(utf8, salt, AES128),
+        rc4=Key(RC4_HMAC, nt_hash(password_utf16le)),
+    )
