@@ -110,7 +110,7 @@ def aws_config(endpoint: str) -> AwsConfig:
 
 
 def spec_document(n: int) -> bytes:
-    """A valid credential spec for gMSA ``BenchApp<n>`` (the seed's domain)."""
+    """A valid credential spec for gMSA ``BenchApp<n>`` (the example domain)."""
     name = f"BenchApp{n:02d}"
     doc = {
         "CmsPlugins": ["ActiveDirectory"],

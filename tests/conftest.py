@@ -1,4 +1,4 @@
-"""Fixtures: the real parts (a moto server) and the seed's documents."""
+"""Fixtures: the real parts (a moto server) and the Amazon ECS documentation's gMSA example."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.moto import AwsLab, IamLab, MotoServer, enforce_with_admin
 
-SEED_SPEC: dict[str, Any] = {
+EXAMPLE_SPEC: dict[str, Any] = {
     "CmsPlugins": ["ActiveDirectory"],
     "DomainJoinConfig": {
         "Sid": "S-1-5-21-2554468230-2647958158-2204241789",
@@ -26,18 +26,18 @@ SEED_SPEC: dict[str, Any] = {
         "GroupManagedServiceAccounts": [{"Name": "WebApp01", "Scope": "example.com"}]
     },
 }
-"""The example credential spec of the seed document, verbatim."""
+"""The example credential spec of the Amazon ECS documentation, verbatim."""
 
 
 @pytest.fixture
-def seed_spec() -> dict[str, Any]:
-    return copy.deepcopy(SEED_SPEC)
+def example_spec() -> dict[str, Any]:
+    return copy.deepcopy(EXAMPLE_SPEC)
 
 
 @pytest.fixture
-def seed_spec_file(tmp_path: Path) -> Path:
+def example_spec_file(tmp_path: Path) -> Path:
     path = tmp_path / "webapp01.json"
-    path.write_text(json.dumps(SEED_SPEC, indent=4))
+    path.write_text(json.dumps(EXAMPLE_SPEC, indent=4))
     return path
 
 

@@ -20,7 +20,7 @@ SSM_REF = f"credentialspec:{PARAMETER}"
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gmsa-user-AbCdEf"
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
-SEED_S3_POLICY = {
+EXAMPLE_S3_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -31,7 +31,7 @@ SEED_S3_POLICY = {
         }
     ],
 }
-SEED_SSM_POLICY = {
+EXAMPLE_SSM_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [PARAMETER]}],
 }
@@ -126,9 +126,9 @@ def test_policy_for_invalid_reference_exits_1() -> None:
 # --- iam check, offline -----------------------------------------------------------------
 
 
-def test_seed_policies_pass_for_their_references(tmp_path: Path) -> None:
-    s3 = write(tmp_path, "s3.json", SEED_S3_POLICY)
-    ssm = write(tmp_path, "ssm.json", SEED_SSM_POLICY)
+def test_ecs_example_policies_pass_for_their_references(tmp_path: Path) -> None:
+    s3 = write(tmp_path, "s3.json", EXAMPLE_S3_POLICY)
+    ssm = write(tmp_path, "ssm.json", EXAMPLE_SSM_POLICY)
     result = invoke("check", "--policy", s3, "--policy", ssm, S3_REF, SSM_REF)
     assert result.exit_code == 0, result.output
     assert "all allowed" in result.stdout
@@ -143,21 +143,21 @@ def test_generated_policy_passes_check(tmp_path: Path) -> None:
 
 
 def test_policy_for_another_bucket_fails_naming_what_is_missing(tmp_path: Path) -> None:
-    other = json.loads(json.dumps(SEED_S3_POLICY).replace(BUCKET, "other-bucket"))
+    other = json.loads(json.dumps(EXAMPLE_S3_POLICY).replace(BUCKET, "other-bucket"))
     result = invoke("check", "--policy", write(tmp_path, "p.json", other), S3_REF)
     assert result.exit_code == 1
     assert f"no policy allows s3:GetObject on {OBJECT}" in result.stdout
 
 
 def test_policy_for_another_parameter_fails(tmp_path: Path) -> None:
-    other = json.loads(json.dumps(SEED_SSM_POLICY).replace("webapp01-credspec", "webapp02"))
+    other = json.loads(json.dumps(EXAMPLE_SSM_POLICY).replace("webapp01-credspec", "webapp02"))
     result = invoke("check", "--policy", write(tmp_path, "p.json", other), SSM_REF)
     assert result.exit_code == 1
     assert "ssm:GetParameters" in result.stdout
 
 
 def test_policy_missing_the_action_fails(tmp_path: Path) -> None:
-    wrong = json.loads(json.dumps(SEED_SSM_POLICY).replace("GetParameters", "GetParameter"))
+    wrong = json.loads(json.dumps(EXAMPLE_SSM_POLICY).replace("GetParameters", "GetParameter"))
     result = invoke("check", "--policy", write(tmp_path, "p.json", wrong), SSM_REF)
     assert result.exit_code == 1
 
@@ -170,7 +170,7 @@ def test_deny_fails_naming_the_deny(tmp_path: Path) -> None:
     result = invoke(
         "check",
         "--policy",
-        write(tmp_path, "s3.json", SEED_S3_POLICY),
+        write(tmp_path, "s3.json", EXAMPLE_S3_POLICY),
         "--policy",
         write(tmp_path, "deny.json", deny),
         "--json",
@@ -188,7 +188,7 @@ def test_deny_fails_naming_the_deny(tmp_path: Path) -> None:
 
 def test_check_json_has_the_contract_fields(tmp_path: Path) -> None:
     result = invoke(
-        "check", "--json", "--policy", write(tmp_path, "s3.json", SEED_S3_POLICY), S3_REF
+        "check", "--json", "--policy", write(tmp_path, "s3.json", EXAMPLE_S3_POLICY), S3_REF
     )
     doc = json.loads(result.stdout)
     assert doc["allowed"] is True
@@ -240,7 +240,7 @@ def test_file_reference_has_nothing_to_check(tmp_path: Path) -> None:
     result = invoke(
         "check",
         "--policy",
-        write(tmp_path, "s3.json", SEED_S3_POLICY),
+        write(tmp_path, "s3.json", EXAMPLE_S3_POLICY),
         "credentialspec:file://a.json",
     )
     assert result.exit_code == 0
@@ -270,28 +270,30 @@ def online(iam_lab: IamLab, role: str, *args: str) -> Result:
     )
 
 
-def test_role_with_the_seed_policies_passes(iam_lab: IamLab) -> None:
-    role = iam_lab.make_role("exec-seed", {"s3": SEED_S3_POLICY, "ssm": SEED_SSM_POLICY})
+def test_role_with_the_ecs_example_policies_passes(iam_lab: IamLab) -> None:
+    role = iam_lab.make_role(
+        "exec-ecs-example", {"s3": EXAMPLE_S3_POLICY, "ssm": EXAMPLE_SSM_POLICY}
+    )
     result = online(iam_lab, role, S3_REF, SSM_REF)
     assert result.exit_code == 0, result.output
-    assert "role/exec-seed/inline/s3" in result.stdout
+    assert "role/exec-ecs-example/inline/s3" in result.stdout
 
 
 def test_role_with_a_managed_policy_passes(iam_lab: IamLab) -> None:
-    role = iam_lab.make_role("exec-managed", {}, managed={"gmsa-s3": SEED_S3_POLICY})
+    role = iam_lab.make_role("exec-managed", {}, managed={"gmsa-s3": EXAMPLE_S3_POLICY})
     assert online(iam_lab, role, S3_REF).exit_code == 0
 
 
 def test_role_missing_the_permission_fails(iam_lab: IamLab) -> None:
-    role = iam_lab.make_role("exec-ssm-only", {"ssm": SEED_SSM_POLICY})
+    role = iam_lab.make_role("exec-ssm-only", {"ssm": EXAMPLE_SSM_POLICY})
     result = online(iam_lab, role, "--json", S3_REF)
     assert result.exit_code == 1
     assert json.loads(result.stdout)["decisions"][0]["outcome"] == "implicit-deny"
 
 
 def test_role_and_policy_files_are_combined(iam_lab: IamLab, tmp_path: Path) -> None:
-    role = iam_lab.make_role("exec-part", {"ssm": SEED_SSM_POLICY})
-    s3 = write(tmp_path, "s3.json", SEED_S3_POLICY)
+    role = iam_lab.make_role("exec-part", {"ssm": EXAMPLE_SSM_POLICY})
+    s3 = write(tmp_path, "s3.json", EXAMPLE_S3_POLICY)
     assert online(iam_lab, role, "--policy", s3, S3_REF, SSM_REF).exit_code == 0
 
 
@@ -303,7 +305,7 @@ def test_missing_role_exits_3(iam_lab: IamLab) -> None:
 
 
 def test_caller_who_may_not_read_the_role_exits_3(iam_lab: IamLab) -> None:
-    role = iam_lab.make_role("exec-closed", {"s3": SEED_S3_POLICY})
+    role = iam_lab.make_role("exec-closed", {"s3": EXAMPLE_S3_POLICY})
     iam = iam_lab.admin.client("iam")
     iam.create_user(UserName="nobody")
     key = iam.create_access_key(UserName="nobody")["AccessKey"]
@@ -320,7 +322,7 @@ def test_caller_who_may_not_read_the_role_exits_3(iam_lab: IamLab) -> None:
 
 
 def test_unknown_access_key_exits_3(iam_lab: IamLab) -> None:
-    role = iam_lab.make_role("exec-unknown", {"s3": SEED_S3_POLICY})
+    role = iam_lab.make_role("exec-unknown", {"s3": EXAMPLE_S3_POLICY})
     env = {
         "AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000",
         "AWS_SECRET_ACCESS_KEY": "x",

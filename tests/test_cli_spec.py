@@ -31,8 +31,8 @@ def broken_file(tmp_path: Path) -> str:
     return write(tmp_path, "broken.json", document)
 
 
-def test_validate_seed_spec_exits_0_with_a_check_mark(seed_spec_file: Path) -> None:
-    result = run("validate", str(seed_spec_file))
+def test_validate_ecs_example_spec_exits_0_with_a_check_mark(example_spec_file: Path) -> None:
+    result = run("validate", str(example_spec_file))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("✓ ")
     assert "main account" in result.output
@@ -46,8 +46,8 @@ def test_validate_broken_spec_exits_1_and_shows_path_and_fix(broken_file: str) -
     assert 'fix: use the domain SID "S-1-5-21-2554468230-2647958158-2204241789"' in result.output
 
 
-def test_validate_json_lists_every_file(seed_spec_file: Path, broken_file: str) -> None:
-    result = run("validate", str(seed_spec_file), broken_file, "--json")
+def test_validate_json_lists_every_file(example_spec_file: Path, broken_file: str) -> None:
+    result = run("validate", str(example_spec_file), broken_file, "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["valid"] is False
@@ -74,18 +74,18 @@ def test_validate_all_valid_json_exits_0(tmp_path: Path) -> None:
 
 
 def test_validate_missing_file_is_an_error_for_that_file_only(
-    tmp_path: Path, seed_spec_file: Path
+    tmp_path: Path, example_spec_file: Path
 ) -> None:
     missing = str(tmp_path / "missing.json")
-    result = run("validate", missing, str(seed_spec_file), "--json")
+    result = run("validate", missing, str(example_spec_file), "--json")
     assert result.exit_code == 1
     files = json.loads(result.stdout)["files"]
     assert files[0]["errors"][0]["code"] == "file-not-found"
     assert files[1]["valid"] is True
 
 
-def test_validate_reads_standard_input(seed_spec: dict[str, Any]) -> None:
-    data = codecs.BOM_UTF16_LE + json.dumps(seed_spec).encode("utf-16-le")
+def test_validate_reads_standard_input(example_spec: dict[str, Any]) -> None:
+    data = codecs.BOM_UTF16_LE + json.dumps(example_spec).encode("utf-16-le")
     result = run("validate", "-", "--json", stdin=data)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["files"][0]["source"] == "<stdin>"
@@ -103,8 +103,8 @@ def test_validate_without_files_is_a_usage_error() -> None:
     assert run("validate").exit_code == 2
 
 
-def test_validate_summary_counts_files(seed_spec_file: Path, broken_file: str) -> None:
-    result = run("validate", str(seed_spec_file), broken_file)
+def test_validate_summary_counts_files(example_spec_file: Path, broken_file: str) -> None:
+    result = run("validate", str(example_spec_file), broken_file)
     assert "2 files: 1 valid, 1 not valid" in result.output
 
 
@@ -163,8 +163,8 @@ def test_show_canonical_refuses_an_invalid_spec(broken_file: str) -> None:
     assert "DomainJoinConfig.Sid" in result.stderr
 
 
-def test_show_reads_standard_input(seed_spec: dict[str, Any]) -> None:
-    result = run("show", "-", stdin=json.dumps(seed_spec).encode())
+def test_show_reads_standard_input(example_spec: dict[str, Any]) -> None:
+    result = run("show", "-", stdin=json.dumps(example_spec).encode())
     assert result.exit_code == 0
     assert "WebApp01" in result.output
 

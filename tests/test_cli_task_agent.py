@@ -1,4 +1,4 @@
-"""``gmsa task prepare`` / ``cleanup``: the seed's task definitions, exit codes, JSON."""
+"""``gmsa task prepare`` / ``cleanup``: the example task definitions, exit codes, JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gmsa.cli.main import cli
-from tests.conftest import SEED_SPEC
+from tests.conftest import EXAMPLE_SPEC
 from tests.support.moto import AwsLab, IamLab
 
 DATA = Path(__file__).parent / "data" / "taskdefs"
@@ -75,16 +75,16 @@ def aws_env(aws: AwsLab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> lis
 
 @pytest.fixture
 def seeded(aws: AwsLab, specdir: Path) -> None:
-    """The seed's spec in S3, in SSM and in the CredentialSpecs directory."""
-    aws.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
-    aws.put_parameter(PARAMETER, json.dumps(SEED_SPEC))
-    (specdir / "webapp01.json").write_text(json.dumps(SEED_SPEC, indent=4))
+    """The Amazon ECS documentation's spec in S3, in SSM and in the CredentialSpecs directory."""
+    aws.put_object(BUCKET, KEY, json.dumps(EXAMPLE_SPEC))
+    aws.put_parameter(PARAMETER, json.dumps(EXAMPLE_SPEC))
+    (specdir / "webapp01.json").write_text(json.dumps(EXAMPLE_SPEC, indent=4))
 
 
 @pytest.mark.parametrize(
     ("name", "kind"), [("s3.json", "s3"), ("ssm.json", "ssm"), ("describe-s3.json", "s3")]
 )
-def test_seed_task_definition_prepares_and_cleans_up(
+def test_ecs_example_task_definition_prepares_and_cleans_up(
     seeded: None, aws_env: list[str], specdir: Path, name: str, kind: str
 ) -> None:
     result = prepare(
@@ -98,7 +98,7 @@ def test_seed_task_definition_prepares_and_cleans_up(
     assert container["security_option"] == f"credentialspec=file://{container['file']}"
     assert (
         json.loads((specdir / container["file"]).read_text())["DomainJoinConfig"]
-        == (SEED_SPEC["DomainJoinConfig"])
+        == (EXAMPLE_SPEC["DomainJoinConfig"])
     )
     done = cleanup("--task-id", TASK_ID, "--credspec-dir", specdir, "--json")
     assert done.exit_code == 0, done.output
@@ -106,7 +106,7 @@ def test_seed_task_definition_prepares_and_cleans_up(
     assert files(specdir) == ["webapp01.json"]
 
 
-def test_seed_file_task_definition_uses_the_users_file_and_cleanup_keeps_it(
+def test_ecs_example_file_task_definition_uses_the_users_file_and_cleanup_keeps_it(
     seeded: None, specdir: Path
 ) -> None:
     result = prepare(DATA / "file.json", "--task-id", TASK_ID, "--credspec-dir", specdir, "--json")
@@ -135,7 +135,7 @@ def test_json_output_carries_the_contract_fields(
     assert {"task_id", "containers", "warnings"} <= set(out)
     assert {"name", "reference", "file", "security_option"} <= set(out["containers"][0])
     assert out["containers"][0]["reference"] == f"credentialspec:arn:aws:s3:::{BUCKET}/{KEY}"
-    # The seed's spec lists its gMSA with the DNS scope only.
+    # The Amazon ECS documentation's spec lists its gMSA with the DNS scope only.
     assert [w["code"] for w in out["warnings"]] == ["main-account-no-netbios-scope"]
 
 
@@ -173,7 +173,7 @@ def test_unsafe_task_id_exits_1(seeded: None, specdir: Path) -> None:
 def test_invalid_spec_exits_1_with_findings_and_writes_nothing(
     aws: AwsLab, aws_env: list[str], specdir: Path
 ) -> None:
-    bad = json.loads(json.dumps(SEED_SPEC))
+    bad = json.loads(json.dumps(EXAMPLE_SPEC))
     bad["DomainJoinConfig"]["Guid"] = "{not-a-guid}"
     aws.put_object(BUCKET, KEY, json.dumps(bad))
     result = prepare(
@@ -189,7 +189,7 @@ def test_invalid_spec_exits_1_with_findings_and_writes_nothing(
 def test_missing_object_exits_3_and_writes_nothing(
     aws: AwsLab, aws_env: list[str], specdir: Path
 ) -> None:
-    aws.put_object(BUCKET, "specs/other.json", json.dumps(SEED_SPEC))
+    aws.put_object(BUCKET, "specs/other.json", json.dumps(EXAMPLE_SPEC))
     result = prepare(DATA / "s3.json", "--task-id", TASK_ID, "--credspec-dir", specdir, *aws_env)
     assert result.exit_code == 3
     assert "webapp" in result.stderr
@@ -217,7 +217,7 @@ def test_execution_role_without_read_permission_exits_3_and_leaves_nothing(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    iam_lab.admin.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
+    iam_lab.admin.put_object(BUCKET, KEY, json.dumps(EXAMPLE_SPEC))
     role = make_role(iam_lab, "noRead", ["ssm:GetParameters"], ["*"])
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
@@ -235,14 +235,14 @@ def test_execution_role_without_read_permission_exits_3_and_leaves_nothing(
     assert files(specdir) == []
 
 
-def test_execution_role_with_the_seed_policy_is_assumed_by_default(
+def test_execution_role_with_the_ecs_example_policy_is_assumed_by_default(
     iam_lab: IamLab,
     aws_env: list[str],
     specdir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    iam_lab.admin.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
+    iam_lab.admin.put_object(BUCKET, KEY, json.dumps(EXAMPLE_SPEC))
     role = make_role(
         iam_lab,
         "ecsTaskExecutionRole",
@@ -270,7 +270,7 @@ def test_no_assume_role_reads_with_the_base_credentials(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    iam_lab.admin.put_object(BUCKET, KEY, json.dumps(SEED_SPEC))
+    iam_lab.admin.put_object(BUCKET, KEY, json.dumps(EXAMPLE_SPEC))
     role = make_role(iam_lab, "noRead", ["ssm:GetParameters"], ["*"])
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
@@ -290,7 +290,7 @@ def test_no_assume_role_reads_with_the_base_credentials(
 def test_domainless_prepare_reports_the_registry_key(
     aws: AwsLab, aws_env: list[str], specdir: Path, tmp_path: Path
 ) -> None:
-    spec = json.loads(json.dumps(SEED_SPEC))
+    spec = json.loads(json.dumps(EXAMPLE_SPEC))
     spec["ActiveDirectoryConfig"]["HostAccountConfig"] = {
         "PortableCcgVersion": "1",
         "PluginGUID": "{859E1386-BDB4-49E8-85C7-3070B13920E1}",

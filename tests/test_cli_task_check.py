@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gmsa.cli.main import cli
-from tests.conftest import SEED_SPEC
+from tests.conftest import EXAMPLE_SPEC
 from tests.support.moto import AwsLab, IamLab
 
 DATA = Path(__file__).parent / "data" / "taskdefs"
@@ -33,16 +33,16 @@ def write(path: Path, value: Any) -> Path:
     return path
 
 
-def seed_doc(name: str) -> dict[str, Any]:
+def example_doc(name: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((DATA / name).read_text())
     return value
 
 
 @pytest.fixture
-def spec_dir(tmp_path: Path, seed_spec_file: Path) -> Path:
+def spec_dir(tmp_path: Path, example_spec_file: Path) -> Path:
     directory = tmp_path / "CredentialSpecs"
     directory.mkdir()
-    shutil.copy(seed_spec_file, directory / "webapp01.json")
+    shutil.copy(example_spec_file, directory / "webapp01.json")
     return directory
 
 
@@ -57,7 +57,7 @@ def aws_env(aws: AwsLab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> lis
 
 
 @pytest.mark.parametrize("name", [*SEEDS, "describe-s3.json", "describe-ssm.json"])
-def test_seed_task_definition_checks_clean(name: str) -> None:
+def test_ecs_example_task_definition_checks_clean(name: str) -> None:
     result = run(DATA / name, "--json")
     assert result.exit_code == 0, result.output
     data = as_json(result)
@@ -73,7 +73,7 @@ def test_human_output_has_a_summary_line() -> None:
 
 
 def test_error_exits_1_and_is_in_json(tmp_path: Path) -> None:
-    doc = seed_doc("s3.json")
+    doc = example_doc("s3.json")
     doc["containerDefinitions"][0]["dockerSecurityOptions"] = ["credentialspec:arn:aws:s3:::b"]
     result = run(write(tmp_path / "t.json", doc), "--json")
     assert result.exit_code == 1
@@ -86,7 +86,7 @@ def test_error_exits_1_and_is_in_json(tmp_path: Path) -> None:
 
 
 def test_human_output_shows_the_fix(tmp_path: Path) -> None:
-    doc = seed_doc("file.json")
+    doc = example_doc("file.json")
     doc["containerDefinitions"][0]["dockerSecurityOptions"].append("credentialspec:file://b.json")
     result = run(write(tmp_path / "t.json", doc))
     assert result.exit_code == 1
@@ -94,7 +94,7 @@ def test_human_output_shows_the_fix(tmp_path: Path) -> None:
 
 
 def test_warning_only_exits_0(tmp_path: Path) -> None:
-    doc = seed_doc("s3.json")
+    doc = example_doc("s3.json")
     doc["runtimePlatform"] = {"operatingSystemFamily": "LINUX"}
     result = run(write(tmp_path / "t.json", doc), "--json")
     assert result.exit_code == 0
@@ -142,7 +142,7 @@ def test_spec_dir_supplies_the_gmsa_name(spec_dir: Path) -> None:
 def test_hostname_rule_on_windows_server_2016_fails_with_the_spec(
     spec_dir: Path, tmp_path: Path
 ) -> None:
-    doc = seed_doc("file.json")
+    doc = example_doc("file.json")
     doc["containerDefinitions"][0]["hostname"] = "web"
     path = write(tmp_path / "t.json", doc)
     assert run(path, "--spec-dir", spec_dir).exit_code == 0
@@ -160,7 +160,7 @@ def test_spec_missing_from_spec_dir_is_an_error(tmp_path: Path) -> None:
 
 
 def test_invalid_spec_findings_appear_under_the_reference(spec_dir: Path) -> None:
-    bad = json.loads(json.dumps(SEED_SPEC))
+    bad = json.loads(json.dumps(EXAMPLE_SPEC))
     bad["DomainJoinConfig"]["Sid"] = "S-1-5-21-1"
     write(spec_dir / "webapp01.json", bad)
     result = run(DATA / "file.json", "--spec-dir", spec_dir, "--json")
@@ -171,7 +171,7 @@ def test_invalid_spec_findings_appear_under_the_reference(spec_dir: Path) -> Non
 
 
 def test_fetch_reads_s3_spec_with_aws_options(aws: AwsLab, aws_env: list[str]) -> None:
-    aws.put_object("example-gmsa-specs", "specs/webapp01.json", json.dumps(SEED_SPEC))
+    aws.put_object("example-gmsa-specs", "specs/webapp01.json", json.dumps(EXAMPLE_SPEC))
     result = run(DATA / "s3.json", "--fetch", *aws_env, "--json")
     assert result.exit_code == 0, result.output
     assert as_json(result)["containers"][0]["references"][0]["gmsa_name"] == "WebApp01"
@@ -180,8 +180,8 @@ def test_fetch_reads_s3_spec_with_aws_options(aws: AwsLab, aws_env: list[str]) -
 def test_fetch_reads_ssm_spec_and_checks_the_hostname(
     aws: AwsLab, aws_env: list[str], tmp_path: Path
 ) -> None:
-    aws.put_parameter("webapp01-credspec", json.dumps(SEED_SPEC))
-    doc = seed_doc("ssm.json")
+    aws.put_parameter("webapp01-credspec", json.dumps(EXAMPLE_SPEC))
+    doc = example_doc("ssm.json")
     doc["containerDefinitions"][0]["hostname"] = "other"
     result = run(write(tmp_path / "t.json", doc), "--fetch", "--windows-server-2016", *aws_env)
     assert result.exit_code == 1
@@ -207,7 +207,7 @@ def test_aws_refusing_the_fetch_exits_3(iam_lab: IamLab, aws_env: list[str]) -> 
 @pytest.mark.parametrize(
     ("name", "policy"), [("s3.json", "s3-read.json"), ("ssm.json", "ssm-read.json")]
 )
-def test_seed_policy_allows_the_seed_reference(name: str, policy: str) -> None:
+def test_ecs_example_policy_allows_the_ecs_example_reference(name: str, policy: str) -> None:
     result = run(DATA / name, "--policy", POLICIES / policy, "--json")
     assert result.exit_code == 0, result.output
     assert as_json(result)["errors"] == []
@@ -238,7 +238,7 @@ def test_role_from_aws_reads_the_execution_role_policies(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
     good = iam_lab.make_role("good", {"read": json.loads((POLICIES / "s3-read.json").read_text())})
     bad = iam_lab.make_role("bad", {"read": json.loads((POLICIES / "ssm-read.json").read_text())})
-    doc = seed_doc("s3.json")
+    doc = example_doc("s3.json")
     for arn, code in ((good, 0), (bad, 1)):
         doc["executionRoleArn"] = arn
         result = run(write(tmp_path / "t.json", doc), "--role-from-aws", *aws_env, "--json")

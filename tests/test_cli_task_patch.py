@@ -80,7 +80,7 @@ def test_hostname_option_sets_the_hostname() -> None:
     assert json.loads(result.stdout)["containerDefinitions"][0]["hostname"] == "WebApp01"
 
 
-def test_hostname_from_spec_reads_the_gmsa_name(tmp_path: Path, seed_spec_file: Path) -> None:
+def test_hostname_from_spec_reads_the_gmsa_name(tmp_path: Path, example_spec_file: Path) -> None:
     result = run(
         DATA / "file.json",
         "--container",
@@ -89,7 +89,7 @@ def test_hostname_from_spec_reads_the_gmsa_name(tmp_path: Path, seed_spec_file: 
         FILE_REF,
         "--hostname-from-spec",
         "--spec-dir",
-        seed_spec_file.parent,
+        example_spec_file.parent,
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["containerDefinitions"][0]["hostname"] == "WebApp01"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gmsa.credspec.validate import SpecReport, check_document
-from tests.conftest import SEED_SPEC
+from tests.conftest import EXAMPLE_SPEC
 
 ECS_PLUGIN = "{859E1386-BDB4-49E8-85C7-3070B13920E1}"
 AZURE_PLUGIN = "{CCC2A336-D7F3-4818-A213-272B7924213E}"
@@ -74,8 +74,8 @@ CLEAN_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 """Specs without a single finding."""
 
-VALID_EXAMPLES: dict[str, dict[str, Any]] = {"seed": SEED_SPEC, **CLEAN_EXAMPLES}
-"""Every valid example, the seed (one warning) included."""
+VALID_EXAMPLES: dict[str, dict[str, Any]] = {"ecs-example": EXAMPLE_SPEC, **CLEAN_EXAMPLES}
+"""Every valid example, the Amazon ECS documentation's (one warning) included."""
 
 
 def fresh(name: str) -> dict[str, Any]:
@@ -100,14 +100,16 @@ def test_clean_example_has_no_finding(name: str) -> None:
     assert report.spec is not None
 
 
-def test_seed_spec_is_valid(seed_spec: dict[str, Any]) -> None:
-    report = check(seed_spec)
+def test_ecs_example_spec_is_valid(example_spec: dict[str, Any]) -> None:
+    report = check(example_spec)
     assert report.valid
     assert report.spec is not None
 
 
-def test_seed_spec_only_warns_about_the_missing_netbios_scope(seed_spec: dict[str, Any]) -> None:
-    report = check(seed_spec)
+def test_ecs_example_only_warns_about_the_missing_netbios_scope(
+    example_spec: dict[str, Any],
+) -> None:
+    report = check(example_spec)
     assert pairs(report) == {
         ("main-account-no-netbios-scope", "ActiveDirectoryConfig.GroupManagedServiceAccounts")
     }

@@ -25,8 +25,8 @@ def _bytes(doc: Any) -> bytes:
     return json.dumps(doc, indent=4).encode("utf-8")
 
 
-def test_utf8_with_bom_is_read(seed_spec: dict[str, Any]) -> None:
-    report = check_bytes(codecs.BOM_UTF8 + _bytes(seed_spec), source="s.json")
+def test_utf8_with_bom_is_read(example_spec: dict[str, Any]) -> None:
+    report = check_bytes(codecs.BOM_UTF8 + _bytes(example_spec), source="s.json")
     assert report.valid and report.spec is not None
 
 
@@ -85,8 +85,8 @@ def test_spec_over_credentials_fetcher_limit_is_a_warning() -> None:
     assert "larger-than-credentials-fetcher-limit" in {f.code for f in report.warnings}
 
 
-def test_load_spec_returns_the_model(seed_spec: dict[str, Any]) -> None:
-    spec = load_spec(_bytes(seed_spec), source="s.json")
+def test_load_spec_returns_the_model(example_spec: dict[str, Any]) -> None:
+    spec = load_spec(_bytes(example_spec), source="s.json")
     assert isinstance(spec, CredentialSpec)
     assert spec.account_name == "WebApp01"
     assert not spec.is_domainless
@@ -113,10 +113,10 @@ def test_load_spec_raises_for_broken_json() -> None:
     assert caught.value.findings[0].code == "invalid-json"
 
 
-def test_check_path_reads_a_file(seed_spec_file: Path) -> None:
-    report = check_path(seed_spec_file)
+def test_check_path_reads_a_file(example_spec_file: Path) -> None:
+    report = check_path(example_spec_file)
     assert report.valid
-    assert report.source == str(seed_spec_file)
+    assert report.source == str(example_spec_file)
 
 
 def test_check_path_missing_file_is_an_error_finding(tmp_path: Path) -> None:

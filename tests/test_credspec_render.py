@@ -89,11 +89,11 @@ def test_object_plugin_input_stays_an_object() -> None:
     }
 
 
-def test_render_is_indented_json_ending_in_a_newline(seed_spec: dict[str, Any]) -> None:
-    text = render(spec_of(seed_spec))
+def test_render_is_indented_json_ending_in_a_newline(example_spec: dict[str, Any]) -> None:
+    text = render(spec_of(example_spec))
     assert text.endswith("}\n")
     assert '\n    "CmsPlugins": [' in text
-    assert json.loads(text) == seed_spec
+    assert json.loads(text) == example_spec
 
 
 def test_rendered_spec_checks_to_the_same_model() -> None:

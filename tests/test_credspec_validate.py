@@ -291,7 +291,7 @@ ERROR_CASES: dict[str, tuple[str, Callable[[Doc], None], str, str, str]] = {
         "",
     ),
     "empty domain dns name": (
-        "seed",
+        "ecs-example",
         _set(f"{DJC}.DnsTreeName", ""),
         "empty-field",
         f"{DJC}.DnsTreeName",
@@ -623,7 +623,7 @@ def test_unknown_keys_are_kept_in_the_model_by_path() -> None:
 
 
 def test_report_to_dict_splits_errors_and_warnings() -> None:
-    doc = fresh("seed")
+    doc = fresh("ecs-example")
     doc[DJC]["Guid"] = "nope"
     data = check(doc).to_dict()
     assert data["valid"] is False

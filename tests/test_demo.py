@@ -1,4 +1,4 @@
-"""`gmsa demo` runs the seed's whole path and shows both broken variants."""
+"""`gmsa demo` runs the Amazon ECS documentation's gMSA example and shows both broken variants."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from gmsa.cli.main import cli
 
 
-def test_demo_walks_the_seed_and_exits_zero() -> None:
+def test_demo_walks_the_ecs_example_and_exits_zero() -> None:
     result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
     out = result.output

@@ -23,7 +23,7 @@ from gmsa.hostagent.interface import HostAgentError, TaskInputError
 from gmsa.hostagent.linux import DomainlessSecretError, LinuxHostAgent, parse_user
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
-from tests.conftest import SEED_SPEC
+from tests.conftest import EXAMPLE_SPEC
 from tests.support.moto import AwsLab
 
 TASK_ID = "0123456789abcdef0123456789abcdef"
@@ -44,7 +44,7 @@ def agent_for(aws: AwsLab, tmp_path: Path) -> LinuxHostAgent:
 
 
 def domainless(plugin_input: Any) -> str:
-    doc: dict[str, Any] = json.loads(json.dumps(SEED_SPEC))
+    doc: dict[str, Any] = json.loads(json.dumps(EXAMPLE_SPEC))
     doc["ActiveDirectoryConfig"]["HostAccountConfig"] = {
         "PortableCcgVersion": "1",
         "PluginGUID": "{859E1386-BDB4-49E8-85C7-3070B13920E1}",
@@ -98,7 +98,7 @@ def test_any_user_value_parses_or_gives_none(value: str) -> None:
 
 
 def test_containers_with_different_non_root_users_are_refused(aws: AwsLab, tmp_path: Path) -> None:
-    spec = aws.put_object(BUCKET, "s.json", json.dumps(SEED_SPEC))
+    spec = aws.put_object(BUCKET, "s.json", json.dumps(EXAMPLE_SPEC))
     with pytest.raises(TaskInputError) as caught:
         agent_for(aws, tmp_path).prepare(
             task(
@@ -116,7 +116,7 @@ def test_containers_with_different_non_root_users_are_refused(aws: AwsLab, tmp_p
 def test_mixed_domain_joined_and_domainless_references_are_refused(
     aws: AwsLab, tmp_path: Path
 ) -> None:
-    spec = aws.put_object(BUCKET, "s.json", json.dumps(SEED_SPEC))
+    spec = aws.put_object(BUCKET, "s.json", json.dumps(EXAMPLE_SPEC))
     with pytest.raises(TaskInputError) as caught:
         agent_for(aws, tmp_path).prepare(
             task(
@@ -131,7 +131,7 @@ def test_mixed_domain_joined_and_domainless_references_are_refused(
 def test_domainless_reference_to_a_spec_without_host_account_config_is_refused(
     aws: AwsLab, tmp_path: Path
 ) -> None:
-    spec = aws.put_object(BUCKET, "s.json", json.dumps(SEED_SPEC))
+    spec = aws.put_object(BUCKET, "s.json", json.dumps(EXAMPLE_SPEC))
     with pytest.raises(TaskInputError) as caught:
         agent_for(aws, tmp_path).prepare(
             task(container("web", f"credentialspecdomainless:{spec}")), TASK_ID
@@ -146,7 +146,7 @@ def test_task_without_references_prepares_nothing(aws: AwsLab, tmp_path: Path) -
 
 
 def test_unreachable_ticket_service_is_an_outside_failure(aws: AwsLab, tmp_path: Path) -> None:
-    spec = aws.put_object(BUCKET, "s.json", json.dumps(SEED_SPEC))
+    spec = aws.put_object(BUCKET, "s.json", json.dumps(EXAMPLE_SPEC))
     with pytest.raises(HostAgentError) as caught:
         agent_for(aws, tmp_path).prepare(task(container("web", f"credentialspec:{spec}")), TASK_ID)
     assert caught.value.exit_code == ExitCode.EXTERNAL

@@ -24,7 +24,7 @@ from gmsa.reference import parse
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
-from tests.conftest import SEED_SPEC
+from tests.conftest import EXAMPLE_SPEC
 from tests.support.moto import AwsLab
 
 TASK_ID = "0123456789abcdef0123456789abcdef"
@@ -33,7 +33,7 @@ SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gmsa-user-AbC
 
 
 def spec_bytes(name: str = "WebApp01") -> bytes:
-    spec = copy.deepcopy(SEED_SPEC)
+    spec = copy.deepcopy(EXAMPLE_SPEC)
     spec["DomainJoinConfig"]["MachineAccountName"] = name
     spec["ActiveDirectoryConfig"]["GroupManagedServiceAccounts"] = [
         {"Name": name, "Scope": "example.com"},

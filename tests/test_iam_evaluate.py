@@ -23,8 +23,8 @@ PARAMETER = "arn:aws:ssm:us-east-1:123456789012:parameter/webapp01-credspec"
 GET = Permission("s3:GetObject", OBJECT, "read the credential spec object")
 GET_PARAMETERS = Permission("ssm:GetParameters", PARAMETER, "read the credential spec parameter")
 
-# The seed document's two inline policies, with its placeholders filled in.
-SEED_S3_POLICY = {
+# The two inline policies of the Amazon ECS documentation, with its placeholders filled in.
+EXAMPLE_S3_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -35,7 +35,7 @@ SEED_S3_POLICY = {
         }
     ],
 }
-SEED_SSM_POLICY = {
+EXAMPLE_SSM_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [PARAMETER]}],
 }
@@ -58,34 +58,34 @@ def decide(*policies: PolicyDocument, permission: Permission = GET) -> Any:
     return decision
 
 
-# --- the seed policies -------------------------------------------------------------------
+# --- the Amazon ECS documentation's policies ------------------------------------------------
 
 
-def test_seed_s3_policy_allows_the_seed_s3_reference() -> None:
+def test_ecs_example_s3_policy_allows_the_ecs_example_s3_reference() -> None:
     ref = parse(f"credentialspec:{OBJECT}")
-    decisions = evaluate([parse_policy(SEED_S3_POLICY, name="s3")], required_permissions(ref))
+    decisions = evaluate([parse_policy(EXAMPLE_S3_POLICY, name="s3")], required_permissions(ref))
     assert [(d.allowed, d.statement) for d in decisions] == [(True, "VisualEditor")]
 
 
-def test_seed_ssm_policy_allows_the_seed_ssm_reference() -> None:
+def test_ecs_example_ssm_policy_allows_the_ecs_example_ssm_reference() -> None:
     ref = parse(f"credentialspec:{PARAMETER}")
-    decisions = evaluate([parse_policy(SEED_SSM_POLICY, name="ssm")], required_permissions(ref))
+    decisions = evaluate([parse_policy(EXAMPLE_SSM_POLICY, name="ssm")], required_permissions(ref))
     assert [(d.allowed, d.statement) for d in decisions] == [(True, "Statement[0]")]
 
 
-def test_seed_s3_policy_does_not_allow_another_bucket() -> None:
+def test_ecs_example_s3_policy_does_not_allow_another_bucket() -> None:
     other = Permission("s3:GetObject", "arn:aws:s3:::other-bucket/specs/webapp01.json", "r")
-    decision = decide(parse_policy(SEED_S3_POLICY, name="s3"), permission=other)
+    decision = decide(parse_policy(EXAMPLE_S3_POLICY, name="s3"), permission=other)
     assert decision.outcome == "implicit-deny"
 
 
-def test_seed_ssm_policy_does_not_allow_another_parameter() -> None:
+def test_ecs_example_ssm_policy_does_not_allow_another_parameter() -> None:
     other = Permission("ssm:GetParameters", PARAMETER + "-old", "r")
-    assert not decide(parse_policy(SEED_SSM_POLICY, name="ssm"), permission=other).allowed
+    assert not decide(parse_policy(EXAMPLE_SSM_POLICY, name="ssm"), permission=other).allowed
 
 
-def test_seed_s3_policy_does_not_allow_ssm() -> None:
-    assert not decide(parse_policy(SEED_S3_POLICY, name="s3"), permission=GET_PARAMETERS).allowed
+def test_ecs_example_s3_policy_does_not_allow_ssm() -> None:
+    assert not decide(parse_policy(EXAMPLE_S3_POLICY, name="s3"), permission=GET_PARAMETERS).allowed
 
 
 # --- allow, implicit deny, explicit deny ---------------------------------------------------

@@ -138,12 +138,12 @@ def test_parse_target_raises_only_its_typed_error(text: str) -> None:
 
 
 def test_publish_to_s3_stores_the_canonical_rendering(
-    aws: AwsLab, seed_spec: dict[str, Any]
+    aws: AwsLab, example_spec: dict[str, Any]
 ) -> None:
     aws.client("s3").create_bucket(Bucket=BUCKET)
     config = config_for(aws)
     result = publish(
-        json.dumps(seed_spec).encode(),
+        json.dumps(example_spec).encode(),
         parse_target(f"s3://{BUCKET}/ecs/a.json"),
         source="a.json",
         aws=config,
@@ -151,18 +151,18 @@ def test_publish_to_s3_stores_the_canonical_rendering(
     reference = parse(str(result.reference))
     assert reference.location == S3Location("aws", BUCKET, "ecs/a.json")
     fetched = SpecFetcher(aws=config).fetch(reference.location)
-    assert fetched.data == canonical(seed_spec)
+    assert fetched.data == canonical(example_spec)
     assert result.version == fetched.version
     head = aws.client("s3").head_object(Bucket=BUCKET, Key="ecs/a.json")
     assert head["ContentType"] == "application/json"
 
 
 def test_publish_to_ssm_gives_the_parameter_arn_of_the_caller_account(
-    aws: AwsLab, seed_spec: dict[str, Any]
+    aws: AwsLab, example_spec: dict[str, Any]
 ) -> None:
     config = config_for(aws)
     result = publish(
-        json.dumps(seed_spec).encode(),
+        json.dumps(example_spec).encode(),
         parse_target("ssm:/gmsa/webapp01"),
         source="a.json",
         aws=config,
@@ -172,15 +172,15 @@ def test_publish_to_ssm_gives_the_parameter_arn_of_the_caller_account(
     )
     location = parse(str(result.reference)).location
     assert isinstance(location, SsmLocation)
-    assert SpecFetcher(aws=config).fetch(location).data == canonical(seed_spec)
+    assert SpecFetcher(aws=config).fetch(location).data == canonical(example_spec)
 
 
 def test_publish_secure_stores_a_secure_string_read_back_decrypted(
-    aws: AwsLab, seed_spec: dict[str, Any]
+    aws: AwsLab, example_spec: dict[str, Any]
 ) -> None:
     config = config_for(aws)
     result = publish(
-        json.dumps(seed_spec).encode(),
+        json.dumps(example_spec).encode(),
         parse_target("ssm:webapp01"),
         source="a.json",
         aws=config,
@@ -189,14 +189,14 @@ def test_publish_secure_stores_a_secure_string_read_back_decrypted(
     stored = aws.client("ssm").get_parameters(Names=["webapp01"])["Parameters"][0]
     assert stored["Type"] == "SecureString"
     location = parse(str(result.reference)).location
-    assert SpecFetcher(aws=config).fetch(location).data == canonical(seed_spec)
+    assert SpecFetcher(aws=config).fetch(location).data == canonical(example_spec)
 
 
-def test_large_spec_goes_to_the_advanced_tier(aws: AwsLab, seed_spec: dict[str, Any]) -> None:
-    accounts = seed_spec["ActiveDirectoryConfig"]["GroupManagedServiceAccounts"]
+def test_large_spec_goes_to_the_advanced_tier(aws: AwsLab, example_spec: dict[str, Any]) -> None:
+    accounts = example_spec["ActiveDirectoryConfig"]["GroupManagedServiceAccounts"]
     accounts += [{"Name": f"App{i:03d}", "Scope": "example.com"} for i in range(60)]
     publish(
-        json.dumps(seed_spec).encode(),
+        json.dumps(example_spec).encode(),
         parse_target("ssm:/gmsa/big"),
         source="a.json",
         aws=config_for(aws),
@@ -208,24 +208,26 @@ def test_large_spec_goes_to_the_advanced_tier(aws: AwsLab, seed_spec: dict[str, 
 
 
 def test_publish_to_a_directory_writes_the_file_named_after_the_input(
-    tmp_path: Path, seed_spec_file: Path, seed_spec: dict[str, Any]
+    tmp_path: Path, example_spec_file: Path, example_spec: dict[str, Any]
 ) -> None:
     spec_dir = tmp_path / "CredentialSpecs"
     spec_dir.mkdir()
     result = publish(
-        seed_spec_file.read_bytes(), parse_target(f"dir:{spec_dir}"), source=str(seed_spec_file)
+        example_spec_file.read_bytes(),
+        parse_target(f"dir:{spec_dir}"),
+        source=str(example_spec_file),
     )
     assert str(result.reference) == "credentialspec:file://webapp01.json"
     location = parse(str(result.reference)).location
     assert location == FileLocation("webapp01.json")
-    assert SpecFetcher(spec_dir=spec_dir).fetch(location).data == canonical(seed_spec)
+    assert SpecFetcher(spec_dir=spec_dir).fetch(location).data == canonical(example_spec)
 
 
 def test_domainless_spec_gets_the_domainless_prefix(
-    tmp_path: Path, seed_spec: dict[str, Any]
+    tmp_path: Path, example_spec: dict[str, Any]
 ) -> None:
     result = publish(
-        json.dumps(domainless(seed_spec)).encode(),
+        json.dumps(domainless(example_spec)).encode(),
         parse_target(f"dir:{tmp_path}/app.json"),
         source="app.json",
     )
@@ -233,11 +235,13 @@ def test_domainless_spec_gets_the_domainless_prefix(
     assert str(result.reference) == "credentialspecdomainless:file://app.json"
 
 
-def test_republishing_the_same_spec_is_unchanged(tmp_path: Path, seed_spec: dict[str, Any]) -> None:
-    data = json.dumps(seed_spec).encode()
+def test_republishing_the_same_spec_is_unchanged(
+    tmp_path: Path, example_spec: dict[str, Any]
+) -> None:
+    data = json.dumps(example_spec).encode()
     publish(data, parse_target(str(tmp_path)), source="a.json")
     again = publish(
-        json.dumps(seed_spec, indent=8).encode(), parse_target(str(tmp_path)), source="a.json"
+        json.dumps(example_spec, indent=8).encode(), parse_target(str(tmp_path)), source="a.json"
     )
     assert again.unchanged
 
@@ -245,32 +249,34 @@ def test_republishing_the_same_spec_is_unchanged(tmp_path: Path, seed_spec: dict
 # --- the command -----------------------------------------------------------------
 
 
-def test_command_prints_the_reference_and_the_next_step(aws: AwsLab, seed_spec_file: Path) -> None:
+def test_command_prints_the_reference_and_the_next_step(
+    aws: AwsLab, example_spec_file: Path
+) -> None:
     aws.client("s3").create_bucket(Bucket=BUCKET)
-    result = run(aws, str(seed_spec_file), f"s3://{BUCKET}/webapp01.json")
+    result = run(aws, str(example_spec_file), f"s3://{BUCKET}/webapp01.json")
     assert result.exit_code == 0, result.output
     reference = f"credentialspec:arn:aws:s3:::{BUCKET}/webapp01.json"
     assert f"  {reference}\n" in result.output
     assert f"gmsa iam policy {reference}" in result.output
 
 
-def test_command_json_output(aws: AwsLab, seed_spec_file: Path) -> None:
-    result = run(aws, str(seed_spec_file), "ssm:/gmsa/webapp01", "--json")
+def test_command_json_output(aws: AwsLab, example_spec_file: Path) -> None:
+    result = run(aws, str(example_spec_file), "ssm:/gmsa/webapp01", "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert set(out) == {"reference", "target", "bytes", "version"}
     assert out["reference"].endswith(f":{ACCOUNT}:parameter/gmsa/webapp01")
     assert out["version"] == "1"
-    assert out["bytes"] == len(canonical(json.loads(seed_spec_file.read_text())))
+    assert out["bytes"] == len(canonical(json.loads(example_spec_file.read_text())))
 
 
 def test_invalid_spec_stores_nothing_and_exits_1(
-    aws: AwsLab, tmp_path: Path, seed_spec: dict[str, Any]
+    aws: AwsLab, tmp_path: Path, example_spec: dict[str, Any]
 ) -> None:
     aws.client("s3").create_bucket(Bucket=BUCKET)
-    seed_spec["DomainJoinConfig"]["Sid"] = "not-a-sid"
+    example_spec["DomainJoinConfig"]["Sid"] = "not-a-sid"
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(seed_spec))
+    bad.write_text(json.dumps(example_spec))
     result = run(aws, str(bad), f"s3://{BUCKET}/bad.json", "--json")
     assert result.exit_code == 1
     assert json.loads(result.output)["error"]["findings"]
@@ -278,56 +284,56 @@ def test_invalid_spec_stores_nothing_and_exits_1(
 
 
 def test_different_spec_already_stored_is_refused_without_overwrite(
-    aws: AwsLab, seed_spec_file: Path, seed_spec: dict[str, Any], tmp_path: Path
+    aws: AwsLab, example_spec_file: Path, example_spec: dict[str, Any], tmp_path: Path
 ) -> None:
     aws.client("s3").create_bucket(Bucket=BUCKET)
-    assert run(aws, str(seed_spec_file), f"s3://{BUCKET}/a.json").exit_code == 0
-    seed_spec["DomainJoinConfig"]["NetBiosName"] = "EXAMPLE"
+    assert run(aws, str(example_spec_file), f"s3://{BUCKET}/a.json").exit_code == 0
+    example_spec["DomainJoinConfig"]["NetBiosName"] = "EXAMPLE"
     other = tmp_path / "other.json"
-    other.write_text(json.dumps(seed_spec))
+    other.write_text(json.dumps(example_spec))
     refused = run(aws, str(other), f"s3://{BUCKET}/a.json")
     assert refused.exit_code == 1
     assert "--overwrite" in refused.output
     assert run(aws, str(other), f"s3://{BUCKET}/a.json", "--overwrite").exit_code == 0
 
 
-def test_refusal_by_aws_exits_3_naming_the_action(iam_lab: IamLab, seed_spec_file: Path) -> None:
+def test_refusal_by_aws_exits_3_naming_the_action(iam_lab: IamLab, example_spec_file: Path) -> None:
     iam_lab.admin.client("s3").create_bucket(Bucket=BUCKET)
     role = iam_lab.make_role("reader-only", {})
-    result = run(iam_lab.admin, str(seed_spec_file), f"s3://{BUCKET}/a.json", "--role-arn", role)
+    result = run(iam_lab.admin, str(example_spec_file), f"s3://{BUCKET}/a.json", "--role-arn", role)
     assert result.exit_code == 3
     assert "s3:PutObject" in result.output
 
 
-def test_missing_bucket_says_to_create_it(aws: AwsLab, seed_spec_file: Path) -> None:
-    result = run(aws, str(seed_spec_file), "s3://no-such-bucket/a.json")
+def test_missing_bucket_says_to_create_it(aws: AwsLab, example_spec_file: Path) -> None:
+    result = run(aws, str(example_spec_file), "s3://no-such-bucket/a.json")
     assert result.exit_code == 3
     assert "create the bucket" in result.output
 
 
-def test_kms_key_is_refused_for_a_directory(tmp_path: Path, seed_spec_file: Path) -> None:
+def test_kms_key_is_refused_for_a_directory(tmp_path: Path, example_spec_file: Path) -> None:
     spec_dir = tmp_path / "CredentialSpecs"
     spec_dir.mkdir()
     result = CliRunner().invoke(
-        cli, ["spec", "publish", str(seed_spec_file), str(spec_dir), "--kms-key-id", "alias/x"]
+        cli, ["spec", "publish", str(example_spec_file), str(spec_dir), "--kms-key-id", "alias/x"]
     )
     assert result.exit_code == 1
     assert list(spec_dir.iterdir()) == []
 
 
-def test_ssm_arn_of_another_account_is_refused(aws: AwsLab, seed_spec: dict[str, Any]) -> None:
+def test_ssm_arn_of_another_account_is_refused(aws: AwsLab, example_spec: dict[str, Any]) -> None:
     target = parse_target("arn:aws:ssm:us-east-1:999999999999:parameter/gmsa/app")
     with pytest.raises(PublishTargetError) as caught:
-        publish(json.dumps(seed_spec).encode(), target, source="a.json", aws=config_for(aws))
+        publish(json.dumps(example_spec).encode(), target, source="a.json", aws=config_for(aws))
     assert "999999999999" in caught.value.what
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
 
 
 def test_command_shows_the_spec_warnings_after_storing_it(
-    tmp_path: Path, seed_spec_file: Path
+    tmp_path: Path, example_spec_file: Path
 ) -> None:
     spec_dir = tmp_path / "CredentialSpecs"
     spec_dir.mkdir()
-    result = CliRunner().invoke(cli, ["spec", "publish", str(seed_spec_file), str(spec_dir)])
+    result = CliRunner().invoke(cli, ["spec", "publish", str(example_spec_file), str(spec_dir)])
     assert result.exit_code == 0
     assert "warning:" in result.output

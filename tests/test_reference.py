@@ -34,7 +34,7 @@ def error_of(value: str) -> InvalidReferenceError:
 # --- valid references -------------------------------------------------------------------
 
 
-def test_seed_s3_reference_parses_into_bucket_and_key() -> None:
+def test_ecs_example_s3_reference_parses_into_bucket_and_key() -> None:
     ref = parse(S3_REF)
     assert ref.mode is Mode.DOMAIN_JOINED
     assert ref.location == S3Location("aws", "example-gmsa-specs", "specs/webapp01.json")
@@ -42,14 +42,14 @@ def test_seed_s3_reference_parses_into_bucket_and_key() -> None:
     assert str(ref) == S3_REF
 
 
-def test_seed_ssm_reference_parses_into_region_account_and_name() -> None:
+def test_ecs_example_ssm_reference_parses_into_region_account_and_name() -> None:
     ref = parse(SSM_REF)
     assert ref.location == SsmLocation("aws", "us-east-1", "123456789012", "webapp01-credspec")
     assert ref.kind == "ssm"
     assert str(ref) == SSM_REF
 
 
-def test_seed_file_reference_parses_into_a_relative_path() -> None:
+def test_ecs_example_file_reference_parses_into_a_relative_path() -> None:
     ref = parse("credentialspec:file://CredentialSpecFile.json")
     assert ref.location == FileLocation("CredentialSpecFile.json")
     assert not ref.needs_aws

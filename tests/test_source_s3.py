@@ -38,8 +38,8 @@ def count_calls(config: AwsConfig, service: str) -> list[str]:
     return calls
 
 
-def test_fetch_returns_the_object_and_its_etag(aws: AwsLab, seed_spec: dict[str, Any]) -> None:
-    body = json.dumps(seed_spec).encode()
+def test_fetch_returns_the_object_and_its_etag(aws: AwsLab, example_spec: dict[str, Any]) -> None:
+    body = json.dumps(example_spec).encode()
     aws.put_object(LOCATION.bucket, LOCATION.key, body)
     fetched = S3Source(config_for(aws)).fetch(LOCATION)
     assert fetched.data == body

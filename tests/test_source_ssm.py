@@ -31,8 +31,8 @@ def location(arn: str) -> SsmLocation:
     return found
 
 
-def test_fetch_returns_the_value_and_its_version(aws: AwsLab, seed_spec: dict[str, Any]) -> None:
-    value = json.dumps(seed_spec)
+def test_fetch_returns_the_value_and_its_version(aws: AwsLab, example_spec: dict[str, Any]) -> None:
+    value = json.dumps(example_spec)
     arn = aws.put_parameter("/gmsa/webapp01", value)
     fetched = SsmSource(config_for(aws)).fetch(location(arn))
     assert fetched.data == value.encode()

@@ -36,7 +36,7 @@ def task(*containers: dict[str, Any], **fields: Any) -> TaskDefinition:
     return parse_task_definition(doc, source="t.json")
 
 
-def seed_task(name: str) -> TaskDefinition:
+def example_task(name: str) -> TaskDefinition:
     return parse_task_definition(json.loads((DATA / name).read_text()), source=name)
 
 
@@ -74,20 +74,20 @@ def codes(report: TaskReport, severity: Severity | None = None) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["s3.json", "ssm.json", "file.json", "describe-s3.json"])
-def test_seed_task_definitions_have_no_findings(name: str) -> None:
-    report = lint_task_definition(seed_task(name))
+def test_ecs_example_task_definitions_have_no_findings(name: str) -> None:
+    report = lint_task_definition(example_task(name))
     assert report.findings == ()
     assert report.valid
 
 
-def test_seed_task_definition_with_its_spec_has_no_findings() -> None:
-    report = lint_task_definition(seed_task("s3.json"), specs=resolved(S3_REF))
+def test_ecs_example_task_definition_with_its_spec_has_no_findings() -> None:
+    report = lint_task_definition(example_task("s3.json"), specs=resolved(S3_REF))
     assert report.findings == ()
     assert report.containers[0].references[0].gmsa_name == "WebApp01"
 
 
-def test_seed_dockersecurityoptions_gets_a_hint_not_a_finding() -> None:
-    report = lint_task_definition(seed_task("s3.json"))
+def test_ecs_example_dockersecurityoptions_gets_a_hint_not_a_finding() -> None:
+    report = lint_task_definition(example_task("s3.json"))
     assert any("credentialSpecs" in h for h in report.hints)
 
 
@@ -390,24 +390,24 @@ def policy(document: dict[str, Any]) -> Any:
     return parse_policy(document, name="role/inline/read")
 
 
-def test_seed_s3_policy_allows_the_seed_reference() -> None:
-    report = lint_task_definition(seed_task("s3.json"), policies=[policy(S3_POLICY)])
+def test_ecs_example_s3_policy_allows_the_ecs_example_reference() -> None:
+    report = lint_task_definition(example_task("s3.json"), policies=[policy(S3_POLICY)])
     assert report.findings == ()
 
 
 def test_missing_permission_is_an_error_at_the_reference() -> None:
-    report = lint_task_definition(seed_task("s3.json"), policies=[policy(SSM_POLICY)])
+    report = lint_task_definition(example_task("s3.json"), policies=[policy(SSM_POLICY)])
     assert codes(report) == ["iam-permission-missing"]
     assert report.findings[0].path == "containerDefinitions[0].dockerSecurityOptions[0]"
 
 
 def test_no_policies_at_all_denies_everything() -> None:
-    report = lint_task_definition(seed_task("ssm.json"), policies=[])
+    report = lint_task_definition(example_task("ssm.json"), policies=[])
     assert codes(report) == ["iam-permission-missing"]
 
 
 def test_file_reference_needs_no_permission() -> None:
-    report = lint_task_definition(seed_task("file.json"), policies=[])
+    report = lint_task_definition(example_task("file.json"), policies=[])
     assert report.findings == ()
 
 

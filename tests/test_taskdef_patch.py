@@ -113,7 +113,7 @@ def test_describe_output_becomes_register_input() -> None:
     assert out["placementConstraints"] == []
 
 
-def test_patched_seed_output_checks_clean() -> None:
+def test_patched_ecs_example_output_checks_clean() -> None:
     task = load_task_definition(DATA / "describe-ssm.json")
     out = patch_task_definition(task, container="webapp", reference=REF, hostname="webapp01")
     report = lint_task_definition(parse_task_definition(out, source="out"))

@@ -1,9 +1,10 @@
-"""``gmsa demo``: the seed's whole system, end to end, on an embedded AWS endpoint.
+"""``gmsa demo``: the gMSA example of the Amazon ECS documentation, end to end, on an
+embedded AWS endpoint.
 
-It starts moto on 127.0.0.1 (nothing leaves the machine), publishes the seed's
-example spec to S3, SSM and a CredentialSpecs directory, creates a task
-execution role with the seed's two inline policies, switches IAM enforcement
-on, and walks the seed's three task definitions through check, prepare and
+It starts moto on 127.0.0.1 (nothing leaves the machine), publishes the example's
+credential spec to S3, SSM and a CredentialSpecs directory, creates a task
+execution role with the example's two inline policies, switches IAM enforcement
+on, and walks the example's three task definitions through check, prepare and
 cleanup. Then two broken variants fail the way a user would meet them, but
 before any task runs: a role without the permission, and a hostname that breaks
 the Windows Server 2016 rule.
@@ -34,7 +35,7 @@ SPEC_FILE = "webapp01.json"
 ROLE = "ecsTaskExecutionRole"
 ROLE_WITHOUT_SSM = "ecsTaskExecutionRole-s3only"
 
-SEED_SPEC: dict[str, Any] = {
+EXAMPLE_SPEC: dict[str, Any] = {
     "CmsPlugins": ["ActiveDirectory"],
     "DomainJoinConfig": {
         "Sid": "S-1-5-21-2554468230-2647958158-2204241789",
@@ -48,13 +49,13 @@ SEED_SPEC: dict[str, Any] = {
         "GroupManagedServiceAccounts": [{"Name": "WebApp01", "Scope": "example.com"}]
     },
 }
-"""The seed document's example credential spec, as printed there."""
+"""The example credential spec of the Amazon ECS documentation, as printed there."""
 
 Echo = Callable[[str], None]
 
 
-def seed_s3_policy(bucket: str, key: str) -> dict[str, Any]:
-    """The seed's inline policy for a spec in S3."""
+def example_s3_policy(bucket: str, key: str) -> dict[str, Any]:
+    """The Amazon ECS documentation's inline policy for a spec in S3."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -68,8 +69,8 @@ def seed_s3_policy(bucket: str, key: str) -> dict[str, Any]:
     }
 
 
-def seed_ssm_policy(parameter_arn: str) -> dict[str, Any]:
-    """The seed's inline policy for a spec in SSM Parameter Store."""
+def example_ssm_policy(parameter_arn: str) -> dict[str, Any]:
+    """The Amazon ECS documentation's inline policy for a spec in SSM Parameter Store."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -78,10 +79,10 @@ def seed_ssm_policy(parameter_arn: str) -> dict[str, Any]:
     }
 
 
-def seed_task_definition(
+def example_task_definition(
     family: str, reference: str, execution_role_arn: str, *, hostname: str | None = None
 ) -> dict[str, Any]:
-    """One of the seed's task definitions, with concrete values."""
+    """One of the Amazon ECS documentation's task definitions, with concrete values."""
     container: dict[str, Any] = {
         "name": "webapp",
         "image": "mcr.microsoft.com/dotnet/samples:aspnetapp",
@@ -256,14 +257,14 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
         credspec_dir = root / "CredentialSpecs"
         credspec_dir.mkdir()
         source_file = root / "webapp01.json"
-        source_file.write_text(json.dumps(SEED_SPEC, indent=4), encoding="utf-8")
+        source_file.write_text(json.dumps(EXAMPLE_SPEC, indent=4), encoding="utf-8")
 
         out.section(f"Embedded AWS endpoint on {aws.endpoint} (moto; loopback only)")
         admin = _admin_config(aws)
         admin.client("s3").create_bucket(Bucket=BUCKET)
         out.step(f"admin user created; bucket s3://{BUCKET} created")
 
-        out.section("Publish the seed's credential spec (validated first) to S3, SSM and a file")
+        out.section("Publish the example credential spec (validated first) to S3, SSM and a file")
         data = source_file.read_bytes()
         references: dict[str, str] = {}
         for kind, target in (
@@ -278,18 +279,18 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
             out.step(f"{target}")
             out.detail(f"-> {result.reference}")
 
-        out.section("Task execution role with the seed's two inline policies")
+        out.section("Task execution role with the example's two inline policies")
         parameter_arn = references["ssm"].removeprefix("credentialspec:")
         role_arn = _create_role(
             admin,
             ROLE,
             {
-                "credspec-s3": seed_s3_policy(BUCKET, OBJECT_KEY),
-                "credspec-ssm": seed_ssm_policy(parameter_arn),
+                "credspec-s3": example_s3_policy(BUCKET, OBJECT_KEY),
+                "credspec-ssm": example_ssm_policy(parameter_arn),
             },
         )
         narrow_arn = _create_role(
-            admin, ROLE_WITHOUT_SSM, {"credspec-s3": seed_s3_policy(BUCKET, OBJECT_KEY)}
+            admin, ROLE_WITHOUT_SSM, {"credspec-s3": example_s3_policy(BUCKET, OBJECT_KEY)}
         )
         out.step(role_arn)
         aws.set_auth("0")
@@ -298,7 +299,7 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
         fetcher_cache = SpecCache()
         for kind, family in (("s3", "webapp-s3"), ("ssm", "webapp-ssm"), ("file", "webapp-file")):
             out.section(f"Task definition {family}: dockerSecurityOptions {references[kind]}")
-            document = seed_task_definition(family, references[kind], role_arn)
+            document = example_task_definition(family, references[kind], role_arn)
             report = _check(
                 out, document, name=f"{family}.json", admin=admin, credspec_dir=credspec_dir
             )
@@ -326,7 +327,7 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
             outcome.expect(f"{family} cleaned up", left == [SPEC_FILE])
 
         out.section(f"Broken 1: the SSM task with role {ROLE_WITHOUT_SSM} (no ssm:GetParameters)")
-        document = seed_task_definition("webapp-ssm-broken", references["ssm"], narrow_arn)
+        document = example_task_definition("webapp-ssm-broken", references["ssm"], narrow_arn)
         report = _check(
             out, document, name="webapp-ssm-broken.json", admin=admin, credspec_dir=credspec_dir
         )
@@ -348,7 +349,7 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
         out.step(f"left in {credspec_dir.name}: {left} (nothing of the failed task)")
 
         out.section("Broken 2: Windows Server 2016 host, container hostname 'webapp'")
-        document = seed_task_definition(
+        document = example_task_definition(
             "webapp-ws2016", references["s3"], role_arn, hostname="webapp"
         )
         report = _check(

@@ -16,7 +16,7 @@ from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
-from tests.conftest import SEED_SPEC
+from tests.conftest import EXAMPLE_SPEC
 from tests.tickets.directory_double import DirectoryDouble
 
 START = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
@@ -40,8 +40,8 @@ class FakeClock:
 
 
 def spec_for(name: str, domain: str = "example.com") -> str:
-    """The seed's credential spec for another gMSA, as the ECS agent sends it (a JSON string)."""
-    doc: dict[str, Any] = json.loads(json.dumps(SEED_SPEC))
+    """The example credential spec for another gMSA, as the ECS agent sends it (a JSON string)."""
+    doc: dict[str, Any] = json.loads(json.dumps(EXAMPLE_SPEC))
     doc["DomainJoinConfig"]["MachineAccountName"] = name
     doc["DomainJoinConfig"]["DnsName"] = domain
     doc["DomainJoinConfig"]["DnsTreeName"] = domain

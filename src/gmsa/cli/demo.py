@@ -1,4 +1,4 @@
-"""``gmsa demo``: the seed's system end to end on an embedded AWS endpoint."""
+"""``gmsa demo``: the Amazon ECS documentation's gMSA example, on an embedded AWS endpoint."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ def demo() -> None:
     """Run the whole path on an embedded, loopback-only AWS endpoint.
 
     \b
-    Starts moto on 127.0.0.1, publishes the seed's example credential spec to
-    S3, SSM and a CredentialSpecs directory, creates a task execution role with
-    the seed's two inline policies, switches IAM enforcement on, and walks the
-    seed's three task definitions through check, prepare and cleanup. Then two
+    Takes the gMSA example of the Amazon ECS documentation: starts moto on
+    127.0.0.1, publishes its credential spec to S3, SSM and a CredentialSpecs
+    directory, creates a task execution role with its two inline policies,
+    switches IAM enforcement on, and walks its three task definitions through
+    check, prepare and cleanup. Then two
     broken variants fail with their errors: a role without the permission, and
     a hostname that breaks the Windows Server 2016 rule.
 
