@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from gmsa.aws import AwsConfig
-from gmsa.errors import GmsaError
+from gmsa.errors import AccessDeniedError, GmsaError
 from gmsa.findings import Finding
 from gmsa.localaws import EmbeddedAws, embedded_aws
-from gmsa.source.interface import AccessDeniedError
 
 REGION = "us-east-1"
 BUCKET = "gmsa-demo-credspecs"

@@ -12,11 +12,11 @@ import os
 import stat
 from pathlib import Path
 
+from gmsa.errors import AccessDeniedError, ExternalError
 from gmsa.fsutil import confined
 from gmsa.reference import FileLocation, Location
 from gmsa.source.interface import (
     MAX_SPEC_BYTES,
-    AccessDeniedError,
     FetchedSpec,
     SourceError,
     SpecNotFoundError,
@@ -77,7 +77,7 @@ class DirectorySource(SpecSource):
         except OSError as exc:
             raise self._os_error(exc, path) from None
 
-    def _os_error(self, exc: OSError, path: Path) -> SourceError:
+    def _os_error(self, exc: OSError, path: Path) -> ExternalError:
         if isinstance(exc, FileNotFoundError | NotADirectoryError):
             return SpecNotFoundError(
                 "the credential spec file does not exist",

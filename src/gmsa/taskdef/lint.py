@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gmsa.errors import InvalidInputError
+from gmsa.errors import InvalidInputError, NotFoundError
 from gmsa.findings import Finding, error, errors_of, json_path, warning, warnings_of
 from gmsa.reference import FileLocation, Mode, Reference
 from gmsa.taskdef.model import (
@@ -652,11 +652,10 @@ def read_spec(
 
     A spec that does not exist, is too large or does not parse becomes a finding
     (the task would fail with it); any other failure of AWS or the file system
-    raises its :class:`~gmsa.source.interface.SourceError` (exit 3).
+    raises its :class:`~gmsa.errors.ExternalError` (exit 3).
     """
     from gmsa.credspec.validate import check_bytes
     from gmsa.source.fetcher import SpecFetcher
-    from gmsa.source.interface import SpecNotFoundError
 
     location = reference.location
     if isinstance(location, FileLocation):
@@ -673,7 +672,7 @@ def read_spec(
     try:
         fetched = fetcher.fetch(location)
         report = check_bytes(fetched.data, source=source)
-    except SpecNotFoundError as exc:
+    except NotFoundError as exc:
         found = error(
             "spec-not-found",
             "",
