@@ -204,7 +204,8 @@ def _check(
 ) -> Any:
     """``gmsa task check`` with the role's policies read online and the spec fetched."""
     from gmsa.iam.role import role_policies
-    from gmsa.taskdef.lint import lint_task_definition, resolve_specs
+    from gmsa.source.resolve import resolve_specs
+    from gmsa.taskdef.lint import lint_task_definition
     from gmsa.taskdef.model import parse_task_definition
 
     task = parse_task_definition(document, source=name)
@@ -212,11 +213,13 @@ def _check(
     policies = role_policies(admin, role_arn)
     try:
         specs = resolve_specs(
-            task, spec_dir=credspec_dir, aws=_as_role(admin, role_arn) if role_arn else None
+            task.references,
+            spec_dir=credspec_dir,
+            aws=_as_role(admin, role_arn) if role_arn else None,
         )
     except AccessDeniedError as exc:
         out.step(f"reading the spec as the execution role is refused: {exc.what}")
-        specs = resolve_specs(task, spec_dir=credspec_dir)
+        specs = resolve_specs(task.references, spec_dir=credspec_dir)
     report = lint_task_definition(
         task, windows_server_2016=windows_server_2016, specs=specs, policies=policies
     )

@@ -19,7 +19,8 @@ from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.fsutil import write_atomic
 from gmsa.reference import FileLocation, parse
-from gmsa.taskdef.lint import TaskReport, lint_task_definition, read_spec, resolve_specs
+from gmsa.source.resolve import read_spec, resolve_specs
+from gmsa.taskdef.lint import TaskReport, lint_task_definition
 from gmsa.taskdef.model import FIELD_CREDENTIAL_SPECS, load_task_definition, parse_task_definition
 from gmsa.taskdef.patch import FIELDS, patch_task_definition
 
@@ -93,7 +94,7 @@ def check(
     spec_dir = _spec_dir(spec_dir)
     aws_params = click.get_current_context().params
     fetch_aws = aws_config_from(aws_params) if fetch else None
-    specs = resolve_specs(definition, spec_dir=spec_dir, aws=fetch_aws)
+    specs = resolve_specs(definition.references, spec_dir=spec_dir, aws=fetch_aws)
 
     policies: list[Any] | None = None
     role = definition.execution_role_arn
