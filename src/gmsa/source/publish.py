@@ -87,7 +87,7 @@ class SsmTarget:
 
 
 @dataclass(frozen=True)
-class DirectoryTarget:
+class LocalDirTarget:
     """A file in a CredentialSpecs directory."""
 
     directory: Path
@@ -96,7 +96,7 @@ class DirectoryTarget:
     """File name, or None to use the input file's name."""
 
 
-Target = S3Target | SsmTarget | DirectoryTarget
+Target = S3Target | SsmTarget | LocalDirTarget
 
 
 @dataclass(frozen=True)
@@ -165,27 +165,27 @@ def parse_target(text: str, *, region: str | None = None) -> Target:
     except InvalidReferenceError as exc:
         raise PublishTargetError(exc.what, where=exc.where, fix=exc.fix) from None
     if text.startswith("dir:"):
-        return _directory_target(text, Path(text[len("dir:") :]), fail)
+        return _local_dir_target(text, Path(text[len("dir:") :]), fail)
     path = Path(text)
     if path.is_dir():
-        return DirectoryTarget(path, None)
+        return LocalDirTarget(path, None)
     raise fail("the target is not an S3 or SSM location nor an existing directory")
 
 
-def _directory_target(
+def _local_dir_target(
     text: str, path: Path, fail: Callable[[str, str], PublishTargetError]
-) -> DirectoryTarget:
+) -> LocalDirTarget:
     if not str(path) or str(path) == ".":
-        return DirectoryTarget(Path(), None)
+        return LocalDirTarget(Path(), None)
     if path.is_dir():
-        return DirectoryTarget(path, None)
+        return LocalDirTarget(path, None)
     if not path.parent.is_dir():
         raise fail(
             f"the directory {path.parent} does not exist",
             "create the CredentialSpecs directory first, or fix the path",
         )
     _check_file_name(path.name, text)
-    return DirectoryTarget(path.parent, path.name)
+    return LocalDirTarget(path.parent, path.name)
 
 
 def _check_file_name(name: str, shown: str) -> None:
@@ -212,7 +212,7 @@ def publish(
     spec is refused (:class:`SpecExistsError`); the same bytes already stored are
     a success with ``unchanged=True``.
     """
-    if isinstance(target, DirectoryTarget) and (kms_key_id or secure):
+    if isinstance(target, LocalDirTarget) and (kms_key_id or secure):
         raise InvalidInputError(
             "--kms-key-id and --secure apply to S3 and SSM targets only",
             where=str(target.directory),
@@ -238,7 +238,7 @@ def _store(
     kms_key_id: str | None,
     secure: bool,
 ) -> PublishResult:
-    if isinstance(target, DirectoryTarget):
+    if isinstance(target, LocalDirTarget):
         return _publish_file(body, target, source, mode, overwrite=overwrite)
     if aws is None:
         raise SourceNotConfiguredError(
@@ -254,7 +254,7 @@ def _store(
 
 
 def _publish_file(
-    body: bytes, target: DirectoryTarget, source: str, mode: Mode, *, overwrite: bool
+    body: bytes, target: LocalDirTarget, source: str, mode: Mode, *, overwrite: bool
 ) -> PublishResult:
     name = target.name or Path(source).name
     _check_file_name(name, name)

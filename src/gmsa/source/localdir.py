@@ -29,7 +29,7 @@ def _version(info: os.stat_result) -> str:
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
 
 
-class DirectorySource(SpecSource):
+class LocalDirSource(SpecSource):
     """Reads ``file://`` specs relative to one directory."""
 
     def __init__(self, root: Path) -> None:
