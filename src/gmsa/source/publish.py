@@ -46,6 +46,11 @@ SSM_STANDARD_MAX = 4096
 SSM_ADVANCED_MAX = 8192
 """Largest value any parameter holds."""
 
+_S3_CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
+"""What S3 answers a conditional write (If-None-Match) when the key exists."""
+_SSM_CONFLICT_CODES = frozenset({"ParameterAlreadyExists"})
+"""What SSM answers a write without Overwrite when the parameter exists."""
+
 TARGET_FORMS = (
     "s3://BUCKET/KEY, arn:aws:s3:::BUCKET/KEY, ssm:NAME, ssm:/PATH/NAME, "
     "arn:aws:ssm:REGION:ACCOUNT:parameter/NAME, dir:DIRECTORY or dir:DIRECTORY/NAME.json"
@@ -311,27 +316,17 @@ def _publish_s3(
         arguments["SSEKMSKeyId"] = kms_key_id
     if not overwrite:
         arguments["IfNoneMatch"] = "*"
-    unchanged = False
-    try:
-        answer = s3.put_object(**arguments)
-        version = answer.get("ETag")
-    except ClientError as exc:
-        if code_and_status(exc)[0] not in {
-            "PreconditionFailed",
-            "412",
-            "ConditionalRequestConflict",
-        }:
-            raise _store_error(exc, "s3:PutObject", location.arn, location.bucket_arn) from exc
-        existing, version = _s3_current(s3, location)
-        if existing != body:
-            raise SpecExistsError(
-                "a different credential spec is already stored in this object",
-                where=location.arn,
-                fix="pass --overwrite to replace it, or choose another key",
-            ) from None
-        unchanged = True
-    except AWS_FAILURES as exc:
-        raise aws_error(exc, action="s3:PutObject", resource=location.arn) from exc
+    version, unchanged = _put_unless_different(
+        body,
+        lambda: s3.put_object(**arguments).get("ETag"),
+        lambda: _s3_current(s3, location),
+        conflicts=_S3_CONFLICT_CODES,
+        action="s3:PutObject",
+        resource=location.arn,
+        container=location.bucket_arn,
+        stored="a different credential spec is already stored in this object",
+        other="key",
+    )
     return PublishResult(
         reference=Reference(mode, location),
         target=f"s3://{location.bucket}/{location.key}",
@@ -397,22 +392,17 @@ def _publish_ssm(
     if len(body) > SSM_STANDARD_MAX:
         arguments["Tier"] = "Advanced"
     ssm = aws.client("ssm", region=region)
-    unchanged = False
-    try:
-        version: Any = ssm.put_parameter(**arguments).get("Version")
-    except ClientError as exc:
-        if code_and_status(exc)[0] != "ParameterAlreadyExists":
-            raise _store_error(exc, "ssm:PutParameter", location.arn, None) from exc
-        existing, version = _ssm_current(ssm, location)
-        if existing != body:
-            raise SpecExistsError(
-                "a different value is already stored in this parameter",
-                where=location.arn,
-                fix="pass --overwrite to replace it, or choose another name",
-            ) from None
-        unchanged = True
-    except AWS_FAILURES as exc:
-        raise aws_error(exc, action="ssm:PutParameter", resource=location.arn) from exc
+    version, unchanged = _put_unless_different(
+        body,
+        lambda: ssm.put_parameter(**arguments).get("Version"),
+        lambda: _ssm_current(ssm, location),
+        conflicts=_SSM_CONFLICT_CODES,
+        action="ssm:PutParameter",
+        resource=location.arn,
+        container=None,
+        stored="a different value is already stored in this parameter",
+        other="name",
+    )
     return PublishResult(
         reference=Reference(mode, location),
         target=f"ssm:{target.name} ({region})",
@@ -440,6 +430,40 @@ def _caller_account(aws: AwsConfig, region: str) -> str:
     except AWS_FAILURES as exc:
         raise aws_error(exc, action="sts:GetCallerIdentity", resource="*") from exc
     return str(answer["Account"])
+
+
+def _put_unless_different(
+    body: bytes,
+    put: Callable[[], Any],
+    current: Callable[[], tuple[bytes | None, Any]],
+    *,
+    conflicts: frozenset[str],
+    action: str,
+    resource: str,
+    container: str | None,
+    stored: str,
+    other: str,
+) -> tuple[Any, bool]:
+    """Store ``body`` with ``put`` (which returns the new version) unless the store
+    refuses because something is there already (an error code in ``conflicts``).
+    Then the same bytes (read with ``current``) are a success, and different bytes
+    are :class:`SpecExistsError` saying what is ``stored`` and to choose another
+    ``other``. Returns the version and whether nothing changed."""
+    try:
+        return put(), False
+    except ClientError as exc:
+        if code_and_status(exc)[0] not in conflicts:
+            raise _store_error(exc, action, resource, container) from exc
+        existing, version = current()
+        if existing != body:
+            raise SpecExistsError(
+                stored,
+                where=resource,
+                fix=f"pass --overwrite to replace it, or choose another {other}",
+            ) from None
+        return version, True
+    except AWS_FAILURES as exc:
+        raise aws_error(exc, action=action, resource=resource) from exc
 
 
 def _store_error(
