@@ -46,11 +46,6 @@ SSM_STANDARD_MAX = 4096
 SSM_ADVANCED_MAX = 8192
 """Largest value any parameter holds."""
 
-_S3_CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
-"""What S3 answers a conditional write (If-None-Match) when the key exists."""
-_SSM_CONFLICT_CODES = frozenset({"ParameterAlreadyExists"})
-"""What SSM answers a write without Overwrite when the parameter exists."""
-
 TARGET_FORMS = (
     "s3://BUCKET/KEY, arn:aws:s3:::BUCKET/KEY, ssm:NAME, ssm:/PATH/NAME, "
     "arn:aws:ssm:REGION:ACCOUNT:parameter/NAME, dir:DIRECTORY or dir:DIRECTORY/NAME.json"
@@ -102,6 +97,34 @@ class LocalDirTarget:
 
 
 Target = S3Target | SsmTarget | LocalDirTarget
+
+
+@dataclass(frozen=True)
+class _Write:
+    """How one store refuses to replace what it holds, and how that is told."""
+
+    action: str
+    """The IAM action of the write."""
+    conflicts: frozenset[str]
+    """Error codes the store answers when something is there already."""
+    stored: str
+    """What a different spec found there is, for the message."""
+    other: str
+    """What to choose another of instead of overwriting."""
+
+
+_S3_WRITE = _Write(
+    "s3:PutObject",
+    frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"}),
+    "a different credential spec is already stored in this object",
+    "key",
+)
+_SSM_WRITE = _Write(
+    "ssm:PutParameter",
+    frozenset({"ParameterAlreadyExists"}),
+    "a different value is already stored in this parameter",
+    "name",
+)
 
 
 @dataclass(frozen=True)
@@ -317,15 +340,12 @@ def _publish_s3(
     if not overwrite:
         arguments["IfNoneMatch"] = "*"
     version, unchanged = _put_unless_different(
+        _S3_WRITE,
         body,
         lambda: s3.put_object(**arguments).get("ETag"),
         lambda: _s3_current(s3, location),
-        conflicts=_S3_CONFLICT_CODES,
-        action="s3:PutObject",
-        resource=location.arn,
-        container=location.bucket_arn,
-        stored="a different credential spec is already stored in this object",
-        other="key",
+        location.arn,
+        location.bucket_arn,
     )
     return PublishResult(
         reference=Reference(mode, location),
@@ -393,15 +413,12 @@ def _publish_ssm(
         arguments["Tier"] = "Advanced"
     ssm = aws.client("ssm", region=region)
     version, unchanged = _put_unless_different(
+        _SSM_WRITE,
         body,
         lambda: ssm.put_parameter(**arguments).get("Version"),
         lambda: _ssm_current(ssm, location),
-        conflicts=_SSM_CONFLICT_CODES,
-        action="ssm:PutParameter",
-        resource=location.arn,
-        container=None,
-        stored="a different value is already stored in this parameter",
-        other="name",
+        location.arn,
+        None,
     )
     return PublishResult(
         reference=Reference(mode, location),
@@ -433,37 +450,35 @@ def _caller_account(aws: AwsConfig, region: str) -> str:
 
 
 def _put_unless_different(
+    write: _Write,
     body: bytes,
     put: Callable[[], Any],
     current: Callable[[], tuple[bytes | None, Any]],
-    *,
-    conflicts: frozenset[str],
-    action: str,
     resource: str,
     container: str | None,
-    stored: str,
-    other: str,
 ) -> tuple[Any, bool]:
-    """Store ``body`` with ``put`` (which returns the new version) unless the store
-    refuses because something is there already (an error code in ``conflicts``).
-    Then the same bytes (read with ``current``) are a success, and different bytes
-    are :class:`SpecExistsError` saying what is ``stored`` and to choose another
-    ``other``. Returns the version and whether nothing changed."""
+    """Store ``body`` on ``resource`` with ``put`` (which returns the new version).
+
+    When the store refuses because something is there already, the same bytes
+    (read with ``current``) are a success and different ones are
+    :class:`SpecExistsError`. ``container`` (a bucket) is named when it is what is
+    missing. Returns the version and whether nothing changed.
+    """
     try:
         return put(), False
     except ClientError as exc:
-        if code_and_status(exc)[0] not in conflicts:
-            raise _store_error(exc, action, resource, container) from exc
+        if code_and_status(exc)[0] not in write.conflicts:
+            raise _store_error(exc, write.action, resource, container) from exc
         existing, version = current()
         if existing != body:
             raise SpecExistsError(
-                stored,
+                write.stored,
                 where=resource,
-                fix=f"pass --overwrite to replace it, or choose another {other}",
+                fix=f"pass --overwrite to replace it, or choose another {write.other}",
             ) from None
         return version, True
     except AWS_FAILURES as exc:
-        raise aws_error(exc, action=action, resource=resource) from exc
+        raise aws_error(exc, action=write.action, resource=resource) from exc
 
 
 def _store_error(
