@@ -24,8 +24,7 @@ from gmsa.aws import (
     aws_error,
 )
 from gmsa.cli._aws import aws_config_from, aws_options
-from gmsa.errors import InvalidInputError
-from gmsa.source.interface import AccessDeniedError
+from gmsa.errors import AccessDeniedError, InvalidInputError
 from tests.support.moto import ACCOUNT, AwsLab, IamLab, free_port
 
 

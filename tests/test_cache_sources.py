@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from gmsa.aws import AwsConfig
+from gmsa.errors import NotFoundError
 from gmsa.reference import FileLocation, S3Location, SsmLocation, parse
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
-from gmsa.source.interface import SpecNotFoundError
 from tests.support.moto import AwsLab
 
 LOCATION = S3Location(partition="aws", bucket="specs", key="webapp01.json")
@@ -79,7 +79,7 @@ def test_changed_object_is_fetched_again(aws: AwsLab) -> None:
 def test_a_missing_object_is_not_cached(aws: AwsLab) -> None:
     aws.client("s3").create_bucket(Bucket=LOCATION.bucket)
     fetcher = SpecFetcher(aws=config_for(aws), cache=SpecCache())
-    with pytest.raises(SpecNotFoundError):
+    with pytest.raises(NotFoundError):
         fetcher.fetch(LOCATION)
     aws.put_object(LOCATION.bucket, LOCATION.key, b"{}")
     assert fetcher.fetch(LOCATION).data == b"{}"

@@ -19,7 +19,7 @@ from gmsa.credspec.validate import load_spec
 from gmsa.reference import FileLocation, Mode, S3Location, SsmLocation, parse
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.publish import (
-    DirectoryTarget,
+    LocalDirTarget,
     PublishTargetError,
     S3Target,
     SsmTarget,
@@ -97,11 +97,11 @@ def test_ssm_parameter_arn_target_keeps_region_and_account() -> None:
 
 
 def test_existing_directory_target(tmp_path: Path) -> None:
-    assert parse_target(str(tmp_path)) == DirectoryTarget(tmp_path, None)
+    assert parse_target(str(tmp_path)) == LocalDirTarget(tmp_path, None)
 
 
 def test_dir_target_with_a_file_name(tmp_path: Path) -> None:
-    assert parse_target(f"dir:{tmp_path}/app.json") == DirectoryTarget(tmp_path, "app.json")
+    assert parse_target(f"dir:{tmp_path}/app.json") == LocalDirTarget(tmp_path, "app.json")
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ import pytest
 
 from gmsa.fsutil import PathEscapeError
 from gmsa.reference import FileLocation, S3Location
-from gmsa.source.directory import DirectorySource
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import (
     SourceNotConfiguredError,
     SpecNotFoundError,
     SpecTooLargeError,
 )
+from gmsa.source.localdir import LocalDirSource
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def spec_dir(tmp_path: Path) -> Path:
 
 def test_fetch_reads_the_file(spec_dir: Path) -> None:
     (spec_dir / "webapp01.json").write_bytes(b"{}")
-    fetched = DirectorySource(spec_dir).fetch(FileLocation("webapp01.json"))
+    fetched = LocalDirSource(spec_dir).fetch(FileLocation("webapp01.json"))
     assert fetched.data == b"{}"
     assert fetched.version
 
@@ -35,13 +35,13 @@ def test_fetch_reads_the_file(spec_dir: Path) -> None:
 def test_fetch_reads_a_file_in_a_subdirectory(spec_dir: Path) -> None:
     (spec_dir / "team").mkdir()
     (spec_dir / "team" / "app.json").write_bytes(b"[]")
-    assert DirectorySource(spec_dir).fetch(FileLocation("team/app.json")).data == b"[]"
+    assert LocalDirSource(spec_dir).fetch(FileLocation("team/app.json")).data == b"[]"
 
 
 def test_version_changes_when_the_file_is_replaced(spec_dir: Path) -> None:
     path = spec_dir / "webapp01.json"
     path.write_bytes(b"{}")
-    source = DirectorySource(spec_dir)
+    source = LocalDirSource(spec_dir)
     before = source.current_version(FileLocation("webapp01.json"))
     replacement = spec_dir / "new.tmp"
     replacement.write_bytes(b"{}")
@@ -51,20 +51,20 @@ def test_version_changes_when_the_file_is_replaced(spec_dir: Path) -> None:
 
 def test_missing_file_is_not_found(spec_dir: Path) -> None:
     with pytest.raises(SpecNotFoundError) as caught:
-        DirectorySource(spec_dir).fetch(FileLocation("missing.json"))
+        LocalDirSource(spec_dir).fetch(FileLocation("missing.json"))
     assert "missing.json" in (caught.value.where or "")
 
 
 def test_a_directory_is_not_a_spec(spec_dir: Path) -> None:
     (spec_dir / "folder.json").mkdir()
     with pytest.raises(SpecNotFoundError):
-        DirectorySource(spec_dir).fetch(FileLocation("folder.json"))
+        LocalDirSource(spec_dir).fetch(FileLocation("folder.json"))
 
 
 def test_traversal_out_of_the_directory_is_refused(spec_dir: Path) -> None:
     (spec_dir.parent / "outside.json").write_bytes(b"{}")
     with pytest.raises(PathEscapeError):
-        DirectorySource(spec_dir).fetch(FileLocation("../outside.json"))
+        LocalDirSource(spec_dir).fetch(FileLocation("../outside.json"))
 
 
 def test_symlink_pointing_outside_is_refused(spec_dir: Path) -> None:
@@ -72,19 +72,19 @@ def test_symlink_pointing_outside_is_refused(spec_dir: Path) -> None:
     outside.write_bytes(b"{}")
     os.symlink(outside, spec_dir / "link.json")
     with pytest.raises(PathEscapeError):
-        DirectorySource(spec_dir).fetch(FileLocation("link.json"))
+        LocalDirSource(spec_dir).fetch(FileLocation("link.json"))
 
 
 def test_symlink_inside_the_directory_is_followed(spec_dir: Path) -> None:
     (spec_dir / "real.json").write_bytes(b"{}")
     os.symlink(spec_dir / "real.json", spec_dir / "alias.json")
-    assert DirectorySource(spec_dir).fetch(FileLocation("alias.json")).data == b"{}"
+    assert LocalDirSource(spec_dir).fetch(FileLocation("alias.json")).data == b"{}"
 
 
 def test_file_over_64_kib_is_refused(spec_dir: Path) -> None:
     (spec_dir / "big.json").write_bytes(b" " * (70 * 1024))
     with pytest.raises(SpecTooLargeError):
-        DirectorySource(spec_dir).fetch(FileLocation("big.json"))
+        LocalDirSource(spec_dir).fetch(FileLocation("big.json"))
 
 
 def test_fetcher_needs_a_directory_for_file_references() -> None:

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from gmsa.aws import AwsConfig
+from gmsa.errors import AccessDeniedError, NotFoundError
 from gmsa.reference import S3Location
 from gmsa.source.fetcher import SpecFetcher
-from gmsa.source.interface import AccessDeniedError, SpecNotFoundError, SpecTooLargeError
+from gmsa.source.interface import SpecTooLargeError
 from gmsa.source.s3 import S3Source
 from tests.support.moto import AwsLab, IamLab
 
@@ -56,7 +57,7 @@ def test_fetch_makes_exactly_one_request(aws: AwsLab) -> None:
 
 def test_missing_object_is_not_found_naming_the_action(aws: AwsLab) -> None:
     aws.put_object(LOCATION.bucket, "other.json", b"{}")
-    with pytest.raises(SpecNotFoundError) as caught:
+    with pytest.raises(NotFoundError) as caught:
         S3Source(config_for(aws)).fetch(LOCATION)
     assert caught.value.exit_code == 3
     assert "s3:GetObject" in (caught.value.where or "")
@@ -64,7 +65,7 @@ def test_missing_object_is_not_found_naming_the_action(aws: AwsLab) -> None:
 
 
 def test_missing_bucket_is_not_found(aws: AwsLab) -> None:
-    with pytest.raises(SpecNotFoundError):
+    with pytest.raises(NotFoundError):
         S3Source(config_for(aws)).fetch(LOCATION)
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gmsa.aws import AwsConfig
+from gmsa.errors import AccessDeniedError, NotFoundError
 from gmsa.reference import SsmLocation, parse
 from gmsa.source.fetcher import SpecFetcher
-from gmsa.source.interface import AccessDeniedError, SpecNotFoundError
 from gmsa.source.ssm import SsmSource
 from tests.support.moto import ACCOUNT, AwsLab, IamLab
 
@@ -57,7 +57,7 @@ def test_secure_string_comes_back_decrypted(aws: AwsLab) -> None:
 
 def test_unknown_parameter_is_not_found(aws: AwsLab) -> None:
     missing = location(f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/gmsa/missing")
-    with pytest.raises(SpecNotFoundError) as caught:
+    with pytest.raises(NotFoundError) as caught:
         SsmSource(config_for(aws)).fetch(missing)
     assert caught.value.exit_code == 3
     assert "/gmsa/missing" in caught.value.what

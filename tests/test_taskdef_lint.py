@@ -16,7 +16,8 @@ from gmsa.credspec.model import (
 )
 from gmsa.findings import Severity, warning
 from gmsa.reference import Reference, parse
-from gmsa.taskdef.lint import ResolvedSpec, TaskReport, lint_task_definition
+from gmsa.source.resolve import ResolvedSpec
+from gmsa.taskdef.lint import TaskReport, lint_task_definition
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
 
 DATA = Path(__file__).parent / "data" / "taskdefs"

@@ -40,8 +40,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from gmsa.errors import ExternalError, GmsaError
-from gmsa.source.interface import AccessDeniedError, SpecNotFoundError
+from gmsa.errors import AccessDeniedError, ExternalError, GmsaError, NotFoundError
 
 AWS_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 """What a boto3 call can raise; callers catch these and hand them to :func:`aws_error`."""
@@ -92,7 +91,7 @@ class AwsAccessDeniedError(AccessDeniedError, AwsError):
     code = "access-denied"
 
 
-class AwsNotFoundError(SpecNotFoundError, AwsError):
+class AwsNotFoundError(NotFoundError, AwsError):
     """The bucket, object or parameter does not exist."""
 
     code = "spec-not-found"

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from gmsa.aws import AwsConfig
-from gmsa.errors import GmsaError
+from gmsa.errors import AccessDeniedError, GmsaError
 from gmsa.findings import Finding
 from gmsa.localaws import EmbeddedAws, embedded_aws
-from gmsa.source.interface import AccessDeniedError
 
 REGION = "us-east-1"
 BUCKET = "gmsa-demo-credspecs"
@@ -206,7 +205,8 @@ def _check(
 ) -> Any:
     """``gmsa task check`` with the role's policies read online and the spec fetched."""
     from gmsa.iam.role import role_policies
-    from gmsa.taskdef.lint import lint_task_definition, resolve_specs
+    from gmsa.source.resolve import resolve_specs
+    from gmsa.taskdef.lint import lint_task_definition
     from gmsa.taskdef.model import parse_task_definition
 
     task = parse_task_definition(document, source=name)
@@ -214,11 +214,13 @@ def _check(
     policies = role_policies(admin, role_arn)
     try:
         specs = resolve_specs(
-            task, spec_dir=credspec_dir, aws=_as_role(admin, role_arn) if role_arn else None
+            task.references,
+            spec_dir=credspec_dir,
+            aws=_as_role(admin, role_arn) if role_arn else None,
         )
     except AccessDeniedError as exc:
         out.step(f"reading the spec as the execution role is refused: {exc.what}")
-        specs = resolve_specs(task, spec_dir=credspec_dir)
+        specs = resolve_specs(task.references, spec_dir=credspec_dir)
     report = lint_task_definition(
         task, windows_server_2016=windows_server_2016, specs=specs, policies=policies
     )

@@ -75,3 +75,23 @@ class ExternalError(GmsaError):
 
     exit_code = ExitCode.EXTERNAL
     code = "external-failure"
+
+
+class AccessDeniedError(ExternalError):
+    """An outside system refused the identity in use: it may not read or write the thing.
+
+    Spec sources and AWS raise it (or a subclass); callers that only need to know
+    "refused" catch this one.
+    """
+
+    code = "access-denied"
+
+
+class NotFoundError(ExternalError):
+    """An outside store holds no such thing: an object, parameter, file or entity.
+
+    Subclasses name what was missing in their ``code``; callers that only need to
+    know "missing" catch this one.
+    """
+
+    code = "not-found"

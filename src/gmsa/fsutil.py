@@ -1,4 +1,4 @@
-"""File-system primitives: atomic writes and confinement to a directory.
+"""File-system primitives: atomic writes, flushing, and confinement to a directory.
 
 Every file gmsa writes goes through :func:`write_atomic`, so a reader (Docker, the
 ECS agent, another gmsa) sees either the old file or the whole new one, never half.
@@ -78,16 +78,24 @@ def write_atomic(
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     if durable:
-        _fsync_dir(directory)
+        fsync_path(directory)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush one file or directory; best effort (some file systems refuse)."""
     with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush a freshly built tree (deepest first, root last) before it is renamed into place."""
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        fsync_path(path)
+    fsync_path(root)
 
 
 def confined(root: Path, relative: str) -> Path:

@@ -21,6 +21,7 @@ from gmsa.iam.requirements import (
     required_permissions,
     requirement_findings,
 )
+from gmsa.iam.role import role_policies
 from gmsa.reference import Mode, Reference, parse
 
 _secret_option = click.option(
@@ -180,8 +181,6 @@ def check(
     needs = _needs(references, secret_arns, kms_key_arns)
     policies: list[PolicyDocument] = [load_policy_file(p) for p in policy_files]
     if role_arn:
-        from gmsa.iam.role import role_policies
-
         aws = AwsConfig(region=region, endpoint_url=endpoint_url, profile=profile)
         policies.extend(role_policies(aws, role_arn))
     decisions = evaluate(policies, needs.permissions)

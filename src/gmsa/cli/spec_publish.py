@@ -13,7 +13,7 @@ from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
 from gmsa.source.interface import MAX_SPEC_BYTES
-from gmsa.source.publish import DirectoryTarget, parse_target
+from gmsa.source.publish import LocalDirTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
 
 STDIN = "-"
@@ -84,7 +84,7 @@ def publish(
     config = aws_config_from(aws)
     parsed = parse_target(target, region=config.region)
     if file == STDIN:
-        if isinstance(parsed, DirectoryTarget) and parsed.name is None:
+        if isinstance(parsed, LocalDirTarget) and parsed.name is None:
             raise click.UsageError("with FILE '-', name the file: dir:DIRECTORY/NAME.json")
         data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
         source = "<stdin>"
@@ -95,7 +95,7 @@ def publish(
         data,
         parsed,
         source=source,
-        aws=None if isinstance(parsed, DirectoryTarget) else config,
+        aws=None if isinstance(parsed, LocalDirTarget) else config,
         overwrite=overwrite,
         kms_key_id=kms_key_id,
         secure=secure,

@@ -18,8 +18,11 @@ from gmsa.cli.task_agent import cleanup, prepare
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.fsutil import write_atomic
+from gmsa.iam import load_policy_file
+from gmsa.iam.role import role_policies
 from gmsa.reference import FileLocation, parse
-from gmsa.taskdef.lint import TaskReport, lint_task_definition, read_spec, resolve_specs
+from gmsa.source.resolve import read_spec, resolve_specs
+from gmsa.taskdef.lint import TaskReport, lint_task_definition
 from gmsa.taskdef.model import FIELD_CREDENTIAL_SPECS, load_task_definition, parse_task_definition
 from gmsa.taskdef.patch import FIELDS, patch_task_definition
 
@@ -78,11 +81,8 @@ def check(
     fetch: bool,
     role_from_aws: bool,
     windows_server_2016: bool,
-    region: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
-    role_arn: str | None,
     json_output: bool,
+    **aws: Any,
 ) -> None:
     """Lint every gMSA rule of a task definition (TASKDEF, or - for stdin).
 
@@ -91,21 +91,16 @@ def check(
     """
     definition = load_task_definition(taskdef)
     spec_dir = _spec_dir(spec_dir)
-    aws_params = click.get_current_context().params
-    fetch_aws = aws_config_from(aws_params) if fetch else None
-    specs = resolve_specs(definition, spec_dir=spec_dir, aws=fetch_aws)
+    fetch_aws = aws_config_from(aws) if fetch else None
+    specs = resolve_specs(definition.references, spec_dir=spec_dir, aws=fetch_aws)
 
     policies: list[Any] | None = None
     role = definition.execution_role_arn
     if policy_files or (role_from_aws and role):
-        from gmsa.iam import load_policy_file
-
         policies = [load_policy_file(p) for p in policy_files]
         if role_from_aws and role:
-            from gmsa.iam.role import role_policies
-
             # The role's policies are read as the caller, not as the role itself.
-            policies.extend(role_policies(aws_config_from({**aws_params, "role_arn": None}), role))
+            policies.extend(role_policies(aws_config_from({**aws, "role_arn": None}), role))
 
     report = lint_task_definition(
         definition,
@@ -194,11 +189,8 @@ def patch(
     spec_dir: Path | None,
     out: Path | None,
     in_place: bool,
-    region: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
-    role_arn: str | None,
     json_output: bool,
+    **aws: Any,
 ) -> None:
     """Make a container use a credential spec; print register-task-definition input.
 
@@ -219,7 +211,7 @@ def patch(
         resolved = read_spec(
             reference,
             spec_dir=_spec_dir(spec_dir),
-            aws=None if is_file else aws_config_from(click.get_current_context().params),
+            aws=None if is_file else aws_config_from(aws),
         )
         if resolved.spec is None:
             problem = resolved.findings[0] if resolved.findings else None

@@ -59,8 +59,8 @@ from gmsa.hostagent.ledger import (
     write_ledger,
 )
 from gmsa.reference import FileLocation, Mode, Reference
-from gmsa.source.directory import DirectorySource
 from gmsa.source.fetcher import SpecFetcher
+from gmsa.source.localdir import LocalDirSource
 from gmsa.taskdef.model import CredentialSpecUse, TaskDefinition
 
 CCG_REGISTRY_BASE = "HKLM\\System\\CurrentControlSet\\Services\\AmazonECSCCGPlugin"
@@ -149,7 +149,7 @@ class WindowsHostAgent(HostAgent):
     def __init__(self, credspec_dir: Path, fetcher: SpecFetcher) -> None:
         self.credspec_dir = Path(credspec_dir)
         self.fetcher = fetcher
-        self._files = DirectorySource(self.credspec_dir)
+        self._files = LocalDirSource(self.credspec_dir)
         self._checked: dict[bytes, _Checked] = {}
         # Striped locks: one task's prepare and cleanup never interleave in this
         # process, and the number of locks stays bounded however many tasks pass.

@@ -18,9 +18,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gmsa.reference import Location
+from gmsa.singleflight import SingleFlight
 from gmsa.source.interface import FetchedSpec
 
 _Key = tuple[Hashable, Location]
@@ -32,13 +33,6 @@ class _Entry:
     checked_at: float
 
 
-@dataclass
-class _Flight:
-    done: threading.Event = field(default_factory=threading.Event)
-    result: FetchedSpec | None = None
-    error: BaseException | None = None
-
-
 class SpecCache:
     """Specs by location, shared between threads; see the module docstring."""
 
@@ -48,8 +42,8 @@ class SpecCache:
         self.revalidate_after = revalidate_after
         """Seconds a cached copy is served without asking the store."""
         self._entries: dict[_Key, _Entry] = {}
-        self._flights: dict[_Key, _Flight] = {}
         self._lock = threading.Lock()
+        self._flights: SingleFlight[_Key, FetchedSpec] = SingleFlight(self._lock)
         self._clock: Callable[[], float] = time.monotonic
 
     def get(
@@ -69,34 +63,24 @@ class SpecCache:
         served the copy another task's role fetched.
         """
         key: _Key = (scope, location)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and self._clock() - entry.checked_at < self.revalidate_after:
-                return entry.spec
-            flight = self._flights.get(key)
-            leader = flight is None
-            if flight is None:
-                flight = _Flight()
-                self._flights[key] = flight
-        if not leader:
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            assert flight.result is not None
-            return flight.result
-        try:
-            result = self._refresh(entry, load, current_version)
-            with self._lock:
-                self._entries[key] = _Entry(result, self._clock())
-            flight.result = result
-            return result
-        except BaseException as exc:
-            flight.error = exc
-            raise
-        finally:
-            with self._lock:
-                self._flights.pop(key, None)
-            flight.done.set()
+        seen: _Entry | None = None
+
+        def kept() -> FetchedSpec | None:
+            nonlocal seen
+            seen = self._entries.get(key)
+            if seen is not None and self._clock() - seen.checked_at < self.revalidate_after:
+                return seen.spec
+            return None
+
+        def finished(result: FetchedSpec) -> None:
+            self._entries[key] = _Entry(result, self._clock())
+
+        return self._flights.run(
+            key,
+            lambda: self._refresh(seen, load, current_version),
+            kept=kept,
+            finished=finished,
+        )
 
     @staticmethod
     def _refresh(

@@ -15,8 +15,8 @@ from pathlib import Path
 from gmsa.aws import AwsConfig
 from gmsa.reference import FileLocation, Location, S3Location, SsmLocation
 from gmsa.source.cache import SpecCache
-from gmsa.source.directory import DirectorySource
 from gmsa.source.interface import FetchedSpec, SourceNotConfiguredError, SpecSource
+from gmsa.source.localdir import LocalDirSource
 from gmsa.source.s3 import S3Source
 from gmsa.source.ssm import SsmSource
 
@@ -51,7 +51,7 @@ class SpecFetcher:
                     where=str(location),
                     fix="give the directory (--spec-dir) holding the host's credential specs",
                 )
-            return self._source("file", lambda: DirectorySource(self.spec_dir or Path()))
+            return self._source("file", lambda: LocalDirSource(self.spec_dir or Path()))
         aws = self.aws
         if aws is None:
             raise SourceNotConfiguredError(

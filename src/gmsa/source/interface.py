@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.errors import ExternalError, InvalidInputError, NotFoundError
 from gmsa.reference import Location
 
 MAX_SPEC_BYTES = 64 * 1024
@@ -30,16 +30,10 @@ class SourceError(ExternalError):
     code = "source-failure"
 
 
-class SpecNotFoundError(SourceError):
-    """The object, parameter or file does not exist."""
+class SpecNotFoundError(NotFoundError, SourceError):
+    """The spec file does not exist (AWS stores raise :class:`~gmsa.aws.AwsNotFoundError`)."""
 
     code = "spec-not-found"
-
-
-class AccessDeniedError(SourceError):
-    """The credentials in use may not read (or write) the spec."""
-
-    code = "access-denied"
 
 
 class SpecTooLargeError(InvalidInputError):
@@ -55,8 +49,9 @@ class SpecSource(ABC):
     def fetch(self, location: Location) -> FetchedSpec:
         """Fetch the spec at ``location`` (of this source's kind).
 
-        Raises :class:`SpecNotFoundError`, :class:`AccessDeniedError`,
-        :class:`SpecTooLargeError` or another :class:`SourceError`.
+        Raises a :class:`~gmsa.errors.NotFoundError`, an
+        :class:`~gmsa.errors.AccessDeniedError`, :class:`SpecTooLargeError`, or another
+        :class:`~gmsa.errors.ExternalError`.
         """
 
     def current_version(self, location: Location) -> str | None:

@@ -87,7 +87,7 @@ class SsmTarget:
 
 
 @dataclass(frozen=True)
-class DirectoryTarget:
+class LocalDirTarget:
     """A file in a CredentialSpecs directory."""
 
     directory: Path
@@ -96,7 +96,35 @@ class DirectoryTarget:
     """File name, or None to use the input file's name."""
 
 
-Target = S3Target | SsmTarget | DirectoryTarget
+Target = S3Target | SsmTarget | LocalDirTarget
+
+
+@dataclass(frozen=True)
+class _Write:
+    """How one store refuses to replace what it holds, and how that is told."""
+
+    action: str
+    """The IAM action of the write."""
+    conflicts: frozenset[str]
+    """Error codes the store answers when something is there already."""
+    stored: str
+    """What a different spec found there is, for the message."""
+    other: str
+    """What to choose another of instead of overwriting."""
+
+
+_S3_WRITE = _Write(
+    "s3:PutObject",
+    frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"}),
+    "a different credential spec is already stored in this object",
+    "key",
+)
+_SSM_WRITE = _Write(
+    "ssm:PutParameter",
+    frozenset({"ParameterAlreadyExists"}),
+    "a different value is already stored in this parameter",
+    "name",
+)
 
 
 @dataclass(frozen=True)
@@ -165,27 +193,27 @@ def parse_target(text: str, *, region: str | None = None) -> Target:
     except InvalidReferenceError as exc:
         raise PublishTargetError(exc.what, where=exc.where, fix=exc.fix) from None
     if text.startswith("dir:"):
-        return _directory_target(text, Path(text[len("dir:") :]), fail)
+        return _local_dir_target(text, Path(text[len("dir:") :]), fail)
     path = Path(text)
     if path.is_dir():
-        return DirectoryTarget(path, None)
+        return LocalDirTarget(path, None)
     raise fail("the target is not an S3 or SSM location nor an existing directory")
 
 
-def _directory_target(
+def _local_dir_target(
     text: str, path: Path, fail: Callable[[str, str], PublishTargetError]
-) -> DirectoryTarget:
+) -> LocalDirTarget:
     if not str(path) or str(path) == ".":
-        return DirectoryTarget(Path(), None)
+        return LocalDirTarget(Path(), None)
     if path.is_dir():
-        return DirectoryTarget(path, None)
+        return LocalDirTarget(path, None)
     if not path.parent.is_dir():
         raise fail(
             f"the directory {path.parent} does not exist",
             "create the CredentialSpecs directory first, or fix the path",
         )
     _check_file_name(path.name, text)
-    return DirectoryTarget(path.parent, path.name)
+    return LocalDirTarget(path.parent, path.name)
 
 
 def _check_file_name(name: str, shown: str) -> None:
@@ -212,7 +240,7 @@ def publish(
     spec is refused (:class:`SpecExistsError`); the same bytes already stored are
     a success with ``unchanged=True``.
     """
-    if isinstance(target, DirectoryTarget) and (kms_key_id or secure):
+    if isinstance(target, LocalDirTarget) and (kms_key_id or secure):
         raise InvalidInputError(
             "--kms-key-id and --secure apply to S3 and SSM targets only",
             where=str(target.directory),
@@ -238,7 +266,7 @@ def _store(
     kms_key_id: str | None,
     secure: bool,
 ) -> PublishResult:
-    if isinstance(target, DirectoryTarget):
+    if isinstance(target, LocalDirTarget):
         return _publish_file(body, target, source, mode, overwrite=overwrite)
     if aws is None:
         raise SourceNotConfiguredError(
@@ -254,7 +282,7 @@ def _store(
 
 
 def _publish_file(
-    body: bytes, target: DirectoryTarget, source: str, mode: Mode, *, overwrite: bool
+    body: bytes, target: LocalDirTarget, source: str, mode: Mode, *, overwrite: bool
 ) -> PublishResult:
     name = target.name or Path(source).name
     _check_file_name(name, name)
@@ -311,27 +339,14 @@ def _publish_s3(
         arguments["SSEKMSKeyId"] = kms_key_id
     if not overwrite:
         arguments["IfNoneMatch"] = "*"
-    unchanged = False
-    try:
-        answer = s3.put_object(**arguments)
-        version = answer.get("ETag")
-    except ClientError as exc:
-        if code_and_status(exc)[0] not in {
-            "PreconditionFailed",
-            "412",
-            "ConditionalRequestConflict",
-        }:
-            raise _store_error(exc, "s3:PutObject", location.arn, location.bucket_arn) from exc
-        existing, version = _s3_current(s3, location)
-        if existing != body:
-            raise SpecExistsError(
-                "a different credential spec is already stored in this object",
-                where=location.arn,
-                fix="pass --overwrite to replace it, or choose another key",
-            ) from None
-        unchanged = True
-    except AWS_FAILURES as exc:
-        raise aws_error(exc, action="s3:PutObject", resource=location.arn) from exc
+    version, unchanged = _put_unless_different(
+        _S3_WRITE,
+        body,
+        lambda: s3.put_object(**arguments).get("ETag"),
+        lambda: _s3_current(s3, location),
+        location.arn,
+        location.bucket_arn,
+    )
     return PublishResult(
         reference=Reference(mode, location),
         target=f"s3://{location.bucket}/{location.key}",
@@ -397,22 +412,14 @@ def _publish_ssm(
     if len(body) > SSM_STANDARD_MAX:
         arguments["Tier"] = "Advanced"
     ssm = aws.client("ssm", region=region)
-    unchanged = False
-    try:
-        version: Any = ssm.put_parameter(**arguments).get("Version")
-    except ClientError as exc:
-        if code_and_status(exc)[0] != "ParameterAlreadyExists":
-            raise _store_error(exc, "ssm:PutParameter", location.arn, None) from exc
-        existing, version = _ssm_current(ssm, location)
-        if existing != body:
-            raise SpecExistsError(
-                "a different value is already stored in this parameter",
-                where=location.arn,
-                fix="pass --overwrite to replace it, or choose another name",
-            ) from None
-        unchanged = True
-    except AWS_FAILURES as exc:
-        raise aws_error(exc, action="ssm:PutParameter", resource=location.arn) from exc
+    version, unchanged = _put_unless_different(
+        _SSM_WRITE,
+        body,
+        lambda: ssm.put_parameter(**arguments).get("Version"),
+        lambda: _ssm_current(ssm, location),
+        location.arn,
+        None,
+    )
     return PublishResult(
         reference=Reference(mode, location),
         target=f"ssm:{target.name} ({region})",
@@ -440,6 +447,38 @@ def _caller_account(aws: AwsConfig, region: str) -> str:
     except AWS_FAILURES as exc:
         raise aws_error(exc, action="sts:GetCallerIdentity", resource="*") from exc
     return str(answer["Account"])
+
+
+def _put_unless_different(
+    write: _Write,
+    body: bytes,
+    put: Callable[[], Any],
+    current: Callable[[], tuple[bytes | None, Any]],
+    resource: str,
+    container: str | None,
+) -> tuple[Any, bool]:
+    """Store ``body`` on ``resource`` with ``put`` (which returns the new version).
+
+    When the store refuses because something is there already, the same bytes
+    (read with ``current``) are a success and different ones are
+    :class:`SpecExistsError`. ``container`` (a bucket) is named when it is what is
+    missing. Returns the version and whether nothing changed.
+    """
+    try:
+        return put(), False
+    except ClientError as exc:
+        if code_and_status(exc)[0] not in write.conflicts:
+            raise _store_error(exc, write.action, resource, container) from exc
+        existing, version = current()
+        if existing != body:
+            raise SpecExistsError(
+                write.stored,
+                where=resource,
+                fix=f"pass --overwrite to replace it, or choose another {write.other}",
+            ) from None
+        return version, True
+    except AWS_FAILURES as exc:
+        raise aws_error(exc, action=write.action, resource=resource) from exc
 
 
 def _store_error(

@@ -24,7 +24,7 @@ class SsmSource(SpecSource):
         return self.aws.client("ssm", region=location.region)
 
     def fetch(self, location: Location) -> FetchedSpec:
-        """One GetParameters call; an unknown name is :class:`SpecNotFoundError`."""
+        """One GetParameters call; an unknown name is :class:`~gmsa.aws.AwsNotFoundError`."""
         assert isinstance(location, SsmLocation)
         try:
             answer = self._client(location).get_parameters(

@@ -7,8 +7,8 @@ opaque error, and some it never finds (the Windows Server 2016 hostname rule).
 
 The checks that need the credential spec itself (the hostname rule, the spec's
 own validity, the secret a domainless spec names) take specs resolved by
-:func:`resolve_specs`; the IAM check takes policy documents. Both are optional:
-without them those rules are skipped or reported as unchecked.
+:func:`gmsa.source.resolve.resolve_specs`; the IAM check takes policy documents.
+Both are optional: without them those rules are skipped or reported as unchecked.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, error, errors_of, json_path, warning, warnings_of
+from gmsa.iam import InvalidArnError, decisions_to_findings, evaluate, required_permissions
 from gmsa.reference import FileLocation, Mode, Reference
+from gmsa.source.resolve import ResolvedSpec
 from gmsa.taskdef.model import (
     FIELD_CREDENTIAL_SPECS,
     FIELD_DOCKER_SECURITY_OPTIONS,
@@ -30,28 +30,10 @@ from gmsa.taskdef.model import (
     TaskDefinition,
 )
 
-if TYPE_CHECKING:
-    from gmsa.aws import AwsConfig
-    from gmsa.credspec.model import CredentialSpec
-
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SPEC_PATH_SEPARATOR = " -> "
 WINDOWS_SERVER_2016 = "WINDOWS_SERVER_2016_FULL"
 """The ``runtimePlatform.operatingSystemFamily`` of Windows Server 2016 (hostname rule applies)."""
-
-
-@dataclass(frozen=True)
-class ResolvedSpec:
-    """The credential spec a reference points at, read for the checks that need it."""
-
-    reference: Reference
-    """The reference that was followed."""
-    source: str
-    """Where the spec was read from (a file path or an ARN), for messages."""
-    spec: CredentialSpec | None
-    """The parsed spec; ``None`` when it could not be read or did not parse."""
-    findings: tuple[Finding, ...] = ()
-    """Problems of the spec itself, with paths inside the spec document."""
 
 
 @dataclass(frozen=True)
@@ -200,11 +182,11 @@ def lint_task_definition(
 ) -> TaskReport:
     """Check every gMSA rule of ``task``.
 
-    ``specs`` (from :func:`resolve_specs`) enables the hostname rule and the
-    spec's own checks; ``policies`` (IAM policy documents of the execution role)
-    enables the permission check. ``windows_server_2016`` makes the hostname rule
-    an error, as it is on that OS; a ``runtimePlatform`` of Windows Server 2016
-    does the same.
+    ``specs`` (from :func:`~gmsa.source.resolve.resolve_specs`) enables the hostname
+    rule and the spec's own checks; ``policies`` (IAM policy documents of the
+    execution role) enables the permission check. ``windows_server_2016`` makes the
+    hostname rule an error, as it is on that OS; a ``runtimePlatform`` of Windows
+    Server 2016 does the same.
     """
     specs = specs or {}
     windows_server_2016 = windows_server_2016 or _os_family(task) == WINDOWS_SERVER_2016
@@ -576,8 +558,6 @@ def _lint_iam(
     specs: Mapping[Reference, ResolvedSpec],
     policies: Sequence[Any],
 ) -> None:
-    from gmsa.iam import InvalidArnError, decisions_to_findings, evaluate, required_permissions
-
     for container in task.containers:
         for use, ref in _valid_uses(container.credential_spec_uses):
             secret_arn: str | None = None
@@ -617,70 +597,3 @@ def _lint_iam(
             decisions = evaluate(policies, permissions)
             for finding in decisions_to_findings(decisions, path=out.at(use.path)):
                 out.add(finding, container)
-
-
-def resolve_specs(
-    task: TaskDefinition,
-    *,
-    spec_dir: Path | None = None,
-    aws: AwsConfig | None = None,
-) -> dict[Reference, ResolvedSpec]:
-    """Read the spec of every valid reference that can be read with what was given.
-
-    ``file://`` references need ``spec_dir`` (the host's CredentialSpecs directory
-    or a copy of it); S3 and SSM references need ``aws``. The others are skipped.
-    """
-    resolved: dict[Reference, ResolvedSpec] = {}
-    for use in task.credential_spec_uses:
-        ref = use.reference
-        if ref is None or ref in resolved:
-            continue
-        is_file = isinstance(ref.location, FileLocation)
-        if (is_file and spec_dir is None) or (not is_file and aws is None):
-            continue
-        resolved[ref] = read_spec(ref, spec_dir=spec_dir, aws=aws)
-    return resolved
-
-
-def read_spec(
-    reference: Reference,
-    *,
-    spec_dir: Path | None = None,
-    aws: AwsConfig | None = None,
-) -> ResolvedSpec:
-    """Fetch and validate the spec one reference points at.
-
-    A spec that does not exist, is too large or does not parse becomes a finding
-    (the task would fail with it); any other failure of AWS or the file system
-    raises its :class:`~gmsa.source.interface.SourceError` (exit 3).
-    """
-    from gmsa.credspec.validate import check_bytes
-    from gmsa.source.fetcher import SpecFetcher
-    from gmsa.source.interface import SpecNotFoundError
-
-    location = reference.location
-    if isinstance(location, FileLocation):
-        if spec_dir is None:
-            raise InvalidInputError(
-                f"{reference} is a file:// reference, but no spec directory was given",
-                where=str(reference),
-                fix="give --spec-dir with the host's CredentialSpecs directory (or a copy)",
-            )
-        source = str(Path(spec_dir) / location.path)
-    else:
-        source = reference.location_text
-    fetcher = SpecFetcher(aws=aws, spec_dir=spec_dir)
-    try:
-        fetched = fetcher.fetch(location)
-        report = check_bytes(fetched.data, source=source)
-    except SpecNotFoundError as exc:
-        found = error(
-            "spec-not-found",
-            "",
-            f"the spec does not exist ({source})",
-            exc.fix or "publish the spec, or correct the reference",
-        )
-        return ResolvedSpec(reference, source, None, (found,))
-    except InvalidInputError as exc:
-        return ResolvedSpec(reference, source, None, (error(exc.code, "", exc.what, exc.fix),))
-    return ResolvedSpec(reference, source, report.spec, tuple(report.findings))

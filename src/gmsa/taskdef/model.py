@@ -160,6 +160,11 @@ class TaskDefinition:
         return tuple(use for c in self.containers for use in c.credential_spec_uses)
 
     @property
+    def references(self) -> tuple[Reference, ...]:
+        """The valid references among :attr:`credential_spec_uses`, in order."""
+        return tuple(u.reference for u in self.credential_spec_uses if u.reference is not None)
+
+    @property
     def operating_system_family(self) -> str | None:
         """``runtimePlatform.operatingSystemFamily`` when it is a string."""
         if self.runtime_platform is None:

@@ -19,6 +19,7 @@ from gmsa.errors import GmsaError
 from gmsa.kerberos.ccache import encode_ccache
 from gmsa.kerberos.keys import derive_keys
 from gmsa.kerberos.ticket import Ticket
+from gmsa.singleflight import SingleFlight
 from gmsa.tickets.interface import (
     CredentialProvider,
     CredentialProviderError,
@@ -51,13 +52,6 @@ class Acquisition:
 
 
 @dataclass
-class _Flight:
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Acquisition | None = None
-    error: BaseException | None = None
-
-
-@dataclass
 class Counters:
     """What the acquisitions cost the directory, for status and benchmarks."""
 
@@ -84,7 +78,7 @@ class Acquirer:
         self.reuse_for = reuse_for
         self.counters = Counters()
         self._lock = threading.Lock()
-        self._flights: dict[tuple[object, ...], _Flight] = {}
+        self._flights: SingleFlight[tuple[object, ...], Acquisition] = SingleFlight(self._lock)
         self._recent: dict[tuple[object, ...], Acquisition] = {}
 
     def acquire(
@@ -103,38 +97,24 @@ class Acquirer:
         or is happening now.
         """
         key = (account.key, identity.key)
-        with self._lock:
-            flight = self._flights.get(key)
-            if flight is None:
-                recent = self._recent.get(key)
-                if recent is not None and self._usable(recent, fresh_after):
-                    self.counters.shared += 1
-                    return recent
-                flight = _Flight()
-                self._flights[key] = flight
-                leader = True
-            else:
+
+        def kept() -> Acquisition | None:
+            recent = self._recent.get(key)
+            if recent is not None and self._usable(recent, fresh_after):
                 self.counters.shared += 1
-                leader = False
-        if not leader:
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            assert flight.result is not None
-            return flight.result
-        try:
-            result = self._run(account, identity)
-            flight.result = result
-            with self._lock:
-                self._remember(key, result)
-            return result
-        except BaseException as exc:
-            flight.error = exc
-            raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.done.set()
+                return recent
+            return None
+
+        def joined() -> None:
+            self.counters.shared += 1
+
+        return self._flights.run(
+            key,
+            lambda: self._run(account, identity),
+            kept=kept,
+            joined=joined,
+            finished=lambda result: self._remember(key, result),
+        )
 
     def _usable(self, recent: Acquisition, fresh_after: datetime.datetime | None) -> bool:
         if fresh_after is not None:

@@ -30,7 +30,7 @@ from typing import Any
 
 from gmsa import jsondoc
 from gmsa.errors import GmsaError
-from gmsa.fsutil import write_atomic
+from gmsa.fsutil import fsync_path, fsync_tree, write_atomic
 from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestError, LeaseStoreError
 from gmsa.tickets.interface import GmsaAccount
 
@@ -199,9 +199,9 @@ class LeaseStore:
             write_atomic(staging / METADATA_NAME, _encode(lease), mode=0o600, durable=False)
             if lease.owner:
                 staging.chmod(0o711)
-            _fsync_tree(staging)
+            fsync_tree(staging)
             staging.rename(final)
-            _fsync(self.root)
+            fsync_path(self.root)
         except (OSError, GmsaError) as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, GmsaError):
@@ -423,20 +423,3 @@ def _decode(document: Any, dir_name: str) -> Lease:
     created = _required_time(document, "created_at", "$")
     seen = _required_time(document, "last_seen", "$")
     return Lease(lease_id, created, seen, tuple(records), user, owner)
-
-
-def _fsync(path: Path) -> None:
-    """Flush one file or directory; best effort (some file systems refuse)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    """Flush a freshly built lease (deepest first, root last) before it is renamed into place."""
-    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        _fsync(path)
-    _fsync(root)

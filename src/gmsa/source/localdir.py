@@ -12,11 +12,11 @@ import os
 import stat
 from pathlib import Path
 
+from gmsa.errors import AccessDeniedError, ExternalError
 from gmsa.fsutil import confined
 from gmsa.reference import FileLocation, Location
 from gmsa.source.interface import (
     MAX_SPEC_BYTES,
-    AccessDeniedError,
     FetchedSpec,
     SourceError,
     SpecNotFoundError,
@@ -29,7 +29,7 @@ def _version(info: os.stat_result) -> str:
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
 
 
-class DirectorySource(SpecSource):
+class LocalDirSource(SpecSource):
     """Reads ``file://`` specs relative to one directory."""
 
     def __init__(self, root: Path) -> None:
@@ -77,7 +77,7 @@ class DirectorySource(SpecSource):
         except OSError as exc:
             raise self._os_error(exc, path) from None
 
-    def _os_error(self, exc: OSError, path: Path) -> SourceError:
+    def _os_error(self, exc: OSError, path: Path) -> ExternalError:
         if isinstance(exc, FileNotFoundError | NotADirectoryError):
             return SpecNotFoundError(
                 "the credential spec file does not exist",
