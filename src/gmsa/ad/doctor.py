@@ -28,8 +28,6 @@ from gmsa.ad.accounts import (
     AccountLookup,
     Uac,
     find_accounts,
-    name_problem,
-    normalize_name,
     resolve_sids,
     token_groups,
 )
@@ -53,6 +51,7 @@ from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
 from gmsa.findings import Finding, errors_of, warnings_of
+from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
 
 MAX_CLOCK_SKEW = 300
 """Kerberos' default tolerance, seconds."""
@@ -307,8 +306,8 @@ def _directory_checks(directory: Directory, request: DoctorRequest) -> list[Chec
                     f"{normalize_name(host)}$",
                     Status.FAIL,
                     f"no computer account {normalize_name(host)}$ in {domain.dns_name}",
-                    "check --host: the host's computer name (15 characters at most), joined "
-                    "to the domain",
+                    f"check --host: the host's computer name ({MAX_NETBIOS_NAME} characters "
+                    "at most), joined to the domain",
                 )
             )
         else:
@@ -510,7 +509,8 @@ def _account_checks(
                 subject,
                 Status.FAIL,
                 problem,
-                "gMSA names are at most 15 characters without $ (the NetBIOS limit)",
+                f"gMSA names are at most {MAX_ACCOUNT_NAME} characters without $ "
+                "(the NetBIOS limit)",
             )
         )
     found = lookup.gmsa(name)

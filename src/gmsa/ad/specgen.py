@@ -20,8 +20,6 @@ from gmsa.ad.accounts import (
     Account,
     AccountLookup,
     find_accounts,
-    name_problem,
-    normalize_name,
     token_groups,
 )
 from gmsa.ad.connection import Directory
@@ -30,6 +28,7 @@ from gmsa.ad.errors import AccountError
 from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec, DomainJoinConfig, GroupManagedServiceAccount
 from gmsa.findings import Finding, error, warning
+from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,8 @@ class AccountRequest:
             raise AccountError(
                 problem,
                 where=text,
-                fix="give the gMSA's name (sAMAccountName without $), at most 15 characters",
+                fix="give the gMSA's name (sAMAccountName without $), "
+                f"at most {MAX_ACCOUNT_NAME} characters",
             )
         return cls(name, domain.strip() or None if domain else None)
 
@@ -219,7 +219,7 @@ def _host_findings(
                 f"{host_name}$",
                 f"no computer account {host_name}$ in the domain, so it cannot retrieve "
                 "the password",
-                "check --host (the host's computer name, 15 characters at most)",
+                f"check --host (the host's computer name, {MAX_NETBIOS_NAME} characters at most)",
             )
         ]
     groups = token_groups(directory, found.dn)

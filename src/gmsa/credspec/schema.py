@@ -14,20 +14,31 @@ import copy
 from typing import Any
 
 from gmsa.credspec.model import AZURE_KEYVAULT_PLUGIN_GUID, ECS_CCG_PLUGIN_GUID
+from gmsa.identifiers import (
+    ACCOUNT_NAME_ILLEGAL,
+    DNS_LABEL_PATTERN,
+    GUID_PATTERN,
+    MAX_ACCOUNT_NAME,
+    MAX_NETBIOS_NAME,
+    NETBIOS_NAME_ILLEGAL,
+)
 
 SCHEMA_ID = "urn:gmsa:schema:credential-spec:1"
 """The schema's ``$id``; a URN because the schema ships with the package, not a web site."""
 
-_HEX = "[0-9a-fA-F]"
-_GUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
-_ACCOUNT_BAD = '"/\\\\\\[\\]:;|=,+*?<>@$\\s\\x00-\\x1f'
-_NETBIOS_BAD = '\\\\/:*?"<>|\\x00-\\x1f.'
+
+def _in_class(chars: str) -> str:
+    """``chars`` escaped for a regular expression's character class."""
+    return "".join("\\" + c if c in "\\[]" else c for c in chars)
+
+
+_ACCOUNT_BAD = _in_class(ACCOUNT_NAME_ILLEGAL + "$") + "\\s\\x00-\\x1f"
+_NETBIOS_BAD = _in_class(NETBIOS_NAME_ILLEGAL) + "\\x00-\\x1f."
 _ECS_PATTERN = (
     "^\\{"
     + "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in ECS_CCG_PLUGIN_GUID[1:-1])
     + "\\}$"
 )
-_DNS_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 
 
 def _account_name(title: str, description: str) -> dict[str, Any]:
@@ -36,7 +47,7 @@ def _account_name(title: str, description: str) -> dict[str, Any]:
         "description": description,
         "type": "string",
         "minLength": 1,
-        "maxLength": 15,
+        "maxLength": MAX_ACCOUNT_NAME,
         "pattern": f"^[^{_ACCOUNT_BAD}.]([^{_ACCOUNT_BAD}]*[^{_ACCOUNT_BAD}.])?$",
         "examples": ["WebApp01"],
     }
@@ -92,7 +103,7 @@ _SCHEMA: dict[str, Any] = {
                 "MachineAccountName": _account_name(
                     "Main gMSA name",
                     "The main gMSA's name: its sAMAccountName without the trailing $ and "
-                    "without a domain, at most 15 characters. Also listed in "
+                    f"without a domain, at most {MAX_ACCOUNT_NAME} characters. Also listed in "
                     "GroupManagedServiceAccounts.",
                 ),
                 "Guid": {
@@ -101,7 +112,7 @@ _SCHEMA: dict[str, Any] = {
                         "The DOMAIN's objectGUID, lowercase, with dashes, without braces."
                     ),
                     "type": "string",
-                    "pattern": f"^{_GUID}$",
+                    "pattern": f"^{GUID_PATTERN}$",
                     "examples": ["8665abd4-e947-4dd0-9a51-f8254943c90b"],
                 },
                 "DnsTreeName": {
@@ -116,10 +127,13 @@ _SCHEMA: dict[str, Any] = {
                 },
                 "NetBiosName": {
                     "title": "Domain NetBIOS name",
-                    "description": "The domain's NetBIOS name: at most 15 characters, no dots.",
+                    "description": (
+                        f"The domain's NetBIOS name: at most {MAX_NETBIOS_NAME} characters, "
+                        "no dots."
+                    ),
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": 15,
+                    "maxLength": MAX_NETBIOS_NAME,
                     "pattern": f"^[^{_NETBIOS_BAD}\\s]([^{_NETBIOS_BAD}]*[^{_NETBIOS_BAD}\\s])?$",
                     "examples": ["EXAMPLE"],
                 },
@@ -187,7 +201,7 @@ _SCHEMA: dict[str, Any] = {
                                 "Key Vault."
                             ),
                             "type": "string",
-                            "pattern": f"^\\{{{_GUID}\\}}$",
+                            "pattern": f"^\\{{{GUID_PATTERN}\\}}$",
                             "examples": [ECS_CCG_PLUGIN_GUID],
                         },
                         "PluginInput": {
@@ -223,7 +237,7 @@ _SCHEMA: dict[str, Any] = {
         "dnsName": {
             "type": "string",
             "maxLength": 254,
-            "pattern": f"^{_DNS_LABEL}(\\.{_DNS_LABEL})*\\.?$",
+            "pattern": f"^{DNS_LABEL_PATTERN}(\\.{DNS_LABEL_PATTERN})*\\.?$",
             "examples": ["example.com"],
         },
         "credentialArn": {

@@ -39,6 +39,19 @@ from gmsa.findings import (
     warning,
     warnings_of,
 )
+from gmsa.identifiers import (
+    ACCOUNT_NAME_ILLEGAL,
+    DOMAIN_SID_RE,
+    GUID_RE,
+    MAX_ACCOUNT_NAME,
+    MAX_NETBIOS_NAME,
+    NETBIOS_NAME_ILLEGAL,
+    SID_RE,
+    fits_u32,
+    is_dns_name,
+    normalize_guid,
+    suggest_account_name,
+)
 from gmsa.jsondoc import type_name
 from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
 
@@ -47,9 +60,6 @@ MAX_SPEC_BYTES: int = 64 * 1024
 
 CREDENTIALS_FETCHER_MAX_BYTES = 4000
 """credentials-fetcher refuses S3 objects larger than this."""
-
-MAX_ACCOUNT_NAME = 15
-"""gMSA names follow the NetBIOS computer-name limit."""
 
 KNOWN_CMS_PLUGINS = ("ActiveDirectory",)
 """The only CmsPlugins value CCG knows."""
@@ -66,16 +76,11 @@ _ADC_KEYS = ("GroupManagedServiceAccounts", "HostAccountConfig")
 _GMSA_KEYS = ("Name", "Scope")
 _HAC_KEYS = ("PortableCcgVersion", "PluginGUID", "PluginInput")
 
-_DOMAIN_SID_RE = re.compile(r"^S-1-5-21-(\d+)-(\d+)-(\d+)$", re.IGNORECASE)
-_SID_RE = re.compile(r"^S-1-\d+(-\d+)*$", re.IGNORECASE)
-_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
-_DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 _SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-_ACCOUNT_ILLEGAL = set('"/\\[]:;|=,+*?<>@$')
-_NETBIOS_ILLEGAL = set('\\/:*?"<>|')
+_ACCOUNT_ILLEGAL = frozenset(ACCOUNT_NAME_ILLEGAL + "$")
+_NETBIOS_ILLEGAL = frozenset(NETBIOS_NAME_ILLEGAL)
 _SECRET_KEYS = ("password", "secretkey", "secretaccesskey")
 
 _WHERE_DOMAIN = "Get-ADDomain | Select DomainSID, ObjectGUID, Forest, DNSRoot, NetBIOSName"
@@ -229,45 +234,6 @@ def _json_finding(exc: InvalidInputError, source: str) -> Finding:
         if line.isdigit() and col.isdigit():
             message = f"{message} (line {line}, column {col})"
     return error(exc.code, "", message, exc.fix)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def normalize_guid(text: str) -> str | None:
-    """The canonical form of a GUID written any common way, or None when it is not one.
-
-    Accepts braces, upper case and the 32-hex form without dashes; returns
-    lowercase, dashed, no braces (the form of ``DomainJoinConfig.Guid``).
-    """
-    inner = text.strip()
-    if inner.startswith("{") and inner.endswith("}"):
-        inner = inner[1:-1]
-    if _HEX32_RE.match(inner):
-        inner = f"{inner[:8]}-{inner[8:12]}-{inner[12:16]}-{inner[16:20]}-{inner[20:]}"
-    return inner.lower() if _GUID_RE.match(inner) else None
-
-
-def suggest_account_name(text: str) -> str:
-    """What a user most likely meant: the bare name without domain, ``$`` or spaces."""
-    name = text.strip()
-    if "\\" in name:
-        name = name.rsplit("\\", 1)[1]
-    if "@" in name:
-        name = name.split("@", 1)[0]
-    return name.strip().rstrip("$").strip()
-
-
-def _fits_u32(digits: str) -> bool:
-    """Whether a SID part fits its 32 bits (checked on length first: no huge int parsing)."""
-    return len(digits) <= 10 and int(digits) <= 0xFFFFFFFF
-
-
-def _is_dns_name(text: str) -> bool:
-    name = text[:-1] if text.endswith(".") else text
-    if not name or len(name) > 253:
-        return False
-    return all(_DNS_LABEL_RE.match(label) for label in name.split("."))
 
 
 # --------------------------------------------------------------------------- the checker
@@ -501,8 +467,8 @@ class _Checker:
         if (
             tree is not None
             and dns is not None
-            and _is_dns_name(tree.strip())
-            and _is_dns_name(dns.strip())
+            and is_dns_name(tree.strip())
+            and is_dns_name(dns.strip())
         ):
             t, d = tree.strip().rstrip(".").lower(), dns.strip().rstrip(".").lower()
             if d != t and not d.endswith("." + t):
@@ -532,9 +498,9 @@ class _Checker:
         )
 
     def check_sid(self, sid: str, parts: tuple[_PathPart, ...]) -> None:
-        match = _DOMAIN_SID_RE.match(sid)
+        match = DOMAIN_SID_RE.match(sid)
         if match:
-            if not all(_fits_u32(g) for g in match.groups()):
+            if not all(fits_u32(g) for g in match.groups()):
                 self.err(
                     "invalid-sid",
                     parts,
@@ -551,11 +517,11 @@ class _Checker:
             return
         pieces = sid.split("-")
         if (
-            _SID_RE.match(sid)
+            SID_RE.match(sid)
             and len(pieces) > 7
             and pieces[2] == "5"
             and pieces[3] == "21"
-            and all(_fits_u32(p) for p in pieces[3:])
+            and all(fits_u32(p) for p in pieces[3:])
         ):
             domain_sid = "S-" + "-".join(pieces[1:7])
             rids = "-".join(pieces[7:])
@@ -567,7 +533,7 @@ class _Checker:
                 f"use the domain SID {_q(domain_sid)}",
             )
             return
-        if _SID_RE.match(sid):
+        if SID_RE.match(sid):
             self.err(
                 "sid-not-domain-sid",
                 parts,
@@ -598,7 +564,7 @@ class _Checker:
                 "the domain GUID is written without braces",
                 f"write {_q(canonical)}",
             )
-        elif not _GUID_RE.match(guid):
+        elif not GUID_RE.match(guid):
             self.err("invalid-guid", parts, "the GUID lacks its dashes", f"write {_q(canonical)}")
         elif guid != canonical:
             self.warn(
@@ -616,7 +582,7 @@ class _Checker:
             )
 
     def check_dns_name(self, text: str, parts: tuple[_PathPart, ...]) -> None:
-        if not _is_dns_name(text):
+        if not is_dns_name(text):
             self.err(
                 "invalid-dns-name",
                 parts,
@@ -652,11 +618,11 @@ class _Checker:
                 f"NetBIOS names cannot hold {' '.join(repr(c) for c in bad)}",
                 "use the domain's NetBIOS name: (Get-ADDomain).NetBIOSName",
             )
-        if len(text) > MAX_ACCOUNT_NAME:
+        if len(text) > MAX_NETBIOS_NAME:
             self.err(
                 "netbios-name-too-long",
                 parts,
-                f"NetBIOS names are at most {MAX_ACCOUNT_NAME} characters, not {len(text)}",
+                f"NetBIOS names are at most {MAX_NETBIOS_NAME} characters, not {len(text)}",
                 "use the domain's NetBIOS name: (Get-ADDomain).NetBIOSName",
             )
 
@@ -985,7 +951,7 @@ class _Checker:
                 if name or canonical == text.lower()
                 else f"write {_q('{' + text.strip('{}') + '}')}",
             )
-        elif not _GUID_RE.match(text[1:-1]):
+        elif not GUID_RE.match(text[1:-1]):
             self.err(
                 "invalid-plugin-guid", parts, "the CLSID lacks its dashes", f"write {_q(braced)}"
             )
