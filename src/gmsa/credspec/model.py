@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_SPEC_BYTES = 64 * 1024
+"""Largest credential spec accepted from a file, standard input or any store
+(the cap Kubernetes puts on an inline spec)."""
+
 ECS_CCG_PLUGIN_GUID = "{859E1386-BDB4-49E8-85C7-3070B13920E1}"
 """CLSID of the AWS ECS CCG plugin (domainless hosts on ECS)."""
 AZURE_KEYVAULT_PLUGIN_GUID = "{CCC2A336-D7F3-4818-A213-272B7924213E}"

@@ -24,6 +24,7 @@ from gmsa import jsondoc
 from gmsa.credspec.model import (
     AZURE_KEYVAULT_PLUGIN_GUID,
     ECS_CCG_PLUGIN_GUID,
+    MAX_SPEC_BYTES,
     CredentialSpec,
     DomainJoinConfig,
     GroupManagedServiceAccount,
@@ -54,9 +55,6 @@ from gmsa.identifiers import (
 )
 from gmsa.jsondoc import type_name
 from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
-
-MAX_SPEC_BYTES: int = 64 * 1024
-"""Largest spec accepted (the cap Kubernetes puts on an inline spec)."""
 
 CREDENTIALS_FETCHER_MAX_BYTES = 4000
 """credentials-fetcher refuses S3 objects larger than this."""
