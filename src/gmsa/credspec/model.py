@@ -18,6 +18,15 @@ ECS_CCG_PLUGIN_GUID = "{859E1386-BDB4-49E8-85C7-3070B13920E1}"
 AZURE_KEYVAULT_PLUGIN_GUID = "{CCC2A336-D7F3-4818-A213-272B7924213E}"
 """CLSID of the Azure Key Vault CCG plugin."""
 
+KNOWN_PLUGINS: dict[str, str] = {
+    ECS_CCG_PLUGIN_GUID.upper(): "AWS ECS CCG plugin",
+    AZURE_KEYVAULT_PLUGIN_GUID.upper(): "Azure Key Vault CCG plugin",
+}
+"""CCG plugins by braced, uppercase CLSID, with a name for people."""
+
+KNOWN_CMS_PLUGINS = ("ActiveDirectory",)
+"""The only CmsPlugins value CCG knows."""
+
 
 @dataclass(frozen=True)
 class DomainJoinConfig:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from gmsa import jsondoc
-from gmsa.credspec.model import CredentialSpec, HostAccountConfig
+from gmsa.credspec.model import KNOWN_PLUGINS, CredentialSpec, HostAccountConfig
 from gmsa.findings import error
 from gmsa.identifiers import normalize_guid
 
@@ -141,8 +141,6 @@ def with_plugin_input(spec: CredentialSpec, updates: dict[str, str]) -> Credenti
 
 def describe(spec: CredentialSpec) -> dict[str, Any]:
     """What a person wants to know about a spec, as data (``gmsa spec show --json``)."""
-    from gmsa.credspec.validate import KNOWN_PLUGINS
-
     djc = spec.domain_join_config
     scopes: dict[str, list[str]] = {}
     names: dict[str, str] = {}
