@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from gmsa.ad.access import host_access, readers
+from gmsa.ad.access import password_access
 from gmsa.ad.accounts import (
     Account,
     AccountLookup,
@@ -47,7 +47,6 @@ from gmsa.ad.discovery import find_domain_controllers, resolve_address, split_ho
 from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import DirectoryError
 from gmsa.ad.kerberos import default_keytab_principal, read_keytab
-from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
 from gmsa.findings import Finding, errors_of, warnings_of
@@ -634,27 +633,25 @@ def _reader_checks(
     host: Account | None,
     groups: tuple[str, ...],
 ) -> list[Check]:
-    parsed: dict[str, Any] = {}
+    decided = {gmsa.sam_account_name: password_access(gmsa, host, groups) for gmsa in gmsas}
     checks: list[Check] = []
     all_sids: list[str] = []
     for gmsa in gmsas:
-        try:
-            who = readers(gmsa)
-        except SecurityDescriptorError as exc:
+        access = decided[gmsa.sam_account_name]
+        if access.malformed is not None:
             checks.append(
                 Check(
                     "password-readers",
                     gmsa.sam_account_name,
                     Status.FAIL,
-                    f"msDS-GroupMSAMembership is not a valid security descriptor: {exc.what}",
+                    f"msDS-GroupMSAMembership is not a valid security descriptor: "
+                    f"{access.malformed}",
                     f"set it again: Set-ADServiceAccount {gmsa.name} "
                     "-PrincipalsAllowedToRetrieveManagedPassword <hosts group>",
                 )
             )
-            continue
-        parsed[gmsa.sam_account_name] = who
-        if who is not None:
-            all_sids += [*who.allowed, *who.denied]
+        elif access.readers is not None:
+            all_sids += [*access.readers.allowed, *access.readers.denied]
     if host is not None and host.sid:
         all_sids.append(host.sid)
     names = resolve_sids(directory, domain.naming_context, all_sids) if all_sids else {}
@@ -663,9 +660,10 @@ def _reader_checks(
         return names.get(sid, sid)
 
     for gmsa in gmsas:
-        if gmsa.sam_account_name not in parsed:
+        access = decided[gmsa.sam_account_name]
+        if access.malformed is not None:
             continue
-        who = parsed[gmsa.sam_account_name]
+        who = access.readers
         subject = gmsa.sam_account_name
         fix_readers = (
             f"Set-ADServiceAccount {gmsa.name} -PrincipalsAllowedToRetrieveManagedPassword "
@@ -695,13 +693,9 @@ def _reader_checks(
                     details={"allowed": principals, "denied": denied},
                 )
             )
-        if host is None:
+        if host is None or access.host is None:
             continue
-        if who is None:
-            allowed, via, direct = False, None, False
-        else:
-            access = host_access(who.descriptor, host, groups)
-            allowed, via, direct = access.allowed, access.deciding_sid, access.direct
+        allowed, via, direct = access.host.allowed, access.host.deciding_sid, access.host.direct
         host_name = host.sam_account_name
         if allowed:
             how = "directly" if direct else f"through {named(via) if via else 'a group'}"

@@ -1,6 +1,6 @@
 """``gmsa spec new``: a credential spec from the domain, as New-CredentialSpec makes it.
 
-Same fields from the same objects (REFERENCE section 2): the domain's SID and
+Same fields from the same objects (docs/background.md#new-credentialspec): the domain's SID and
 GUID, its DNS and NetBIOS names, the forest root's DNS name, the account name
 as typed without a trailing ``$``, two scope entries (DNS, NetBIOS) for the
 main account and one (its domain's DNS name) for each additional account.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gmsa.ad.access import host_access, readers
+from gmsa.ad.access import password_access
 from gmsa.ad.accounts import (
     Account,
     AccountLookup,
@@ -25,7 +25,6 @@ from gmsa.ad.accounts import (
 from gmsa.ad.connection import Directory
 from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import AccountError
-from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec, DomainJoinConfig, GroupManagedServiceAccount
 from gmsa.findings import Finding, error, warning
 from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
@@ -225,19 +224,18 @@ def _host_findings(
     groups = token_groups(directory, found.dn)
     findings: list[Finding] = []
     for gmsa in gmsas:
-        try:
-            who = readers(gmsa)
-        except SecurityDescriptorError as exc:
+        access = password_access(gmsa, found, groups)
+        if access.malformed is not None:
             findings.append(
                 make(
                     "unreadable-membership",
                     gmsa.name,
-                    f"msDS-GroupMSAMembership of {gmsa.sam_account_name} is malformed: {exc.what}",
+                    f"msDS-GroupMSAMembership of {gmsa.sam_account_name} is malformed: "
+                    f"{access.malformed}",
                     "set PrincipalsAllowedToRetrieveManagedPassword again",
                 )
             )
-            continue
-        if who is None or not host_access(who.descriptor, found, groups).allowed:
+        elif not access.allowed:
             findings.append(
                 make(
                     "host-not-allowed",
