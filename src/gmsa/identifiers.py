@@ -9,6 +9,7 @@ talks to a directory or knows about credential specs.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 MAX_NETBIOS_NAME = 15
 """NetBIOS names, of a domain or of a computer, have at most 15 characters."""
@@ -41,18 +42,37 @@ _HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _DNS_LABEL_RE = re.compile(f"^{DNS_LABEL_PATTERN}$")
 
 
-def normalize_guid(text: str) -> str | None:
-    """The canonical form of a GUID written any common way, or None when it is not one.
+@dataclass(frozen=True)
+class GuidForm:
+    """How a GUID is written: what it is, and whether its braces and dashes are there."""
 
-    Accepts braces, upper case and the 32-hex form without dashes; returns
-    lowercase, dashed, no braces (the form of ``DomainJoinConfig.Guid``).
+    canonical: str
+    """Lowercase, dashed, no braces (the form of ``DomainJoinConfig.Guid``)."""
+    braced: bool
+    """Written in braces (the form of a CLSID)."""
+    dashed: bool
+    """Written with its dashes."""
+
+    @property
+    def clsid(self) -> str:
+        """The CLSID form: uppercase, dashed, in braces (the form of ``PluginGUID``)."""
+        return "{" + self.canonical.upper() + "}"
+
+
+def guid_form(text: str) -> GuidForm | None:
+    """The GUID written in ``text`` any common way, or None when it is not one.
+
+    Accepts braces, upper case and the 32-hex form without dashes.
     """
     inner = text.strip()
-    if inner.startswith("{") and inner.endswith("}"):
+    braced = inner.startswith("{") and inner.endswith("}")
+    if braced:
         inner = inner[1:-1]
+    dashed = True
     if _HEX32_RE.match(inner):
         inner = f"{inner[:8]}-{inner[8:12]}-{inner[12:16]}-{inner[16:20]}-{inner[20:]}"
-    return inner.lower() if GUID_RE.match(inner) else None
+        dashed = False
+    return GuidForm(inner.lower(), braced, dashed) if GUID_RE.match(inner) else None
 
 
 def fits_u32(digits: str) -> bool:

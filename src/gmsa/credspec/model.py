@@ -27,6 +27,24 @@ KNOWN_PLUGINS: dict[str, str] = {
 KNOWN_CMS_PLUGINS = ("ActiveDirectory",)
 """The only CmsPlugins value CCG knows."""
 
+SPEC_KEYS = ("CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig")
+"""The keys of a spec's top level, in the order New-CredentialSpec writes them."""
+DOMAIN_JOIN_CONFIG_KEYS = (
+    "Sid",
+    "MachineAccountName",
+    "Guid",
+    "DnsTreeName",
+    "DnsName",
+    "NetBiosName",
+)
+"""The keys of DomainJoinConfig, in order."""
+ACTIVE_DIRECTORY_CONFIG_KEYS = ("GroupManagedServiceAccounts", "HostAccountConfig")
+"""The keys of ActiveDirectoryConfig, in order."""
+ACCOUNT_KEYS = ("Name", "Scope")
+"""The keys of one GroupManagedServiceAccounts entry, in order."""
+HOST_ACCOUNT_CONFIG_KEYS = ("PortableCcgVersion", "PluginGUID", "PluginInput")
+"""The keys of HostAccountConfig, in order."""
+
 
 @dataclass(frozen=True)
 class DomainJoinConfig:

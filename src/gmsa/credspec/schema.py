@@ -13,7 +13,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gmsa.credspec.model import AZURE_KEYVAULT_PLUGIN_GUID, ECS_CCG_PLUGIN_GUID
+from gmsa.credspec.model import (
+    ACCOUNT_KEYS,
+    AZURE_KEYVAULT_PLUGIN_GUID,
+    DOMAIN_JOIN_CONFIG_KEYS,
+    ECS_CCG_PLUGIN_GUID,
+    HOST_ACCOUNT_CONFIG_KEYS,
+    SPEC_KEYS,
+)
 from gmsa.identifiers import (
     ACCOUNT_NAME_ILLEGAL,
     DNS_LABEL_PATTERN,
@@ -64,7 +71,7 @@ _SCHEMA: dict[str, Any] = {
         "'gmsa spec validate'."
     ),
     "type": "object",
-    "required": ["CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig"],
+    "required": list(SPEC_KEYS),
     "properties": {
         "CmsPlugins": {
             "title": "CMS plugins",
@@ -81,14 +88,7 @@ _SCHEMA: dict[str, Any] = {
                 "Get-ADDomain | Select DomainSID, ObjectGUID, Forest, DNSRoot, NetBIOSName."
             ),
             "type": "object",
-            "required": [
-                "Sid",
-                "MachineAccountName",
-                "Guid",
-                "DnsTreeName",
-                "DnsName",
-                "NetBiosName",
-            ],
+            "required": list(DOMAIN_JOIN_CONFIG_KEYS),
             "properties": {
                 "Sid": {
                     "title": "Domain SID",
@@ -157,7 +157,7 @@ _SCHEMA: dict[str, Any] = {
                     "items": {
                         "title": "gMSA",
                         "type": "object",
-                        "required": ["Name", "Scope"],
+                        "required": list(ACCOUNT_KEYS),
                         "properties": {
                             "Name": _account_name(
                                 "gMSA name",
@@ -181,7 +181,7 @@ _SCHEMA: dict[str, Any] = {
                         "gives the host a domain identity, and its input."
                     ),
                     "type": "object",
-                    "required": ["PortableCcgVersion", "PluginGUID", "PluginInput"],
+                    "required": list(HOST_ACCOUNT_CONFIG_KEYS),
                     "if": {
                         "properties": {"PluginGUID": {"pattern": _ECS_PATTERN}},
                         "required": ["PluginGUID"],

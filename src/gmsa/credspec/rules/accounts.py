@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gmsa.credspec.model import DomainJoinConfig, GroupManagedServiceAccount, HostAccountConfig
+from gmsa.credspec.model import (
+    ACCOUNT_KEYS,
+    ACTIVE_DIRECTORY_CONFIG_KEYS,
+    DomainJoinConfig,
+    GroupManagedServiceAccount,
+    HostAccountConfig,
+)
 from gmsa.credspec.rules.domain import check_account_name
 from gmsa.credspec.rules.host import host_account_config
 from gmsa.credspec.rules.walker import PathPart, Walker, quote
 from gmsa.identifiers import suggest_account_name
 from gmsa.jsondoc import type_name
-
-_ADC_KEYS = ("GroupManagedServiceAccounts", "HostAccountConfig")
-_GMSA_KEYS = ("Name", "Scope")
 
 
 def active_directory_config(
@@ -34,18 +37,18 @@ def active_directory_config(
         obj,
         "GroupManagedServiceAccounts",
         base,
-        _ADC_KEYS,
+        ACTIVE_DIRECTORY_CONFIG_KEYS,
         missing_fix='add "GroupManagedServiceAccounts": '
         '[{"Name": "<gMSA>", "Scope": "<domain DNS name>"}]',
     )
     accounts = _accounts(w, raw, djc) if found else None
     host: HostAccountConfig | None = None
     host_ok = True
-    found, raw = w.get(obj, "HostAccountConfig", base, _ADC_KEYS, required=False)
+    found, raw = w.get(obj, "HostAccountConfig", base, ACTIVE_DIRECTORY_CONFIG_KEYS, required=False)
     if found:
         host = host_account_config(w, raw)
         host_ok = host is not None
-    w.unknown_keys(obj, _ADC_KEYS, base)
+    w.unknown_keys(obj, ACTIVE_DIRECTORY_CONFIG_KEYS, base)
     if accounts is None or not host_ok:
         return None
     return accounts, host
@@ -85,10 +88,10 @@ def _accounts(
             ok = False
             continue
         found_n, raw_n = w.get(
-            entry, "Name", parts, _GMSA_KEYS, missing_fix='add "Name": the gMSA name without $'
+            entry, "Name", parts, ACCOUNT_KEYS, missing_fix='add "Name": the gMSA name without $'
         )
         found_s, raw_s = w.get(
-            entry, "Scope", parts, _GMSA_KEYS, missing_fix='add "Scope": the domain\'s DNS name'
+            entry, "Scope", parts, ACCOUNT_KEYS, missing_fix='add "Scope": the domain\'s DNS name'
         )
         name = (
             w.string(raw_n, (*parts, "Name"), "set it to the gMSA's name without $")
@@ -100,7 +103,7 @@ def _accounts(
             if found_s
             else None
         )
-        w.unknown_keys(entry, _GMSA_KEYS, parts)
+        w.unknown_keys(entry, ACCOUNT_KEYS, parts)
         if name is not None:
             check_account_name(w, name, (*parts, "Name"))
         if scope is not None:

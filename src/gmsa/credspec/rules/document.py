@@ -10,13 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gmsa.credspec.model import KNOWN_CMS_PLUGINS, CredentialSpec
+from gmsa.credspec.model import KNOWN_CMS_PLUGINS, SPEC_KEYS, CredentialSpec
 from gmsa.credspec.rules.accounts import active_directory_config
 from gmsa.credspec.rules.domain import WHERE_DOMAIN, domain_join_config
 from gmsa.credspec.rules.walker import PathPart, Walker, quote
 from gmsa.jsondoc import type_name
-
-_TOP_KEYS = ("CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig")
 
 
 def read_document(w: Walker, document: Any) -> CredentialSpec | None:
@@ -33,7 +31,7 @@ def read_document(w: Walker, document: Any) -> CredentialSpec | None:
         document,
         "CmsPlugins",
         (),
-        _TOP_KEYS,
+        SPEC_KEYS,
         missing_fix='add "CmsPlugins": ["ActiveDirectory"]',
     )
     plugins = _cms_plugins(w, value) if found else None
@@ -41,7 +39,7 @@ def read_document(w: Walker, document: Any) -> CredentialSpec | None:
         document,
         "DomainJoinConfig",
         (),
-        _TOP_KEYS,
+        SPEC_KEYS,
         missing_fix=f"add the domain's identity ({WHERE_DOMAIN})",
     )
     djc = domain_join_config(w, value) if found else None
@@ -49,11 +47,11 @@ def read_document(w: Walker, document: Any) -> CredentialSpec | None:
         document,
         "ActiveDirectoryConfig",
         (),
-        _TOP_KEYS,
+        SPEC_KEYS,
         missing_fix='add "ActiveDirectoryConfig": {"GroupManagedServiceAccounts": [...]}',
     )
     adc = active_directory_config(w, value, djc) if found else None
-    w.unknown_keys(document, _TOP_KEYS, ())
+    w.unknown_keys(document, SPEC_KEYS, ())
     if plugins is None or djc is None or adc is None:
         return None
     accounts, host = adc

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from gmsa.credspec.model import DomainJoinConfig
+from gmsa.credspec.model import DOMAIN_JOIN_CONFIG_KEYS, DomainJoinConfig
 from gmsa.credspec.rules.walker import PathPart, Walker, quote
 from gmsa.identifiers import (
     ACCOUNT_NAME_ILLEGAL,
     DOMAIN_SID_RE,
-    GUID_RE,
     MAX_ACCOUNT_NAME,
     MAX_NETBIOS_NAME,
     NETBIOS_NAME_ILLEGAL,
     SID_RE,
     fits_u32,
     is_dns_name,
-    normalize_guid,
     suggest_account_name,
 )
 
 WHERE_DOMAIN = "Get-ADDomain | Select DomainSID, ObjectGUID, Forest, DNSRoot, NetBIOSName"
 """Where a domain's identity is read, for the fixes that ask for it."""
 
-_DJC_KEYS = ("Sid", "MachineAccountName", "Guid", "DnsTreeName", "DnsName", "NetBiosName")
 _ACCOUNT_ILLEGAL = frozenset(ACCOUNT_NAME_ILLEGAL + "$")
 _NETBIOS_ILLEGAL = frozenset(NETBIOS_NAME_ILLEGAL)
 
@@ -48,10 +45,12 @@ def domain_join_config(w: Walker, value: Any) -> DomainJoinConfig | None:
         "DnsName": "the domain's DNS name: (Get-ADDomain).DNSRoot",
         "NetBiosName": "the domain's NetBIOS name: (Get-ADDomain).NetBIOSName",
     }
-    for key in _DJC_KEYS:
-        found, raw = w.get(obj, key, base, _DJC_KEYS, missing_fix=f"add {quote(key)}: {hints[key]}")
+    for key in DOMAIN_JOIN_CONFIG_KEYS:
+        found, raw = w.get(
+            obj, key, base, DOMAIN_JOIN_CONFIG_KEYS, missing_fix=f"add {quote(key)}: {hints[key]}"
+        )
         fields[key] = w.string(raw, (*base, key), f"set it to {hints[key]}") if found else None
-    w.unknown_keys(obj, _DJC_KEYS, base)
+    w.unknown_keys(obj, DOMAIN_JOIN_CONFIG_KEYS, base)
     sid, name, guid = fields["Sid"], fields["MachineAccountName"], fields["Guid"]
     tree, dns, netbios = fields["DnsTreeName"], fields["DnsName"], fields["NetBiosName"]
     if sid is not None:
@@ -152,31 +151,32 @@ def _check_sid(w: Walker, sid: str, parts: tuple[PathPart, ...]) -> None:
 
 
 def _check_guid(w: Walker, guid: str, parts: tuple[PathPart, ...]) -> None:
-    canonical = normalize_guid(guid)
-    if canonical is None:
-        w.err(
-            "invalid-guid",
-            parts,
-            f"{quote(guid)} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-            f"use the domain's objectGUID: {WHERE_DOMAIN}",
-        )
-    elif guid.startswith("{") or guid.endswith("}"):
+    form = w.guid(
+        guid,
+        parts,
+        "invalid-guid",
+        f"{quote(guid)} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+        f"use the domain's objectGUID: {WHERE_DOMAIN}",
+    )
+    if form is None:
+        return
+    if form.braced:
         w.err(
             "guid-braces",
             parts,
             "the domain GUID is written without braces",
-            f"write {quote(canonical)}",
+            f"write {quote(form.canonical)}",
         )
-    elif not GUID_RE.match(guid):
-        w.err("invalid-guid", parts, "the GUID lacks its dashes", f"write {quote(canonical)}")
-    elif guid != canonical:
+    elif not form.dashed:
+        w.err("invalid-guid", parts, "the GUID lacks its dashes", f"write {quote(form.canonical)}")
+    elif guid != form.canonical:
         w.warn(
             "guid-uppercase",
             parts,
             "New-CredentialSpec writes the GUID in lowercase",
-            f"write {quote(canonical)}",
+            f"write {quote(form.canonical)}",
         )
-    if canonical is not None and canonical.replace("-", "").strip("0") == "":
+    if form.canonical.replace("-", "").strip("0") == "":
         w.err(
             "invalid-guid",
             parts,

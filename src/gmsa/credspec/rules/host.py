@@ -17,17 +17,17 @@ from gmsa import jsondoc
 from gmsa.credspec.model import (
     AZURE_KEYVAULT_PLUGIN_GUID,
     ECS_CCG_PLUGIN_GUID,
+    HOST_ACCOUNT_CONFIG_KEYS,
     KNOWN_PLUGINS,
     HostAccountConfig,
 )
 from gmsa.credspec.rules.walker import PathPart, Walker, quote
 from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
-from gmsa.identifiers import GUID_RE, normalize_guid
+from gmsa.identifiers import guid_form
 from gmsa.jsondoc import type_name
 from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
 
-_HAC_KEYS = ("PortableCcgVersion", "PluginGUID", "PluginInput")
 _REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 _SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
@@ -45,24 +45,28 @@ def host_account_config(w: Walker, value: Any) -> HostAccountConfig | None:
     if obj is None:
         return None
     found_v, raw_v = w.get(
-        obj, "PortableCcgVersion", base, _HAC_KEYS, missing_fix='add "PortableCcgVersion": "1"'
+        obj,
+        "PortableCcgVersion",
+        base,
+        HOST_ACCOUNT_CONFIG_KEYS,
+        missing_fix='add "PortableCcgVersion": "1"',
     )
     found_g, raw_g = w.get(
         obj,
         "PluginGUID",
         base,
-        _HAC_KEYS,
+        HOST_ACCOUNT_CONFIG_KEYS,
         missing_fix=f'add "PluginGUID": "{ECS_CCG_PLUGIN_GUID}" (the ECS CCG plugin)',
     )
     found_i, raw_i = w.get(
         obj,
         "PluginInput",
         base,
-        _HAC_KEYS,
+        HOST_ACCOUNT_CONFIG_KEYS,
         missing_fix='add "PluginInput", e.g. {"credentialArn": '
         '"arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"}',
     )
-    w.unknown_keys(obj, _HAC_KEYS, base)
+    w.unknown_keys(obj, HOST_ACCOUNT_CONFIG_KEYS, base)
     version: str | None = None
     if found_v:
         version = _portable_ccg_version(w, raw_v, (*base, "PortableCcgVersion"))
@@ -109,27 +113,27 @@ def _portable_ccg_version(w: Walker, value: Any, parts: tuple[PathPart, ...]) ->
 
 
 def _check_plugin_guid(w: Walker, text: str, parts: tuple[PathPart, ...]) -> None:
-    canonical = normalize_guid(text)
-    if canonical is None:
-        w.err(
-            "invalid-plugin-guid",
-            parts,
-            f"{quote(text)} is not a CLSID",
-            f"use the plugin's CLSID in braces, e.g. {ECS_CCG_PLUGIN_GUID} (the ECS CCG plugin)",
-        )
+    form = w.guid(
+        text,
+        parts,
+        "invalid-plugin-guid",
+        f"{quote(text)} is not a CLSID",
+        f"use the plugin's CLSID in braces, e.g. {ECS_CCG_PLUGIN_GUID} (the ECS CCG plugin)",
+    )
+    if form is None:
         return
-    braced = "{" + canonical.upper() + "}"
+    braced = form.clsid
     name = KNOWN_PLUGINS.get(braced)
-    if not (text.startswith("{") and text.endswith("}")):
+    if not form.braced:
         w.err(
             "plugin-guid-no-braces",
             parts,
             "PluginGUID is a CLSID and is written in braces",
             f"write {quote(braced)}"
-            if name or canonical == text.lower()
+            if name or form.dashed
             else f"write {quote('{' + text.strip('{}') + '}')}",
         )
-    elif not GUID_RE.match(text[1:-1]):
+    elif not form.dashed:
         w.err("invalid-plugin-guid", parts, "the CLSID lacks its dashes", f"write {quote(braced)}")
     if name is None:
         w.warn(
@@ -152,8 +156,8 @@ def _plugin_input(
             'write {"credentialArn": "arn:aws:secretsmanager:..."} (or the same as a JSON string)',
         )
         return None
-    canonical = normalize_guid(plugin.strip()) if plugin else None
-    is_ecs = canonical is not None and "{" + canonical.upper() + "}" == ECS_CCG_PLUGIN_GUID.upper()
+    form = guid_form(plugin) if plugin else None
+    is_ecs = form is not None and form.clsid == ECS_CCG_PLUGIN_GUID.upper()
     obj = value if isinstance(value, dict) else _plugin_input_string(w, value, parts, is_ecs)
     if obj is not None:
         _no_secrets(w, obj, parts)

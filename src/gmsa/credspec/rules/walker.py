@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gmsa.findings import Finding, error, json_path, warning
+from gmsa.identifiers import GuidForm, guid_form
 from gmsa.jsondoc import type_name
 
 PathPart = str | int
@@ -127,3 +128,12 @@ class Walker:
                 f"write {quote(value.strip())}",
             )
         return value
+
+    def guid(
+        self, text: str, parts: tuple[PathPart, ...], code: str, message: str, fix: str
+    ) -> GuidForm | None:
+        """How the GUID in ``text`` is written, else an error (``code``) and None."""
+        form = guid_form(text)
+        if form is None:
+            self.err(code, parts, message, fix)
+        return form
