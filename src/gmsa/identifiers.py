@@ -35,9 +35,7 @@ DOMAIN_SID_RE = re.compile(r"^S-1-5-21-(\d+)-(\d+)-(\d+)$", re.IGNORECASE)
 SID_RE = re.compile(r"^S-1-\d+(-\d+)*$", re.IGNORECASE)
 """Any SID in its text form."""
 
-GUID_RE = re.compile(f"^{GUID_PATTERN}$")
-"""A whole dashed GUID without braces."""
-
+_GUID_RE = re.compile(f"^{GUID_PATTERN}$")
 _HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _DNS_LABEL_RE = re.compile(f"^{DNS_LABEL_PATTERN}$")
 
@@ -72,7 +70,7 @@ def guid_form(text: str) -> GuidForm | None:
     if _HEX32_RE.match(inner):
         inner = f"{inner[:8]}-{inner[8:12]}-{inner[12:16]}-{inner[16:20]}-{inner[20:]}"
         dashed = False
-    return GuidForm(inner.lower(), braced, dashed) if GUID_RE.match(inner) else None
+    return GuidForm(inner.lower(), braced, dashed) if _GUID_RE.match(inner) else None
 
 
 def fits_u32(digits: str) -> bool:

@@ -1,9 +1,10 @@
 """``gmsa spec new``: a credential spec from the domain, as New-CredentialSpec makes it.
 
-Same fields from the same objects (docs/background.md#new-credentialspec): the domain's SID and
-GUID, its DNS and NetBIOS names, the forest root's DNS name, the account name
-as typed without a trailing ``$``, two scope entries (DNS, NetBIOS) for the
-main account and one (its domain's DNS name) for each additional account.
+Same fields from the same objects (docs/background.md#new-credentialspec): the
+domain's SID and GUID, its DNS and NetBIOS names, the forest root's DNS name,
+the account name as typed without a trailing ``$``, two scope entries (DNS,
+NetBIOS) for the main account and one (its domain's DNS name) for each
+additional account.
 Differences on purpose: the account is refused with the reason when it is not
 a gMSA (New-CredentialSpec only needs *an* account), the default file name is
 lower-cased with a real suffix (no ``TrimEnd(".json")`` bug), keys come in a

@@ -1,7 +1,9 @@
 """The credential spec: the JSON document CCG (Windows) and credentials-fetcher (Linux) read.
 
-These classes are the validated, typed form. Parsing and checking live in
-:mod:`gmsa.credspec.validate`; rendering in :mod:`gmsa.credspec.render`.
+These classes are the validated, typed form; the constants are what every
+reader and writer of a spec agrees on (its size limit, its keys, the plugins
+known). Parsing and checking live in :mod:`gmsa.credspec.validate`; rendering
+in :mod:`gmsa.credspec.render`.
 """
 
 from __future__ import annotations
