@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from gmsa.credspec.model import CredentialSpec
+from gmsa.credspec.model import MAX_SPEC_BYTES, CredentialSpec
 from gmsa.credspec.validate import (
-    MAX_SPEC_BYTES,
     CredentialSpecError,
     check_bytes,
     check_path,

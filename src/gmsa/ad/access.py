@@ -70,11 +70,52 @@ def host_access(descriptor: SecurityDescriptor, host: Account, groups: Sequence[
     return HostAccess(decision.allowed, decision.deciding_sid, direct)
 
 
+@dataclass(frozen=True)
+class PasswordAccess:
+    """Who may retrieve one gMSA's password and whether the host asked about may.
+
+    ``gmsa spec new --host`` and ``gmsa doctor`` both report this decision, each
+    in its own words.
+    """
+
+    readers: Readers | None
+    """The principals the descriptor names; None when there is no descriptor or it is malformed."""
+    malformed: str | None
+    """Why msDS-GroupMSAMembership is not a valid descriptor; None when it is (or is absent)."""
+    host: HostAccess | None
+    """The host's access; None when no host was asked about or the descriptor is malformed."""
+
+    @property
+    def allowed(self) -> bool:
+        """The DC would return the password to the host."""
+        return self.host is not None and self.host.allowed
+
+
+def password_access(gmsa: Account, host: Account | None, groups: Sequence[str]) -> PasswordAccess:
+    """Decide who may retrieve ``gmsa``'s password, and whether ``host`` (in ``groups``) may.
+
+    A gMSA without msDS-GroupMSAMembership lets no host retrieve its password.
+    """
+    try:
+        who = readers(gmsa)
+    except SecurityDescriptorError as exc:
+        return PasswordAccess(None, exc.what, None)
+    if host is None:
+        return PasswordAccess(who, None, None)
+    if who is None:
+        return PasswordAccess(
+            None, None, HostAccess(allowed=False, deciding_sid=None, direct=False)
+        )
+    return PasswordAccess(who, None, host_access(who.descriptor, host, groups))
+
+
 __all__ = [
     "LOGON_SIDS",
     "HostAccess",
+    "PasswordAccess",
     "Readers",
     "SecurityDescriptorError",
     "host_access",
+    "password_access",
     "readers",
 ]

@@ -10,7 +10,6 @@ search.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntFlag
@@ -25,9 +24,7 @@ from gmsa.ad.security_descriptor import (
     sid_from_bytes,
     sid_to_bytes,
 )
-
-MAX_GMSA_NAME = 15
-"""A gMSA's name without ``$`` follows the NetBIOS computer-name limit."""
+from gmsa.identifiers import normalize_name
 
 _ACCOUNT_ATTRIBUTES = (
     "sAMAccountName",
@@ -41,7 +38,6 @@ _ACCOUNT_ATTRIBUTES = (
     "msDS-ManagedPasswordInterval",
     "primaryGroupID",
 )
-_NAME_ILLEGAL = re.compile(r'["/\\\[\]:;|=,+*?<>@]')
 
 
 class Uac(IntFlag):
@@ -135,29 +131,6 @@ class AccountLookup:
     def host(self, name: str) -> Account | None:
         """A host's computer account (``NAME$``)."""
         return self.accounts.get(normalize_name(name).lower() + "$")
-
-
-def normalize_name(text: str) -> str:
-    """An account name as typed, without domain or trailing ``$``: ``EXAMPLE\\\\WebApp01$``,
-    ``WebApp01$@example.com`` and ``WebApp01`` all give ``WebApp01``."""
-    name = text.strip()
-    if "\\" in name:
-        name = name.rsplit("\\", 1)[1]
-    if "@" in name:
-        name = name.split("@", 1)[0]
-    return name.removesuffix("$")
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a gMSA name, or None."""
-    if not name:
-        return "the name is empty"
-    if len(name) > MAX_GMSA_NAME:
-        return f"{name!r} has {len(name)} characters; a gMSA name has at most {MAX_GMSA_NAME}"
-    bad = _NAME_ILLEGAL.search(name)
-    if bad:
-        return f"{name!r} contains {bad.group(0)!r}, which account names may not"
-    return None
 
 
 def find_accounts(

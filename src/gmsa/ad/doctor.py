@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from gmsa.ad.access import host_access, readers
+from gmsa.ad.access import password_access
 from gmsa.ad.accounts import (
     Account,
     AccountLookup,
     Uac,
     find_accounts,
-    name_problem,
-    normalize_name,
     resolve_sids,
     token_groups,
 )
@@ -46,10 +44,10 @@ from gmsa.ad.connection import (
 )
 from gmsa.ad.discovery import find_domain_controllers, resolve_address, split_host_port
 from gmsa.ad.domain import DomainInfo, read_domain
-from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
 from gmsa.findings import Finding, errors_of, warnings_of
+from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
 from gmsa.kerberos.errors import DirectoryError
 from gmsa.kerberos.kdc import KDC_PORT
 from gmsa.kerberos.keytab import default_keytab_principal, read_keytab
@@ -307,8 +305,8 @@ def _directory_checks(directory: LdapConnection, request: DoctorRequest) -> list
                     f"{normalize_name(host)}$",
                     Status.FAIL,
                     f"no computer account {normalize_name(host)}$ in {domain.dns_name}",
-                    "check --host: the host's computer name (15 characters at most), joined "
-                    "to the domain",
+                    f"check --host: the host's computer name ({MAX_NETBIOS_NAME} characters "
+                    "at most), joined to the domain",
                 )
             )
         else:
@@ -510,7 +508,8 @@ def _account_checks(
                 subject,
                 Status.FAIL,
                 problem,
-                "gMSA names are at most 15 characters without $ (the NetBIOS limit)",
+                f"gMSA names are at most {MAX_ACCOUNT_NAME} characters without $ "
+                "(the NetBIOS limit)",
             )
         )
     found = lookup.gmsa(name)
@@ -634,27 +633,25 @@ def _reader_checks(
     host: Account | None,
     groups: tuple[str, ...],
 ) -> list[Check]:
-    parsed: dict[str, Any] = {}
+    decided = {gmsa.sam_account_name: password_access(gmsa, host, groups) for gmsa in gmsas}
     checks: list[Check] = []
     all_sids: list[str] = []
     for gmsa in gmsas:
-        try:
-            who = readers(gmsa)
-        except SecurityDescriptorError as exc:
+        access = decided[gmsa.sam_account_name]
+        if access.malformed is not None:
             checks.append(
                 Check(
                     "password-readers",
                     gmsa.sam_account_name,
                     Status.FAIL,
-                    f"msDS-GroupMSAMembership is not a valid security descriptor: {exc.what}",
+                    f"msDS-GroupMSAMembership is not a valid security descriptor: "
+                    f"{access.malformed}",
                     f"set it again: Set-ADServiceAccount {gmsa.name} "
                     "-PrincipalsAllowedToRetrieveManagedPassword <hosts group>",
                 )
             )
-            continue
-        parsed[gmsa.sam_account_name] = who
-        if who is not None:
-            all_sids += [*who.allowed, *who.denied]
+        elif access.readers is not None:
+            all_sids += [*access.readers.allowed, *access.readers.denied]
     if host is not None and host.sid:
         all_sids.append(host.sid)
     names = resolve_sids(directory, domain.naming_context, all_sids) if all_sids else {}
@@ -663,9 +660,10 @@ def _reader_checks(
         return names.get(sid, sid)
 
     for gmsa in gmsas:
-        if gmsa.sam_account_name not in parsed:
+        access = decided[gmsa.sam_account_name]
+        if access.malformed is not None:
             continue
-        who = parsed[gmsa.sam_account_name]
+        who = access.readers
         subject = gmsa.sam_account_name
         fix_readers = (
             f"Set-ADServiceAccount {gmsa.name} -PrincipalsAllowedToRetrieveManagedPassword "
@@ -695,13 +693,9 @@ def _reader_checks(
                     details={"allowed": principals, "denied": denied},
                 )
             )
-        if host is None:
+        if host is None or access.host is None:
             continue
-        if who is None:
-            allowed, via, direct = False, None, False
-        else:
-            access = host_access(who.descriptor, host, groups)
-            allowed, via, direct = access.allowed, access.deciding_sid, access.direct
+        allowed, via, direct = access.host.allowed, access.host.deciding_sid, access.host.direct
         host_name = host.sam_account_name
         if allowed:
             how = "directly" if direct else f"through {named(via) if via else 'a group'}"

@@ -1,9 +1,10 @@
 """``gmsa spec new``: a credential spec from the domain, as New-CredentialSpec makes it.
 
-Same fields from the same objects (REFERENCE section 2): the domain's SID and
-GUID, its DNS and NetBIOS names, the forest root's DNS name, the account name
-as typed without a trailing ``$``, two scope entries (DNS, NetBIOS) for the
-main account and one (its domain's DNS name) for each additional account.
+Same fields from the same objects (docs/background.md#new-credentialspec): the
+domain's SID and GUID, its DNS and NetBIOS names, the forest root's DNS name,
+the account name as typed without a trailing ``$``, two scope entries (DNS,
+NetBIOS) for the main account and one (its domain's DNS name) for each
+additional account.
 Differences on purpose: the account is refused with the reason when it is not
 a gMSA (New-CredentialSpec only needs *an* account), the default file name is
 lower-cased with a real suffix (no ``TrimEnd(".json")`` bug), keys come in a
@@ -15,21 +16,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gmsa.ad.access import host_access, readers
+from gmsa.ad.access import password_access
 from gmsa.ad.accounts import (
     Account,
     AccountLookup,
     find_accounts,
-    name_problem,
-    normalize_name,
     token_groups,
 )
 from gmsa.ad.connection import LdapConnection
 from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import AccountError
-from gmsa.ad.security_descriptor import SecurityDescriptorError
 from gmsa.credspec.model import CredentialSpec, DomainJoinConfig, GroupManagedServiceAccount
 from gmsa.findings import Finding, error, warning
+from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,8 @@ class AccountRequest:
             raise AccountError(
                 problem,
                 where=text,
-                fix="give the gMSA's name (sAMAccountName without $), at most 15 characters",
+                fix="give the gMSA's name (sAMAccountName without $), "
+                f"at most {MAX_ACCOUNT_NAME} characters",
             )
         return cls(name, domain.strip() or None if domain else None)
 
@@ -219,25 +219,24 @@ def _host_findings(
                 f"{host_name}$",
                 f"no computer account {host_name}$ in the domain, so it cannot retrieve "
                 "the password",
-                "check --host (the host's computer name, 15 characters at most)",
+                f"check --host (the host's computer name, {MAX_NETBIOS_NAME} characters at most)",
             )
         ]
     groups = token_groups(directory, found.dn)
     findings: list[Finding] = []
     for gmsa in gmsas:
-        try:
-            who = readers(gmsa)
-        except SecurityDescriptorError as exc:
+        access = password_access(gmsa, found, groups)
+        if access.malformed is not None:
             findings.append(
                 make(
                     "unreadable-membership",
                     gmsa.name,
-                    f"msDS-GroupMSAMembership of {gmsa.sam_account_name} is malformed: {exc.what}",
+                    f"msDS-GroupMSAMembership of {gmsa.sam_account_name} is malformed: "
+                    f"{access.malformed}",
                     "set PrincipalsAllowedToRetrieveManagedPassword again",
                 )
             )
-            continue
-        if who is None or not host_access(who.descriptor, found, groups).allowed:
+        elif not access.allowed:
             findings.append(
                 make(
                     "host-not-allowed",

@@ -22,10 +22,10 @@ from gmsa.cli._common import (
 from gmsa.cli.doctor import verify
 from gmsa.cli.spec_new import new
 from gmsa.cli.spec_publish import publish
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.credspec.render import describe, render
 from gmsa.credspec.schema import json_schema
 from gmsa.credspec.validate import (
-    MAX_SPEC_BYTES,
     CredentialSpecError,
     SpecReport,
     check_bytes,

@@ -12,7 +12,7 @@ import click
 from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
-from gmsa.source.interface import MAX_SPEC_BYTES
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.source.publish import LocalDirTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
 

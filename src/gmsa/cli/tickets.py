@@ -15,8 +15,8 @@ import click
 
 from gmsa import jsondoc
 from gmsa.cli._common import GmsaGroup, emit_json, json_option
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, InvalidInputError
-from gmsa.source.interface import MAX_SPEC_BYTES
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import load_settings
 from gmsa.tickets.leases import LeaseStore

@@ -1,7 +1,9 @@
 """The credential spec: the JSON document CCG (Windows) and credentials-fetcher (Linux) read.
 
-These classes are the validated, typed form. Parsing and checking live in
-:mod:`gmsa.credspec.validate`; rendering in :mod:`gmsa.credspec.render`.
+These classes are the validated, typed form; the constants are what every
+reader and writer of a spec agrees on (its size limit, its keys, the plugins
+known). Parsing and checking live in :mod:`gmsa.credspec.validate`; rendering
+in :mod:`gmsa.credspec.render`.
 """
 
 from __future__ import annotations
@@ -9,10 +11,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_SPEC_BYTES = 64 * 1024
+"""Largest credential spec accepted from a file, standard input or any store
+(the cap Kubernetes puts on an inline spec)."""
+
 ECS_CCG_PLUGIN_GUID = "{859E1386-BDB4-49E8-85C7-3070B13920E1}"
 """CLSID of the AWS ECS CCG plugin (domainless hosts on ECS)."""
 AZURE_KEYVAULT_PLUGIN_GUID = "{CCC2A336-D7F3-4818-A213-272B7924213E}"
 """CLSID of the Azure Key Vault CCG plugin."""
+
+KNOWN_PLUGINS: dict[str, str] = {
+    ECS_CCG_PLUGIN_GUID.upper(): "AWS ECS CCG plugin",
+    AZURE_KEYVAULT_PLUGIN_GUID.upper(): "Azure Key Vault CCG plugin",
+}
+"""CCG plugins by braced, uppercase CLSID, with a name for people."""
+
+KNOWN_CMS_PLUGINS = ("ActiveDirectory",)
+"""The only CmsPlugins value CCG knows."""
+
+SPEC_KEYS = ("CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig")
+"""The keys of a spec's top level, in the order New-CredentialSpec writes them."""
+DOMAIN_JOIN_CONFIG_KEYS = (
+    "Sid",
+    "MachineAccountName",
+    "Guid",
+    "DnsTreeName",
+    "DnsName",
+    "NetBiosName",
+)
+"""The keys of DomainJoinConfig, in order."""
+ACTIVE_DIRECTORY_CONFIG_KEYS = ("GroupManagedServiceAccounts", "HostAccountConfig")
+"""The keys of ActiveDirectoryConfig, in order."""
+ACCOUNT_KEYS = ("Name", "Scope")
+"""The keys of one GroupManagedServiceAccounts entry, in order."""
+HOST_ACCOUNT_CONFIG_KEYS = ("PortableCcgVersion", "PluginGUID", "PluginInput")
+"""The keys of HostAccountConfig, in order."""
 
 
 @dataclass(frozen=True)

@@ -17,26 +17,25 @@ from dataclasses import replace
 from typing import Any
 
 from gmsa import jsondoc
-from gmsa.credspec.model import CredentialSpec, HostAccountConfig
+from gmsa.credspec.model import (
+    ACCOUNT_KEYS,
+    ACTIVE_DIRECTORY_CONFIG_KEYS,
+    DOMAIN_JOIN_CONFIG_KEYS,
+    HOST_ACCOUNT_CONFIG_KEYS,
+    KNOWN_PLUGINS,
+    SPEC_KEYS,
+    CredentialSpec,
+    HostAccountConfig,
+)
 from gmsa.findings import error
+from gmsa.identifiers import guid_form
 
 _KNOWN: dict[tuple[str, ...], tuple[str, ...]] = {
-    (): ("CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig"),
-    ("DomainJoinConfig",): (
-        "Sid",
-        "MachineAccountName",
-        "Guid",
-        "DnsTreeName",
-        "DnsName",
-        "NetBiosName",
-    ),
-    ("ActiveDirectoryConfig",): ("GroupManagedServiceAccounts", "HostAccountConfig"),
-    ("ActiveDirectoryConfig", "GroupManagedServiceAccounts", "[]"): ("Name", "Scope"),
-    ("ActiveDirectoryConfig", "HostAccountConfig"): (
-        "PortableCcgVersion",
-        "PluginGUID",
-        "PluginInput",
-    ),
+    (): SPEC_KEYS,
+    ("DomainJoinConfig",): DOMAIN_JOIN_CONFIG_KEYS,
+    ("ActiveDirectoryConfig",): ACTIVE_DIRECTORY_CONFIG_KEYS,
+    ("ActiveDirectoryConfig", "GroupManagedServiceAccounts", "[]"): ACCOUNT_KEYS,
+    ("ActiveDirectoryConfig", "HostAccountConfig"): HOST_ACCOUNT_CONFIG_KEYS,
 }
 
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
@@ -140,8 +139,6 @@ def with_plugin_input(spec: CredentialSpec, updates: dict[str, str]) -> Credenti
 
 def describe(spec: CredentialSpec) -> dict[str, Any]:
     """What a person wants to know about a spec, as data (``gmsa spec show --json``)."""
-    from gmsa.credspec.validate import KNOWN_PLUGINS, normalize_guid
-
     djc = spec.domain_join_config
     scopes: dict[str, list[str]] = {}
     names: dict[str, str] = {}
@@ -152,8 +149,8 @@ def describe(spec: CredentialSpec) -> dict[str, Any]:
     plugin: dict[str, Any] | None = None
     host = spec.host_account_config
     if host is not None:
-        canonical = normalize_guid(host.plugin_guid)
-        braced = "{" + canonical.upper() + "}" if canonical else host.plugin_guid
+        form = guid_form(host.plugin_guid)
+        braced = form.clsid if form else host.plugin_guid
         plugin = {
             "guid": host.plugin_guid,
             "name": KNOWN_PLUGINS.get(braced),

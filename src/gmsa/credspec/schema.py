@@ -13,21 +13,39 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gmsa.credspec.model import AZURE_KEYVAULT_PLUGIN_GUID, ECS_CCG_PLUGIN_GUID
+from gmsa.credspec.model import (
+    ACCOUNT_KEYS,
+    AZURE_KEYVAULT_PLUGIN_GUID,
+    DOMAIN_JOIN_CONFIG_KEYS,
+    ECS_CCG_PLUGIN_GUID,
+    HOST_ACCOUNT_CONFIG_KEYS,
+    SPEC_KEYS,
+)
+from gmsa.identifiers import (
+    ACCOUNT_NAME_ILLEGAL,
+    DNS_LABEL_PATTERN,
+    GUID_PATTERN,
+    MAX_ACCOUNT_NAME,
+    MAX_NETBIOS_NAME,
+    NETBIOS_NAME_ILLEGAL,
+)
 
 SCHEMA_ID = "urn:gmsa:schema:credential-spec:1"
 """The schema's ``$id``; a URN because the schema ships with the package, not a web site."""
 
-_HEX = "[0-9a-fA-F]"
-_GUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
-_ACCOUNT_BAD = '"/\\\\\\[\\]:;|=,+*?<>@$\\s\\x00-\\x1f'
-_NETBIOS_BAD = '\\\\/:*?"<>|\\x00-\\x1f.'
+
+def _in_class(chars: str) -> str:
+    """``chars`` escaped for a regular expression's character class."""
+    return "".join("\\" + c if c in "\\[]" else c for c in chars)
+
+
+_ACCOUNT_BAD = _in_class(ACCOUNT_NAME_ILLEGAL + "$") + "\\s\\x00-\\x1f"
+_NETBIOS_BAD = _in_class(NETBIOS_NAME_ILLEGAL) + "\\x00-\\x1f."
 _ECS_PATTERN = (
     "^\\{"
     + "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in ECS_CCG_PLUGIN_GUID[1:-1])
     + "\\}$"
 )
-_DNS_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 
 
 def _account_name(title: str, description: str) -> dict[str, Any]:
@@ -36,7 +54,7 @@ def _account_name(title: str, description: str) -> dict[str, Any]:
         "description": description,
         "type": "string",
         "minLength": 1,
-        "maxLength": 15,
+        "maxLength": MAX_ACCOUNT_NAME,
         "pattern": f"^[^{_ACCOUNT_BAD}.]([^{_ACCOUNT_BAD}]*[^{_ACCOUNT_BAD}.])?$",
         "examples": ["WebApp01"],
     }
@@ -53,7 +71,7 @@ _SCHEMA: dict[str, Any] = {
         "'gmsa spec validate'."
     ),
     "type": "object",
-    "required": ["CmsPlugins", "DomainJoinConfig", "ActiveDirectoryConfig"],
+    "required": list(SPEC_KEYS),
     "properties": {
         "CmsPlugins": {
             "title": "CMS plugins",
@@ -70,14 +88,7 @@ _SCHEMA: dict[str, Any] = {
                 "Get-ADDomain | Select DomainSID, ObjectGUID, Forest, DNSRoot, NetBIOSName."
             ),
             "type": "object",
-            "required": [
-                "Sid",
-                "MachineAccountName",
-                "Guid",
-                "DnsTreeName",
-                "DnsName",
-                "NetBiosName",
-            ],
+            "required": list(DOMAIN_JOIN_CONFIG_KEYS),
             "properties": {
                 "Sid": {
                     "title": "Domain SID",
@@ -92,7 +103,7 @@ _SCHEMA: dict[str, Any] = {
                 "MachineAccountName": _account_name(
                     "Main gMSA name",
                     "The main gMSA's name: its sAMAccountName without the trailing $ and "
-                    "without a domain, at most 15 characters. Also listed in "
+                    f"without a domain, at most {MAX_ACCOUNT_NAME} characters. Also listed in "
                     "GroupManagedServiceAccounts.",
                 ),
                 "Guid": {
@@ -101,7 +112,7 @@ _SCHEMA: dict[str, Any] = {
                         "The DOMAIN's objectGUID, lowercase, with dashes, without braces."
                     ),
                     "type": "string",
-                    "pattern": f"^{_GUID}$",
+                    "pattern": f"^{GUID_PATTERN}$",
                     "examples": ["8665abd4-e947-4dd0-9a51-f8254943c90b"],
                 },
                 "DnsTreeName": {
@@ -116,10 +127,13 @@ _SCHEMA: dict[str, Any] = {
                 },
                 "NetBiosName": {
                     "title": "Domain NetBIOS name",
-                    "description": "The domain's NetBIOS name: at most 15 characters, no dots.",
+                    "description": (
+                        f"The domain's NetBIOS name: at most {MAX_NETBIOS_NAME} characters, "
+                        "no dots."
+                    ),
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": 15,
+                    "maxLength": MAX_NETBIOS_NAME,
                     "pattern": f"^[^{_NETBIOS_BAD}\\s]([^{_NETBIOS_BAD}]*[^{_NETBIOS_BAD}\\s])?$",
                     "examples": ["EXAMPLE"],
                 },
@@ -143,7 +157,7 @@ _SCHEMA: dict[str, Any] = {
                     "items": {
                         "title": "gMSA",
                         "type": "object",
-                        "required": ["Name", "Scope"],
+                        "required": list(ACCOUNT_KEYS),
                         "properties": {
                             "Name": _account_name(
                                 "gMSA name",
@@ -167,7 +181,7 @@ _SCHEMA: dict[str, Any] = {
                         "gives the host a domain identity, and its input."
                     ),
                     "type": "object",
-                    "required": ["PortableCcgVersion", "PluginGUID", "PluginInput"],
+                    "required": list(HOST_ACCOUNT_CONFIG_KEYS),
                     "if": {
                         "properties": {"PluginGUID": {"pattern": _ECS_PATTERN}},
                         "required": ["PluginGUID"],
@@ -187,7 +201,7 @@ _SCHEMA: dict[str, Any] = {
                                 "Key Vault."
                             ),
                             "type": "string",
-                            "pattern": f"^\\{{{_GUID}\\}}$",
+                            "pattern": f"^\\{{{GUID_PATTERN}\\}}$",
                             "examples": [ECS_CCG_PLUGIN_GUID],
                         },
                         "PluginInput": {
@@ -223,7 +237,7 @@ _SCHEMA: dict[str, Any] = {
         "dnsName": {
             "type": "string",
             "maxLength": 254,
-            "pattern": f"^{_DNS_LABEL}(\\.{_DNS_LABEL})*\\.?$",
+            "pattern": f"^{DNS_LABEL_PATTERN}(\\.{DNS_LABEL_PATTERN})*\\.?$",
             "examples": ["example.com"],
         },
         "credentialArn": {

@@ -5,11 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExternalError, InvalidInputError, NotFoundError
 from gmsa.reference import Location
-
-MAX_SPEC_BYTES = 64 * 1024
-"""Largest credential spec accepted from any source (Kubernetes' inline cap)."""
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import os
 import stat
 from pathlib import Path
 
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import AccessDeniedError, ExternalError
 from gmsa.fsutil import confined
 from gmsa.reference import FileLocation, Location
 from gmsa.source.interface import (
-    MAX_SPEC_BYTES,
     FetchedSpec,
     SourceError,
     SpecNotFoundError,

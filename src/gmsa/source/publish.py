@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error, code_and_status
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import ExternalError, InvalidInputError
@@ -39,7 +40,7 @@ from gmsa.reference import (
     parse_location,
     validate_parameter_name,
 )
-from gmsa.source.interface import MAX_SPEC_BYTES, SourceNotConfiguredError
+from gmsa.source.interface import SourceNotConfiguredError
 
 SSM_STANDARD_MAX = 4096
 """Largest value of a Standard-tier parameter; above it the Advanced tier is used."""

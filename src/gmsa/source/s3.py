@@ -7,9 +7,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 
 from gmsa.aws import AWS_FAILURES, AwsConfig, aws_error
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.reference import Location, S3Location
 from gmsa.source.interface import (
-    MAX_SPEC_BYTES,
     FetchedSpec,
     SpecSource,
     too_large,

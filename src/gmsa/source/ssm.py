@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error
+from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.reference import Location, SsmLocation
-from gmsa.source.interface import MAX_SPEC_BYTES, FetchedSpec, SpecSource, too_large
+from gmsa.source.interface import FetchedSpec, SpecSource, too_large
 
 
 class SsmSource(SpecSource):
