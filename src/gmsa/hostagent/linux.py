@@ -37,7 +37,7 @@ from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import ExitCode, GmsaError
-from gmsa.findings import Finding, Severity, warning
+from gmsa.findings import Finding, warning
 from gmsa.fsutil import write_atomic
 from gmsa.hostagent.interface import (
     CleanupResult,
@@ -51,8 +51,8 @@ from gmsa.hostagent.interface import (
     check_task_id,
 )
 from gmsa.hostagent.ledger import LEDGER_DIR, ledger_path
-from gmsa.hostagent.windows import _valid_reference
-from gmsa.reference import Mode, Reference
+from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
+from gmsa.reference import Mode
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import SourceNotConfiguredError
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
@@ -101,12 +101,9 @@ class DomainlessUser:
 
 
 @dataclass
-class _Plan:
-    """One distinct reference of the task."""
+class _Plan(ReferencePlan):
+    """One distinct reference of the task and the spec it names."""
 
-    reference: Reference
-    raw: str
-    containers: list[str] = field(default_factory=list)
     spec: CredentialSpec | None = None
     content: str = ""
 
@@ -146,17 +143,9 @@ class LinuxHostAgent(HostAgent):
         """Fetch and validate every spec, then make one lease for the task; all or nothing."""
         check_task_id(task_id)
         warnings: list[Finding] = []
-        plans, per_container = _plan(task_def)
+        plans, per_container = plan_references(task_def, _Plan)
         if not per_container:
-            warnings.append(
-                warning(
-                    "no-credential-spec",
-                    task_def.source,
-                    "no container of the task references a credential spec; nothing to prepare",
-                    "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
-                    "container: gmsa task patch",
-                )
-            )
+            warnings.append(no_reference_warning(task_def))
             return PreparedTask(task_id=task_id, containers=(), warnings=tuple(warnings))
         modes = {p.reference.mode for p in plans.values()}
         if len(modes) > 1:
@@ -235,9 +224,7 @@ class LinuxHostAgent(HostAgent):
                 raise CredentialSpecError(report.findings, source=plan.raw)
         except GmsaError as exc:
             raise HostAgentError.for_container(plan.containers[0], plan.raw, exc) from exc
-        for found in report.warnings:
-            path = f"{plan.raw}: {found.path}" if found.path else plan.raw
-            warnings.append(Finding(Severity.WARNING, found.code, path, found.message, found.fix))
+        warnings.extend(plan.located(found) for found in report.warnings)
         spec = report.spec
         if plan.reference.mode is Mode.DOMAINLESS and spec.host_account_config is None:
             raise TaskInputError(
@@ -504,28 +491,6 @@ class LinuxHostAgent(HostAgent):
                 where=str(path),
                 fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
             ) from None
-
-
-def _plan(task_def: TaskDefinition) -> tuple[dict[str, _Plan], list[tuple[str, _Plan]]]:
-    """One plan per distinct reference, and each container's plan in task order."""
-    plans: dict[str, _Plan] = {}
-    per_container: list[tuple[str, _Plan]] = []
-    for container in task_def.containers:
-        uses = container.credential_spec_uses
-        if not uses:
-            continue
-        if len(uses) > 1:
-            raise TaskInputError(
-                f"container {container.name!r} has {len(uses)} credential spec references; "
-                "a container runs with one",
-                where=f"{task_def.source}: {', '.join(u.path for u in uses)}",
-                fix="keep one (credentialSpecs holds at most one entry)",
-            )
-        reference = _valid_reference(uses[0], task_def.source)
-        plan = plans.setdefault(str(reference), _Plan(reference=reference, raw=uses[0].raw))
-        plan.containers.append(container.name)
-        per_container.append((container.name, plan))
-    return plans, per_container
 
 
 def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:
