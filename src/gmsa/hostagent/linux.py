@@ -12,8 +12,9 @@ This is what the ECS agent does on Linux with the credentials-fetcher daemon
   agent never sets;
 - a container that runs as a numeric ``user`` gets caches owned by that uid and
   gid, so a non-root process can read its ticket;
-- a small ledger (``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically)
-  records the lease, so cleanup deletes exactly that lease, even after a restart;
+- a small ledger (:mod:`gmsa.hostagent.ledger`, in
+  ``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically) records the
+  lease, so cleanup deletes exactly that lease, even after a restart;
 - if anything fails after the lease was made, the lease is deleted again.
 
 The domainless user's password is read from Secrets Manager with the task
@@ -23,34 +24,36 @@ no result, log line or error message.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from gmsa import jsondoc
 from gmsa.aws import AWS_FAILURES, AwsConfig, aws_error
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, warning
-from gmsa.fsutil import write_atomic
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
     HostAgentError,
-    HostStateError,
     Mount,
     PreparedContainer,
     PreparedTask,
     TaskInputError,
     check_task_id,
 )
-from gmsa.hostagent.ledger import LEDGER_DIR, ledger_path
+from gmsa.hostagent.ledger import (
+    LEDGER_DIR,
+    LeaseLedger,
+    ledger_path,
+    read_lease,
+    remove_ledger,
+    write_lease_ledger,
+)
 from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
 from gmsa.reference import Mode
 from gmsa.source.fetcher import SpecFetcher
@@ -69,14 +72,11 @@ CCACHE_NAME = "krb5cc"
 """The ticket cache's file name in a ticket directory."""
 KRB5CCNAME = f"{CONTAINER_KRB_DIR}/{CCACHE_NAME}"
 """The ``KRB5CCNAME`` value that points a container's Kerberos library at its ticket."""
-LINUX_LEDGER_FORMAT = 1
-"""Version of the Linux ledger document."""
 
 _SECRET_ARN_RE = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
     r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]{1,512})$"
 )
-_LEASE_ID_RE = re.compile(r"^[0-9a-f]{20}$")
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
 _MAX_SECRET_BYTES = 64 * 1024
 
@@ -164,14 +164,20 @@ class LinuxHostAgent(HostAgent):
             user = self._domainless_user(list(plans.values()))
         ordered = list(plans.values())
         with self._lock:
-            previous = self._read_ledger(task_id)
+            previous = read_lease(self.state_dir, task_id)
             reply = self._add_lease(ordered, user)
             try:
                 directories = _directories(reply, ordered)
                 if owner is not None:
                     with self._client() as client:
                         client.set_owner(reply.lease_id, owner[0], owner[1])
-                self._write_ledger(task_id, task_arn, reply.lease_id, ordered)
+                ledger = LeaseLedger(
+                    task_id=task_id,
+                    task_arn=task_arn,
+                    lease_id=reply.lease_id,
+                    references=tuple((str(p.reference), tuple(p.containers)) for p in ordered),
+                )
+                write_lease_ledger(self.state_dir, ledger)
             except GmsaError as exc:
                 left = self._delete_quietly(reply.lease_id)
                 if left:
@@ -379,7 +385,7 @@ class LinuxHostAgent(HostAgent):
         """Delete the task's lease and its record; an unknown task is not an error."""
         check_task_id(task_id)
         with self._lock:
-            lease_id = self._read_ledger(task_id)
+            lease_id = read_lease(self.state_dir, task_id)
             if lease_id is None:
                 return CleanupResult(task_id=task_id, known=False, removed=(), kept=())
             removed: tuple[str, ...] = ()
@@ -394,7 +400,11 @@ class LinuxHostAgent(HostAgent):
                 missing = (str(self.krb_dir / lease_id),)
             except GmsaError as exc:
                 raise self._cleanup_error(lease_id, exc) from None
-            self._remove_ledger(task_id)
+            remove_ledger(
+                self.state_dir,
+                task_id,
+                fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
+            )
         return CleanupResult(
             task_id=task_id,
             known=True,
@@ -420,77 +430,6 @@ class LinuxHostAgent(HostAgent):
     def ledger_path(self, task_id: str) -> Path:
         """Where the record of ``task_id``'s lease is kept."""
         return ledger_path(self.state_dir, check_task_id(task_id))
-
-    def _write_ledger(
-        self, task_id: str, task_arn: str | None, lease_id: str, plans: list[_Plan]
-    ) -> None:
-        path = ledger_path(self.state_dir, task_id)
-        document: dict[str, Any] = {
-            "format": LINUX_LEDGER_FORMAT,
-            "task_id": task_id,
-            "task_arn": task_arn,
-            "lease_id": lease_id,
-            "references": [
-                {"reference": str(p.reference), "containers": list(p.containers)} for p in plans
-            ],
-        }
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HostStateError(
-                f"cannot create the ledger directory: {exc.strerror}",
-                where=str(path.parent),
-                fix="check that the krb directory (or --state-dir) is writable",
-            ) from None
-        try:
-            data = (jsondoc.dumps(document) + "\n").encode("utf-8")
-            write_atomic(path, data, mode=0o600, durable=False)
-        except GmsaError as exc:
-            raise HostStateError(
-                f"cannot write the task's ledger: {exc.what}", where=str(path), fix=exc.fix
-            ) from None
-
-    def _read_ledger(self, task_id: str) -> str | None:
-        """The lease recorded for ``task_id``, or ``None`` when there is no record."""
-        path = ledger_path(self.state_dir, task_id)
-        if not path.exists():
-            return None
-        fix = (
-            "delete the task's lease by hand (gmsa tickets status lists leases), then remove "
-            "the ledger"
-        )
-        try:
-            doc = jsondoc.load_file(path, max_bytes=1024 * 1024, what="task ledger")
-        except GmsaError as exc:
-            raise HostStateError(
-                f"the task's ledger is damaged: {exc.what}", where=str(path), fix=fix
-            ) from None
-        lease_id = doc.get("lease_id") if isinstance(doc, dict) else None
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != LINUX_LEDGER_FORMAT
-            or doc.get("task_id") != task_id
-            or not isinstance(lease_id, str)
-            or not _LEASE_ID_RE.match(lease_id)
-        ):
-            raise HostStateError(
-                "the task's ledger is damaged: not a Linux task ledger of this task",
-                where=str(path),
-                fix=fix,
-            )
-        return lease_id
-
-    def _remove_ledger(self, task_id: str) -> None:
-        path = ledger_path(self.state_dir, task_id)
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        except OSError as exc:
-            raise HostStateError(
-                f"cannot remove the task's ledger: {exc.strerror}",
-                where=str(path),
-                fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
-            ) from None
 
 
 def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:
