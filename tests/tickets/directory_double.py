@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gmsa.domainless import DomainlessUser
 from gmsa.tickets.blob import ManagedPassword, decode_managed_password, encode_managed_password
 from gmsa.tickets.ccache import (
     FLAG_FORWARDABLE,
@@ -30,7 +31,6 @@ from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProvider,
     CredentialProviderError,
-    DomainlessUser,
     GmsaAccount,
     HostIdentityError,
     HostKeytab,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import InvalidInputError
 from gmsa.tickets.ccache import encode_ccache
 from gmsa.tickets.config import ServiceSettings
@@ -19,7 +20,6 @@ from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestEr
 from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProviderError,
-    DomainlessUser,
     GmsaAccount,
     HostIdentityError,
     PasswordAccessDeniedError,

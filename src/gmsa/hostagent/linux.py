@@ -27,13 +27,14 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from gmsa.aws import AWS_FAILURES, AwsConfig, aws_error
+from gmsa.aws import AwsConfig, get_secret_string
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, warning
 from gmsa.hostagent.interface import (
@@ -86,18 +87,6 @@ class DomainlessSecretError(HostAgentError):
 
     code = "invalid-domainless-secret"
     exit_code = ExitCode.INVALID
-
-
-@dataclass(frozen=True)
-class DomainlessUser:
-    """The domain user a domainless lease reads gMSA passwords as. Never printed."""
-
-    username: str
-    """sAMAccountName of the user."""
-    password: str = field(repr=False)
-    """The user's password; kept in memory only."""
-    domain: str
-    """The user's domain (DNS name)."""
 
 
 @dataclass
@@ -278,66 +267,12 @@ class LinuxHostAgent(HostAgent):
             )
         arn, plan = next(iter(arns.items()))
         try:
-            return self._read_secret(arn)
+            return read_domainless_user(self.aws, arn)
         except HostAgentError:
             raise
         except GmsaError as exc:
             # An AWS refusal or a missing secret: name the container, keep the exit code.
             raise DomainlessSecretError.for_container(plan.containers[0], plan.raw, exc) from None
-
-    def _read_secret(self, arn: str) -> DomainlessUser:
-        where = f"secretsmanager:GetSecretValue on {arn}"
-        aws = self.aws
-        if aws is None:
-            raise SourceNotConfiguredError(
-                "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
-                where=arn,
-                fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
-            )
-        match = _SECRET_ARN_RE.match(arn)
-        assert match is not None
-        try:
-            client = aws.client("secretsmanager", region=match.group("region"))
-            answer = client.get_secret_value(SecretId=arn)
-        except AWS_FAILURES as exc:
-            raise aws_error(exc, action="secretsmanager:GetSecretValue", resource=arn) from None
-        text = answer.get("SecretString") if isinstance(answer, dict) else None
-        if not isinstance(text, str):
-            raise DomainlessSecretError(
-                "the user secret has no SecretString (a binary secret cannot be read)",
-                where=where,
-                fix='store the secret as JSON text: {"username": ..., "password": ..., '
-                '"domainName": ...}',
-            )
-        if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
-            raise DomainlessSecretError(
-                "the user secret is larger than 64 KiB", where=where, fix="store only the user"
-            )
-        try:
-            document = json.loads(text)
-        except ValueError:
-            # The parser's message may quote the secret: say only that it is not JSON.
-            document = None
-        if not isinstance(document, dict):
-            raise DomainlessSecretError(
-                "the user secret is not a JSON object",
-                where=where,
-                fix='store {"username": ..., "password": ..., "domainName": ...}',
-            )
-        values: dict[str, str] = {}
-        for key in ("username", "password", "domainName"):
-            value = document.get(key)
-            if not isinstance(value, str) or not value:
-                raise DomainlessSecretError(
-                    f"the user secret has no non-empty string {key!r}",
-                    where=where,
-                    fix='store {"username": ..., "password": ..., "domainName": ...} '
-                    "(key names are case-sensitive)",
-                )
-            values[key] = value
-        return DomainlessUser(
-            username=values["username"], password=values["password"], domain=values["domainName"]
-        )
 
     def _add_lease(self, plans: list[_Plan], user: DomainlessUser | None) -> LeaseReply:
         contents = [p.content for p in plans]
@@ -432,6 +367,60 @@ class LinuxHostAgent(HostAgent):
         return ledger_path(self.state_dir, check_task_id(task_id))
 
 
+def read_domainless_user(aws: AwsConfig | None, arn: str) -> DomainlessUser:
+    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``.
+
+    The secret is the JSON object ``{"username": ..., "password": ..., "domainName": ...}``;
+    no error quotes any of it.
+    """
+    where = f"secretsmanager:GetSecretValue on {arn}"
+    if aws is None:
+        raise SourceNotConfiguredError(
+            "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
+            where=arn,
+            fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
+        )
+    match = _SECRET_ARN_RE.match(arn)
+    assert match is not None
+    text = get_secret_string(aws, arn, region=match.group("region"))
+    if text is None:
+        raise DomainlessSecretError(
+            "the user secret has no SecretString (a binary secret cannot be read)",
+            where=where,
+            fix='store the secret as JSON text: {"username": ..., "password": ..., '
+            '"domainName": ...}',
+        )
+    if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
+        raise DomainlessSecretError(
+            "the user secret is larger than 64 KiB", where=where, fix="store only the user"
+        )
+    try:
+        document = json.loads(text)
+    except ValueError:
+        # The parser's message may quote the secret: say only that it is not JSON.
+        document = None
+    if not isinstance(document, dict):
+        raise DomainlessSecretError(
+            "the user secret is not a JSON object",
+            where=where,
+            fix='store {"username": ..., "password": ..., "domainName": ...}',
+        )
+    values: dict[str, str] = {}
+    for key in ("username", "password", "domainName"):
+        value = document.get(key)
+        if not isinstance(value, str) or not value:
+            raise DomainlessSecretError(
+                f"the user secret has no non-empty string {key!r}",
+                where=where,
+                fix='store {"username": ..., "password": ..., "domainName": ...} '
+                "(key names are case-sensitive)",
+            )
+        values[key] = value
+    return DomainlessUser(
+        username=values["username"], password=values["password"], domain=values["domainName"]
+    )
+
+
 def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:
     """The lease's ticket directory of every gMSA, by lower-case name."""
     found = {Path(p).name.lower(): Path(p) for p in reply.paths}
@@ -515,7 +504,7 @@ __all__ = [
     "DEFAULT_SOCKET",
     "KRB5CCNAME",
     "DomainlessSecretError",
-    "DomainlessUser",
     "LinuxHostAgent",
     "parse_user",
+    "read_domainless_user",
 ]

@@ -28,9 +28,9 @@ from typing import Any, NoReturn, TypeVar
 import grpc
 
 from gmsa import jsondoc
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
 from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
-from gmsa.tickets.interface import DomainlessUser
 from gmsa.tickets.leases import Owner
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
