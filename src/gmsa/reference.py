@@ -42,6 +42,13 @@ _REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SSM_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_SECRET_NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"  # noqa: S105 - a name pattern
+SECRET_NAME_RE = re.compile(rf"^{_SECRET_NAME}$")
+"""A Secrets Manager secret's name as its ARN ends it (with the random ``-AbCdEf`` suffix)."""
+_SECRET_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
+    rf"(?P<account>\d{{12}}):secret:(?P<name>{_SECRET_NAME})$"
+)
 _SSM_MAX_NAME = 1011
 """Longest name a user may give a parameter (2048 minus what SSM reserves)."""
 _SSM_MAX_LEVELS = 15
@@ -636,3 +643,32 @@ def validate_parameter_name(name: str, shown: str) -> None:
     first = name.lstrip("/").lower()
     if first.startswith(("aws", "ssm")):
         raise fail("parameter names cannot begin with 'aws' or 'ssm'", "rename the parameter")
+
+
+@dataclass(frozen=True)
+class SecretLocation:
+    """A Secrets Manager secret, as its ARN names it (a domainless user's secret)."""
+
+    partition: str
+    """AWS partition."""
+    region: str
+    """Region of the secret; its client must be made there."""
+    account: str
+    """12-digit account id."""
+    name: str
+    """The secret's name with its random suffix, as the ARN ends."""
+
+
+def parse_secret_arn(arn: str) -> SecretLocation | None:
+    """The parts of a Secrets Manager secret ARN
+    (``arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME``), or ``None`` when
+    ``arn`` does not have that form."""
+    match = _SECRET_ARN_RE.match(arn)
+    if match is None:
+        return None
+    return SecretLocation(
+        partition=match.group("partition"),
+        region=match.group("region"),
+        account=match.group("account"),
+        name=match.group("name"),
+    )

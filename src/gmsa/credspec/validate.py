@@ -40,7 +40,13 @@ from gmsa.findings import (
     warnings_of,
 )
 from gmsa.jsondoc import type_name
-from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
+from gmsa.reference import (
+    PARTITIONS,
+    SECRET_NAME_RE,
+    InvalidReferenceError,
+    SsmLocation,
+    parse_location,
+)
 
 MAX_SPEC_BYTES: int = 64 * 1024
 """Largest spec accepted (the cap Kubernetes puts on an inline spec)."""
@@ -73,7 +79,6 @@ _HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _ACCOUNT_ILLEGAL = set('"/\\[]:;|=,+*?<>@$')
 _NETBIOS_ILLEGAL = set('\\/:*?"<>|')
 _SECRET_KEYS = ("password", "secretkey", "secretaccesskey")
@@ -1183,7 +1188,7 @@ class _Checker:
             ok = False
         resource = ":".join(fields[5:])
         kind, _, name = resource.partition(":")
-        if kind != "secret" or not _SECRET_NAME_RE.match(name):
+        if kind != "secret" or not SECRET_NAME_RE.match(name):
             self.err(
                 "invalid-credential-arn",
                 parts,

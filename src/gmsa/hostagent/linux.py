@@ -56,7 +56,7 @@ from gmsa.hostagent.ledger import (
     write_lease_ledger,
 )
 from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
-from gmsa.reference import Mode
+from gmsa.reference import Mode, parse_secret_arn
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import SourceNotConfiguredError
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
@@ -74,10 +74,6 @@ CCACHE_NAME = "krb5cc"
 KRB5CCNAME = f"{CONTAINER_KRB_DIR}/{CCACHE_NAME}"
 """The ``KRB5CCNAME`` value that points a container's Kerberos library at its ticket."""
 
-_SECRET_ARN_RE = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
-    r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]{1,512})$"
-)
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
 _MAX_SECRET_BYTES = 64 * 1024
 
@@ -249,7 +245,7 @@ class LinuxHostAgent(HostAgent):
                     fix='set PluginInput to {"CredentialArn": "arn:aws:secretsmanager:REGION:'
                     'ACCOUNT:secret:NAME"}',
                 )
-            if not _SECRET_ARN_RE.match(arn):
+            if parse_secret_arn(arn) is None:
                 raise DomainlessSecretError(
                     "the credentialArn is not a Secrets Manager secret ARN (on Linux the user "
                     "secret is read from Secrets Manager)",
@@ -380,9 +376,9 @@ def read_domainless_user(aws: AwsConfig | None, arn: str) -> DomainlessUser:
             where=arn,
             fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
         )
-    match = _SECRET_ARN_RE.match(arn)
-    assert match is not None
-    text = get_secret_string(aws, arn, region=match.group("region"))
+    secret = parse_secret_arn(arn)
+    assert secret is not None
+    text = get_secret_string(aws, arn, region=secret.region)
     if text is None:
         raise DomainlessSecretError(
             "the user secret has no SecretString (a binary secret cannot be read)",
