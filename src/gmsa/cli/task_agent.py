@@ -28,11 +28,12 @@ from gmsa.cli._aws import F, apply_options, aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
 from gmsa.errors import InvalidInputError
 from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
-from gmsa.hostagent.linux import DEFAULT_KRB_DIR, DEFAULT_SOCKET, LinuxHostAgent
+from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.hostagent.windows import WindowsHostAgent
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, load_task_definition
+from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 
 _CREDSPEC_DIR_HELP = (
     "Docker's CredentialSpecs directory (on Windows %ProgramData%\\docker\\CredentialSpecs); "

@@ -23,6 +23,7 @@ from gmsa import jsondoc
 from gmsa.errors import GmsaError
 from gmsa.fsutil import write_atomic
 from gmsa.hostagent.interface import HostStateError
+from gmsa.tickets.layout import LEASE_ID_RE
 
 LEDGER_DIR = Path(".gmsa") / "tasks"
 """Where ledgers live, relative to the CredentialSpecs directory."""
@@ -35,7 +36,6 @@ MAX_LEDGER_BYTES = 1024 * 1024
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NAME_TAIL = re.compile(r"^[a-z0-9]+_[0-9a-f]{16}\.json$")
-_LEASE_ID_RE = re.compile(r"^[0-9a-f]{20}$")
 _FILES_FIX = "remove the task's gmsa_<task id>_* files by hand, then delete the ledger"
 _LEASE_FIX = (
     "delete the task's lease by hand (gmsa tickets status lists leases), then remove the ledger"
@@ -219,7 +219,7 @@ def read_lease(root: Path, task_id: str) -> str | None:
         doc.get("format") != LEASE_LEDGER_FORMAT
         or doc.get("task_id") != task_id
         or not isinstance(lease_id, str)
-        or not _LEASE_ID_RE.match(lease_id)
+        or not LEASE_ID_RE.fullmatch(lease_id)
     ):
         raise _corrupt(path, not_ours, _LEASE_FIX)
     return lease_id

@@ -62,17 +62,7 @@ from gmsa.source.interface import SourceNotConfiguredError
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
-
-DEFAULT_KRB_DIR = Path("/var/credentials-fetcher/krbdir")
-"""Where credentials-fetcher (and the ECS agent) keep leases."""
-DEFAULT_SOCKET = Path("/var/credentials-fetcher/socket/credentials_fetcher.sock")
-"""The credentials-fetcher socket the ECS agent calls."""
-CONTAINER_KRB_DIR = "/var/credentials-fetcher/krbdir"
-"""Where the ECS agent mounts a gMSA's ticket directory inside the container."""
-CCACHE_NAME = "krb5cc"
-"""The ticket cache's file name in a ticket directory."""
-KRB5CCNAME = f"{CONTAINER_KRB_DIR}/{CCACHE_NAME}"
-"""The ``KRB5CCNAME`` value that points a container's Kerberos library at its ticket."""
+from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
 _MAX_SECRET_BYTES = 64 * 1024
@@ -494,11 +484,6 @@ def _user_of(container: ContainerDefinition) -> str | None:
 
 
 __all__ = [
-    "CCACHE_NAME",
-    "CONTAINER_KRB_DIR",
-    "DEFAULT_KRB_DIR",
-    "DEFAULT_SOCKET",
-    "KRB5CCNAME",
     "DomainlessSecretError",
     "LinuxHostAgent",
     "parse_user",

@@ -38,10 +38,6 @@ from gmsa.tickets.service import TicketService
 
 log = logging.getLogger("gmsa.tickets")
 
-DEFAULT_SOCKET = Path("/var/credentials-fetcher/socket/credentials_fetcher.sock")
-"""Where the ECS agent looks by default (``CREDENTIALS_FETCHER_HOST_DIR``)."""
-DEFAULT_KRB_DIR = Path("/var/credentials-fetcher/krbdir")
-"""The directory the agent mounts lease directories from."""
 ADMIN_SERVICE = "gmsa.tickets.Admin"
 """The operator service next to the agent's: JSON in, JSON out."""
 ERROR_METADATA = "gmsa-error"
