@@ -158,10 +158,8 @@ def _write(path: Path, document: dict[str, Any], *, private: bool, fix: str) -> 
     try:
         path.parent.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
     except OSError as exc:
-        raise HostStateError(
-            f"cannot create the ledger directory: {exc.strerror}",
-            where=str(path.parent),
-            fix=fix,
+        raise HostStateError.from_os_error(
+            "cannot create the ledger directory", path.parent, exc, fix
         ) from None
     try:
         data = (jsondoc.dumps(document) + "\n").encode("utf-8")
@@ -181,8 +179,8 @@ def remove_ledger(
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     except OSError as exc:
-        raise HostStateError(
-            f"cannot remove the task's ledger: {exc.strerror}", where=str(path), fix=fix
+        raise HostStateError.from_os_error(
+            "cannot remove the task's ledger", path, exc, fix
         ) from None
 
 

@@ -129,6 +129,7 @@ class _Checked:
     rendered: bytes
 
 
+_PERMISSIONS_FIX = "check permissions on the CredentialSpecs directory"
 _CHECKED_MAX = 256
 """Distinct spec contents remembered as validated (a host runs a few services)."""
 _LOCK_STRIPES = 64
@@ -451,10 +452,8 @@ def _remove_if_unchanged(path: Path, digest: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise HostStateError(
-            f"cannot read a task's spec file: {exc.strerror}",
-            where=str(path),
-            fix="check permissions on the CredentialSpecs directory",
+        raise HostStateError.from_os_error(
+            "cannot read a task's spec file", path, exc, _PERMISSIONS_FIX
         ) from None
     if hashlib.sha256(data).hexdigest() != digest:
         return "content changed after prepare"
@@ -463,10 +462,11 @@ def _remove_if_unchanged(path: Path, digest: str) -> str:
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
-        raise HostStateError(
-            f"cannot remove a task's spec file: {exc.strerror}",
-            where=str(path),
-            fix="check permissions on the CredentialSpecs directory; the file may be in use",
+        raise HostStateError.from_os_error(
+            "cannot remove a task's spec file",
+            path,
+            exc,
+            f"{_PERMISSIONS_FIX}; the file may be in use",
         ) from None
     return "removed"
 
