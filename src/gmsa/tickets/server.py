@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -80,14 +80,10 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
     def AddKerberosLease(
         self, request: pb.CreateKerberosLeaseRequest, context: grpc.ServicerContext
     ) -> pb.CreateKerberosLeaseResponse:
-        result = _call(
-            context,
-            "AddKerberosLease",
-            lambda: self.service.add_lease(list(request.credspec_contents)),
+        lease_id, paths = self._add_lease(
+            context, "AddKerberosLease", request.credspec_contents, None
         )
-        return pb.CreateKerberosLeaseResponse(
-            lease_id=result.lease_id, created_kerberos_file_paths=[str(p) for p in result.paths]
-        )
+        return pb.CreateKerberosLeaseResponse(lease_id=lease_id, created_kerberos_file_paths=paths)
 
     def AddNonDomainJoinedKerberosLease(
         self,
@@ -95,14 +91,23 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         context: grpc.ServicerContext,
     ) -> pb.CreateNonDomainJoinedKerberosLeaseResponse:
         user = DomainlessUser(request.username, request.domain, request.password)
-        result = _call(
-            context,
-            "AddNonDomainJoinedKerberosLease",
-            lambda: self.service.add_lease(list(request.credspec_contents), user),
+        lease_id, paths = self._add_lease(
+            context, "AddNonDomainJoinedKerberosLease", request.credspec_contents, user
         )
         return pb.CreateNonDomainJoinedKerberosLeaseResponse(
-            lease_id=result.lease_id, created_kerberos_file_paths=[str(p) for p in result.paths]
+            lease_id=lease_id, created_kerberos_file_paths=paths
         )
+
+    def _add_lease(
+        self,
+        context: grpc.ServicerContext,
+        rpc: str,
+        credspecs: Iterable[str],
+        user: DomainlessUser | None,
+    ) -> tuple[str, list[str]]:
+        """Make the lease an Add*KerberosLease call asks for: its id and ticket directories."""
+        result = _call(context, rpc, lambda: self.service.add_lease(list(credspecs), user))
+        return result.lease_id, [str(p) for p in result.paths]
 
     def RenewNonDomainJoinedKerberosLease(
         self,
