@@ -1,7 +1,8 @@
 """The Linux host agent: a Kerberos lease per task and a read-only ticket mount per container.
 
 This is what the ECS agent does on Linux with the credentials-fetcher daemon
-(REFERENCE sections 3 and 4), with its gaps closed:
+(``docs/background.md#the-ecs-agent-on-linux``,
+``docs/background.md#credentials-fetchers-grpc-api``), with its gaps closed:
 
 - every spec of the task is fetched and validated, and a domainless task's user
   secret read, *before* the ticket service is asked for anything;

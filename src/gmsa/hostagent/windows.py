@@ -1,7 +1,8 @@
 """The Windows host agent: credential specs into Docker's CredentialSpecs directory.
 
 This is what the ECS agent's credentialspec task resource does on Windows, with
-its gaps closed (REFERENCE section 3, decision 0006):
+its gaps closed (``docs/background.md#the-ecs-agent-on-windows``,
+``docs/decisions/0006-host-agent-files.md``):
 
 - every spec is fetched and validated *before* anything is written, and a write
   that fails part-way is undone, so a failed task leaves nothing behind;
