@@ -421,3 +421,18 @@ def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -
         where=where,
         fix="run with -v to see the cause",
     )
+
+
+def get_secret_string(config: AwsConfig, arn: str, *, region: str) -> str | None:
+    """The ``SecretString`` of the Secrets Manager secret ``arn``; ``None`` for a binary one.
+
+    ``region`` is the secret's (from its ARN). A failure becomes a typed error
+    naming ``secretsmanager:GetSecretValue`` and the secret.
+    """
+    try:
+        client = config.client("secretsmanager", region=region)
+        answer = client.get_secret_value(SecretId=arn)
+    except AWS_FAILURES as exc:
+        raise aws_error(exc, action="secretsmanager:GetSecretValue", resource=arn) from None
+    text = answer.get("SecretString") if isinstance(answer, dict) else None
+    return text if isinstance(text, str) else None

@@ -38,10 +38,19 @@ PARTITIONS: dict[str, str] = {
 SERVICES = ("s3", "ssm")
 """The only ARN services the ECS agent reads credential specs from."""
 
-_REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
+"""An AWS region name such as ``us-east-1`` or ``us-gov-west-1``."""
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+"""An AWS account id: 12 digits."""
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SSM_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_SECRET_NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"  # noqa: S105 - a name pattern
+SECRET_NAME_RE = re.compile(rf"^{_SECRET_NAME}$")
+"""A Secrets Manager secret's name as its ARN ends it (with the random ``-AbCdEf`` suffix)."""
+_SECRET_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
+    rf"(?P<account>\d{{12}}):secret:(?P<name>{_SECRET_NAME})$"
+)
 _SSM_MAX_NAME = 1011
 """Longest name a user may give a parameter (2048 minus what SSM reserves)."""
 _SSM_MAX_LEVELS = 15
@@ -558,7 +567,7 @@ def validate_bucket_name(bucket: str, shown: str) -> None:
 
 def _parse_ssm(partition: str, region: str, account: str, resource: str, shown: str) -> SsmLocation:
     check_region(partition, region, shown)
-    if not _ACCOUNT_RE.match(account):
+    if not ACCOUNT_ID_RE.match(account):
         raise InvalidReferenceError(
             f"the account id must be 12 digits, not {account!r}",
             part="ARN account",
@@ -595,7 +604,7 @@ def check_region(partition: str, region: str, shown: str) -> None:
         raise fail(
             "the ARN needs a region", f"write arn:{partition}:SERVICE:REGION:ACCOUNT:RESOURCE"
         )
-    if not _REGION_RE.match(region):
+    if not REGION_RE.match(region):
         raise fail(f"{region!r} is not a region name", "use a region such as us-east-1")
     expected = PARTITIONS[partition]
     if (expected and not region.startswith(expected)) or (
@@ -636,3 +645,32 @@ def validate_parameter_name(name: str, shown: str) -> None:
     first = name.lstrip("/").lower()
     if first.startswith(("aws", "ssm")):
         raise fail("parameter names cannot begin with 'aws' or 'ssm'", "rename the parameter")
+
+
+@dataclass(frozen=True)
+class SecretLocation:
+    """A Secrets Manager secret, as its ARN names it (a domainless user's secret)."""
+
+    partition: str
+    """AWS partition."""
+    region: str
+    """Region of the secret; its client must be made there."""
+    account: str
+    """12-digit account id."""
+    name: str
+    """The secret's name with its random suffix, as the ARN ends."""
+
+
+def parse_secret_arn(arn: str) -> SecretLocation | None:
+    """The parts of a Secrets Manager secret ARN
+    (``arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME``), or ``None`` when
+    ``arn`` does not have that form."""
+    match = _SECRET_ARN_RE.match(arn)
+    if match is None:
+        return None
+    return SecretLocation(
+        partition=match.group("partition"),
+        region=match.group("region"),
+        account=match.group("account"),
+        name=match.group("name"),
+    )

@@ -24,7 +24,7 @@ from gmsa.aws import AwsConfig
 from gmsa.cli.main import cli
 from gmsa.errors import ExitCode
 from gmsa.hostagent.interface import HostAgentError
-from gmsa.hostagent.linux import CONTAINER_KRB_DIR, KRB5CCNAME, LinuxHostAgent
+from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.kerberos.ccache import read_ccache
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
@@ -32,6 +32,7 @@ from gmsa.taskdef.model import TaskDefinition, parse_task_definition
 from gmsa.tickets.client import TicketClient
 from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.interface import HostKeytab
+from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
 from gmsa.tickets.server import TicketServer

@@ -23,6 +23,7 @@ from gmsa.ad.managed_password import (
     decode_managed_password,
     encode_managed_password,
 )
+from gmsa.domainless import DomainlessUser
 from gmsa.kerberos.keys import AES256, GmsaKeys, Key, derive_keys
 from gmsa.kerberos.principal import Principal
 from gmsa.kerberos.ticket import (
@@ -36,7 +37,6 @@ from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProvider,
     CredentialProviderError,
-    DomainlessUser,
     GmsaAccount,
     HostIdentityError,
     HostKeytab,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import InvalidInputError
 from gmsa.kerberos.ccache import encode_ccache
 from gmsa.kerberos.keys import derive_keys
@@ -20,7 +21,6 @@ from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestEr
 from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProviderError,
-    DomainlessUser,
     GmsaAccount,
     HostIdentityError,
     PasswordAccessDeniedError,

@@ -18,9 +18,12 @@ as they are (a profile or the environment).
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -28,11 +31,12 @@ from gmsa.cli._aws import F, apply_options, aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
 from gmsa.errors import InvalidInputError
 from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
-from gmsa.hostagent.linux import DEFAULT_KRB_DIR, DEFAULT_SOCKET, LinuxHostAgent
+from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.hostagent.windows import WindowsHostAgent
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, load_task_definition
+from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 
 _CREDSPEC_DIR_HELP = (
     "Docker's CredentialSpecs directory (on Windows %ProgramData%\\docker\\CredentialSpecs); "
@@ -77,31 +81,48 @@ def _require_credspec_dir(credspec_dir: Path | None) -> Path:
     return credspec_dir
 
 
-def make_host_agent(
-    platform: str,
-    credspec_dir: Path | None,
-    krb_dir: Path,
-    socket_path: Path,
-    task_def: TaskDefinition | None,
-    params: dict[str, Any],
-    assume: bool,
-) -> HostAgent:
-    """The host agent for ``platform`` (``windows`` or ``linux``) from the CLI's options.
+@dataclass(frozen=True)
+class HostAgentOptions:
+    """What a command's options say about its host agent: which one, where it keeps
+    what it prepares, and whose credentials it reads specs with."""
 
-    S3/SSM specs (and a domainless task's user secret) are read as ``--role-arn``,
-    else the task definition's executionRoleArn unless ``assume`` is false.
-    """
-    settings = dict(params)
-    if not settings.get("role_arn") and assume and task_def is not None:
-        settings["role_arn"] = task_def.execution_role_arn
-    if platform == "windows":
-        credspec_dir = _require_credspec_dir(credspec_dir)
-    aws = aws_config_from(settings)
-    fetcher = SpecFetcher(aws=aws, spec_dir=credspec_dir, cache=SpecCache())
-    if platform == "windows":
-        assert credspec_dir is not None
-        return WindowsHostAgent(credspec_dir, fetcher)
-    return LinuxHostAgent(krb_dir, socket_path, fetcher, aws)
+    platform: str | None
+    """``--platform`` as given (``windows``, ``linux`` or not given)."""
+    credspec_dir: Path | None
+    """``--credspec-dir``: Docker's CredentialSpecs directory (Windows)."""
+    krb_dir: Path
+    """``--krb-dir``: the ticket service's krb directory (Linux)."""
+    socket_path: Path
+    """``--socket``: the ticket service's unix socket (Linux)."""
+    assume_role: bool = False
+    """Whether S3/SSM specs are read as the task definition's executionRoleArn
+    (when ``--role-arn`` is not given); ``--no-assume-role`` turns it off."""
+
+    def platform_for(self, task_def: TaskDefinition | None) -> str:
+        """``windows`` or ``linux`` for ``task_def`` (see :func:`platform_for`)."""
+        return platform_for(task_def, self.platform, self.credspec_dir)
+
+    def agent(
+        self, platform: str, task_def: TaskDefinition | None, params: dict[str, Any]
+    ) -> HostAgent:
+        """The host agent for ``platform`` (``windows`` or ``linux``).
+
+        S3/SSM specs (and a domainless task's user secret) are read as ``--role-arn``
+        (in the AWS option values ``params``), else the task definition's
+        executionRoleArn when :attr:`assume_role`.
+        """
+        settings = dict(params)
+        if not settings.get("role_arn") and self.assume_role and task_def is not None:
+            settings["role_arn"] = task_def.execution_role_arn
+        credspec_dir = self.credspec_dir
+        if platform == "windows":
+            credspec_dir = _require_credspec_dir(credspec_dir)
+        aws = aws_config_from(settings)
+        fetcher = SpecFetcher(aws=aws, spec_dir=credspec_dir, cache=SpecCache())
+        if platform == "windows":
+            assert credspec_dir is not None
+            return WindowsHostAgent(credspec_dir, fetcher)
+        return LinuxHostAgent(self.krb_dir, self.socket_path, fetcher, aws)
 
 
 _PLATFORM_HELP = (
@@ -113,32 +134,53 @@ _KRB_DIR_HELP = "Linux: the ticket service's krb directory (where leases live)."
 _SOCKET_HELP = "Linux: the ticket service's unix socket."
 
 
-def host_paths_options(f: F) -> F:
-    """Add ``--credspec-dir``, ``--krb-dir`` and ``--socket``: where a host agent keeps
-    what it prepares, the same in every command that prepares or removes it."""
-    return apply_options(
-        f,
-        [
-            click.option(
-                "--credspec-dir", type=click.Path(path_type=Path), help=_CREDSPEC_DIR_HELP
-            ),
-            click.option(
-                "--krb-dir",
-                type=click.Path(path_type=Path),
-                default=DEFAULT_KRB_DIR,
-                show_default=True,
-                help=_KRB_DIR_HELP,
-            ),
-            click.option(
-                "--socket",
-                "socket_path",
-                type=click.Path(path_type=Path),
-                default=DEFAULT_SOCKET,
-                show_default=True,
-                help=_SOCKET_HELP,
-            ),
-        ],
-    )
+def _host_paths() -> list[Callable[[Any], Any]]:
+    return [
+        click.option("--credspec-dir", type=click.Path(path_type=Path), help=_CREDSPEC_DIR_HELP),
+        click.option(
+            "--krb-dir",
+            type=click.Path(path_type=Path),
+            default=DEFAULT_KRB_DIR,
+            show_default=True,
+            help=_KRB_DIR_HELP,
+        ),
+        click.option(
+            "--socket",
+            "socket_path",
+            type=click.Path(path_type=Path),
+            default=DEFAULT_SOCKET,
+            show_default=True,
+            help=_SOCKET_HELP,
+        ),
+    ]
+
+
+def host_agent_options(
+    platform: Callable[[Any], Any], *, assume_help: str | None = None
+) -> Callable[[F], F]:
+    """Add the host agent's options, handed to the command as one ``host``
+    (:class:`HostAgentOptions`): ``platform`` (the command's ``--platform``),
+    ``--credspec-dir``, ``--krb-dir`` and ``--socket``, the same in every command that
+    prepares or removes credentials, and with ``assume_help`` ``--no-assume-role``."""
+    options = [platform, *_host_paths()]
+    if assume_help is not None:
+        options.append(click.option("--no-assume-role", is_flag=True, help=assume_help))
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def collected(*args: Any, **kwargs: Any) -> Any:
+            host = HostAgentOptions(
+                platform=kwargs.pop("platform"),
+                credspec_dir=kwargs.pop("credspec_dir"),
+                krb_dir=kwargs.pop("krb_dir"),
+                socket_path=kwargs.pop("socket_path"),
+                assume_role=assume_help is not None and not kwargs.pop("no_assume_role"),
+            )
+            return f(*args, host=host, **kwargs)
+
+        return apply_options(cast(F, collected), options)
+
+    return decorate
 
 
 @click.command(cls=GmsaCommand)
@@ -149,12 +191,9 @@ def host_paths_options(f: F) -> F:
     help="The task's ARN: domainless specs get regKeyPath "
     "HKLM\\...\\AmazonECSCCGPlugin\\<task ARN>, as the ECS agent sets it.",
 )
-@click.option("--platform", type=click.Choice(_PLATFORMS), help=_PLATFORM_HELP)
-@host_paths_options
-@click.option(
-    "--no-assume-role",
-    is_flag=True,
-    help="Read S3/SSM specs with the base credentials instead of assuming the task "
+@host_agent_options(
+    click.option("--platform", type=click.Choice(_PLATFORMS), help=_PLATFORM_HELP),
+    assume_help="Read S3/SSM specs with the base credentials instead of assuming the task "
     "definition's executionRoleArn.",
 )
 @aws_options
@@ -163,11 +202,7 @@ def prepare(
     taskdef: str,
     task_id: str,
     task_arn: str | None,
-    platform: str | None,
-    credspec_dir: Path | None,
-    krb_dir: Path,
-    socket_path: Path,
-    no_assume_role: bool,
+    host: HostAgentOptions,
     json_output: bool,
     **aws: Any,
 ) -> None:
@@ -187,17 +222,14 @@ def prepare(
     --no-assume-role keeps the base credentials.
     """
     task_def = load_task_definition(taskdef)
-    chosen = platform_for(task_def, platform, credspec_dir)
-    agent = make_host_agent(
-        chosen, credspec_dir, krb_dir, socket_path, task_def, aws, assume=not no_assume_role
-    )
-    result = agent.prepare(task_def, task_id, task_arn)
+    chosen = host.platform_for(task_def)
+    result = host.agent(chosen, task_def, aws).prepare(task_def, task_id, task_arn)
     if json_output:
         emit_json(result.to_dict())
     elif chosen == "linux":
         _print_prepared_linux(result)
     else:
-        _print_prepared(result, _require_credspec_dir(credspec_dir))
+        _print_prepared(result, _require_credspec_dir(host.credspec_dir))
 
 
 def _print_prepared_linux(result: PreparedTask) -> None:
@@ -239,22 +271,16 @@ def _print_prepared(result: PreparedTask, credspec_dir: Path) -> None:
 
 @click.command(cls=GmsaCommand)
 @click.option("--task-id", required=True, help="The task's id, as given to prepare.")
-@click.option(
-    "--platform",
-    type=click.Choice(_PLATFORMS),
-    help="Which host agent prepared the task. Default: windows when --credspec-dir is "
-    "given, else this host's system.",
+@host_agent_options(
+    click.option(
+        "--platform",
+        type=click.Choice(_PLATFORMS),
+        help="Which host agent prepared the task. Default: windows when --credspec-dir is "
+        "given, else this host's system.",
+    )
 )
-@host_paths_options
 @json_option
-def cleanup(
-    task_id: str,
-    platform: str | None,
-    credspec_dir: Path | None,
-    krb_dir: Path,
-    socket_path: Path,
-    json_output: bool,
-) -> None:
+def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
     """Remove what prepare set up for a task, and nothing else.
 
     Windows: only files recorded for the task that still hold what prepare wrote
@@ -262,9 +288,7 @@ def cleanup(
     is deleted through the ticket service. A task never prepared here (or already
     cleaned up) is not an error: nothing is removed.
     """
-    chosen = platform_for(None, platform, credspec_dir)
-    agent = make_host_agent(chosen, credspec_dir, krb_dir, socket_path, None, {}, assume=False)
-    result = agent.cleanup(task_id)
+    result = host.agent(host.platform_for(None), None, {}).cleanup(task_id)
     if json_output:
         emit_json(result.to_dict())
     else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -18,7 +17,7 @@ import click
 
 from gmsa.cli._aws import aws_options
 from gmsa.cli._common import GmsaCommand, emit_json, json_option
-from gmsa.cli.task_agent import host_paths_options, make_host_agent, platform_for
+from gmsa.cli.task_agent import HostAgentOptions, host_agent_options
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
 from gmsa.hostagent.interface import HostAgent
 from gmsa.taskdef.model import load_task_definition
@@ -63,12 +62,9 @@ def _signals_interrupt() -> Iterator[None]:
     "--task-id", help="Label the containers with this id (default: a new 32-hex-digit id)."
 )
 @click.option("--task-arn", help="The task's ARN, for domainless specs' registry key (Windows).")
-@_platform
-@host_paths_options
-@click.option(
-    "--no-assume-role",
-    is_flag=True,
-    help="Read S3/SSM specs with the base credentials instead of the executionRoleArn.",
+@host_agent_options(
+    _platform,
+    assume_help="Read S3/SSM specs with the base credentials instead of the executionRoleArn.",
 )
 @aws_options
 @json_option
@@ -78,11 +74,7 @@ def run(
     detach: bool,
     task_id: str | None,
     task_arn: str | None,
-    platform: str | None,
-    credspec_dir: Path | None,
-    krb_dir: Path,
-    socket_path: Path,
-    no_assume_role: bool,
+    host: HostAgentOptions,
     json_output: bool,
     **aws: Any,
 ) -> None:
@@ -102,10 +94,7 @@ def run(
     task_def = load_task_definition(taskdef)
     agent: HostAgent | None = None
     if task_def.credential_spec_uses:
-        chosen = platform_for(task_def, platform, credspec_dir)
-        agent = make_host_agent(
-            chosen, credspec_dir, krb_dir, socket_path, task_def, aws, not no_assume_role
-        )
+        agent = host.agent(host.platform_for(task_def), task_def, aws)
     client = connect(docker_host)
     ctx = click.get_current_context()
     try:
@@ -147,24 +136,14 @@ def _print_result(result: RunResult) -> None:
 @click.command(cls=GmsaCommand)
 @click.option("--task-id", required=True, help="The task id the run printed.")
 @_docker_host
-@_platform
-@host_paths_options
+@host_agent_options(_platform)
 @json_option
-def stop(
-    task_id: str,
-    docker_host: str | None,
-    platform: str | None,
-    credspec_dir: Path | None,
-    krb_dir: Path,
-    socket_path: Path,
-    json_output: bool,
-) -> None:
+def stop(task_id: str, docker_host: str | None, host: HostAgentOptions, json_output: bool) -> None:
     """Remove a detached task's containers and its prepared credentials (lease or files).
 
     Stopping a task twice, or one that never ran here, removes nothing and succeeds.
     """
-    platform = platform_for(None, platform, credspec_dir)
-    agent = make_host_agent(platform, credspec_dir, krb_dir, socket_path, None, {}, assume=False)
+    agent = host.agent(host.platform_for(None), None, {})
     client = connect(docker_host)
     try:
         removed = stop_task(client, task_id, agent)

@@ -19,9 +19,10 @@ from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import load_settings
+from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import DEFAULT_PROVIDER, create_provider
-from gmsa.tickets.server import DEFAULT_KRB_DIR, DEFAULT_SOCKET, TicketServer
+from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import HEALTHY, TicketService
 
 PASSWORD_ENV = "GMSA_DOMAINLESS_PASSWORD"  # noqa: S105 - the variable's name

@@ -100,10 +100,7 @@ class ContainerPlan:
             "essential": self.essential,
             "network_mode": self.network_mode,
             "environment": sorted(self.environment),
-            "mounts": [
-                {"source": m.source, "target": m.target, "read_only": m.read_only}
-                for m in self.mounts
-            ],
+            "mounts": [m.to_dict() for m in self.mounts],
             "security_opt": list(self.security_opt),
         }
 
@@ -219,16 +216,20 @@ def _optional_str(container: ContainerDefinition, key: str, source: str) -> str 
     )
 
 
-def _environment(container: ContainerDefinition, source: str) -> dict[str, str]:
-    value = container.raw.get("environment")
+def _array(value: Any, key: str, where: str, fix: str) -> list[Any]:
+    """The entries of an optional array field: none when it is absent."""
     if value is None:
-        return {}
+        return []
+    if not isinstance(value, list):
+        raise TaskRunInputError(f"{key} must be an array", where=where, fix=fix)
+    return value
+
+
+def _environment(container: ContainerDefinition, source: str) -> dict[str, str]:
     where = f"{source}: {json_path(container.path, 'environment')}"
     fix = 'write "environment": [{"name": "NAME", "value": "text"}]'
-    if not isinstance(value, list):
-        raise TaskRunInputError("environment must be an array", where=where, fix=fix)
     env: dict[str, str] = {}
-    for i, item in enumerate(value):
+    for i, item in enumerate(_array(container.raw.get("environment"), "environment", where, fix)):
         if (
             not isinstance(item, dict)
             or not isinstance(item.get("name"), str)
@@ -262,15 +263,10 @@ def _task_volumes(task_def: TaskDefinition) -> dict[str, str]:
     A plain Docker engine can give only bind mounts of host paths; a volume without a
     ``sourcePath`` (a Docker-managed or EFS volume) is refused when a container mounts it.
     """
-    value = task_def.raw.get("volumes")
-    if value is None:
-        return {}
     where = f"{task_def.source}: {task_def.path_in_source('volumes')}"
     fix = 'write "volumes": [{"name": "conf", "host": {"sourcePath": "/etc/krb5.conf"}}]'
-    if not isinstance(value, list):
-        raise TaskRunInputError("volumes must be an array", where=where, fix=fix)
     volumes: dict[str, str] = {}
-    for i, item in enumerate(value):
+    for i, item in enumerate(_array(task_def.raw.get("volumes"), "volumes", where, fix)):
         item_where = f"{task_def.source}: {task_def.path_in_source(json_path('volumes', i))}"
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise TaskRunInputError("each volume needs a string name", where=item_where, fix=fix)
@@ -285,19 +281,16 @@ def _mount_points(
     container: ContainerDefinition, volumes: Mapping[str, str], source: str
 ) -> tuple[Mount, ...]:
     """The container's ``mountPoints`` as bind mounts of the task's host volumes."""
-    value = container.raw.get("mountPoints")
-    if value is None:
-        return ()
     fix = (
         'write "mountPoints": [{"sourceVolume": "conf", "containerPath": "/etc/krb5.conf", '
         '"readOnly": true}] naming a task volume with host.sourcePath'
     )
-    if not isinstance(value, list):
-        raise TaskRunInputError(
-            "mountPoints must be an array",
-            where=f"{source}: {json_path(container.path, 'mountPoints')}",
-            fix=fix,
-        )
+    value = _array(
+        container.raw.get("mountPoints"),
+        "mountPoints",
+        f"{source}: {json_path(container.path, 'mountPoints')}",
+        fix,
+    )
     mounts: list[Mount] = []
     for i, item in enumerate(value):
         where = f"{source}: {json_path(container.path, 'mountPoints', i)}"

@@ -14,6 +14,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gmsa.errors import ExitCode, GmsaError
@@ -101,6 +102,11 @@ class HostStateError(HostAgentError):
 
     code = "host-state"
     exit_code = ExitCode.EXTERNAL
+
+    @classmethod
+    def from_os_error(cls, what: str, path: Path, exc: OSError, fix: str) -> HostStateError:
+        """``what`` (``cannot remove ...``) failed on ``path``, for the system's reason."""
+        return cls(f"{what}: {exc.strerror}", where=str(path), fix=fix)
 
 
 def check_task_id(task_id: str) -> str:

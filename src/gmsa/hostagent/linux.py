@@ -1,7 +1,8 @@
 """The Linux host agent: a Kerberos lease per task and a read-only ticket mount per container.
 
 This is what the ECS agent does on Linux with the credentials-fetcher daemon
-(REFERENCE sections 3 and 4), with its gaps closed:
+(``docs/background.md#the-ecs-agent-on-linux``,
+``docs/background.md#credentials-fetchers-grpc-api``), with its gaps closed:
 
 - every spec of the task is fetched and validated, and a domainless task's user
   secret read, *before* the ticket service is asked for anything;
@@ -12,8 +13,9 @@ This is what the ECS agent does on Linux with the credentials-fetcher daemon
   agent never sets;
 - a container that runs as a numeric ``user`` gets caches owned by that uid and
   gid, so a non-root process can read its ticket;
-- a small ledger (``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically)
-  records the lease, so cleanup deletes exactly that lease, even after a restart;
+- a small ledger (:mod:`gmsa.hostagent.ledger`, in
+  ``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically) records the
+  lease, so cleanup deletes exactly that lease, even after a restart;
 - if anything fails after the lease was made, the lease is deleted again.
 
 The domainless user's password is read from Secrets Manager with the task
@@ -23,60 +25,46 @@ no result, log line or error message.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from gmsa import jsondoc
-from gmsa.aws import AWS_FAILURES, AwsConfig, aws_error
+from gmsa.aws import AwsConfig, get_secret_string
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import ExitCode, GmsaError
-from gmsa.findings import Finding, Severity, warning
-from gmsa.fsutil import write_atomic
+from gmsa.findings import Finding, warning
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
     HostAgentError,
-    HostStateError,
     Mount,
     PreparedContainer,
     PreparedTask,
     TaskInputError,
     check_task_id,
 )
-from gmsa.hostagent.ledger import LEDGER_DIR, ledger_path
-from gmsa.hostagent.windows import _valid_reference
-from gmsa.reference import Mode, Reference
+from gmsa.hostagent.ledger import (
+    LEDGER_DIR,
+    LeaseLedger,
+    ledger_path,
+    read_lease,
+    remove_ledger,
+    write_lease_ledger,
+)
+from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
+from gmsa.reference import Mode, parse_secret_arn
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import SourceNotConfiguredError
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
+from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
-DEFAULT_KRB_DIR = Path("/var/credentials-fetcher/krbdir")
-"""Where credentials-fetcher (and the ECS agent) keep leases."""
-DEFAULT_SOCKET = Path("/var/credentials-fetcher/socket/credentials_fetcher.sock")
-"""The credentials-fetcher socket the ECS agent calls."""
-CONTAINER_KRB_DIR = "/var/credentials-fetcher/krbdir"
-"""Where the ECS agent mounts a gMSA's ticket directory inside the container."""
-CCACHE_NAME = "krb5cc"
-"""The ticket cache's file name in a ticket directory."""
-KRB5CCNAME = f"{CONTAINER_KRB_DIR}/{CCACHE_NAME}"
-"""The ``KRB5CCNAME`` value that points a container's Kerberos library at its ticket."""
-LINUX_LEDGER_FORMAT = 1
-"""Version of the Linux ledger document."""
-
-_SECRET_ARN_RE = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
-    r"(?P<account>\d{12}):secret:(?P<name>[A-Za-z0-9/_+=.@-]{1,512})$"
-)
-_LEASE_ID_RE = re.compile(r"^[0-9a-f]{20}$")
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
 _MAX_SECRET_BYTES = 64 * 1024
 
@@ -88,25 +76,10 @@ class DomainlessSecretError(HostAgentError):
     exit_code = ExitCode.INVALID
 
 
-@dataclass(frozen=True)
-class DomainlessUser:
-    """The domain user a domainless lease reads gMSA passwords as. Never printed."""
-
-    username: str
-    """sAMAccountName of the user."""
-    password: str = field(repr=False)
-    """The user's password; kept in memory only."""
-    domain: str
-    """The user's domain (DNS name)."""
-
-
 @dataclass
-class _Plan:
-    """One distinct reference of the task."""
+class _Plan(ReferencePlan):
+    """One distinct reference of the task and the spec it names."""
 
-    reference: Reference
-    raw: str
-    containers: list[str] = field(default_factory=list)
     spec: CredentialSpec | None = None
     content: str = ""
 
@@ -146,17 +119,9 @@ class LinuxHostAgent(HostAgent):
         """Fetch and validate every spec, then make one lease for the task; all or nothing."""
         check_task_id(task_id)
         warnings: list[Finding] = []
-        plans, per_container = _plan(task_def)
+        plans, per_container = plan_references(task_def, _Plan)
         if not per_container:
-            warnings.append(
-                warning(
-                    "no-credential-spec",
-                    task_def.source,
-                    "no container of the task references a credential spec; nothing to prepare",
-                    "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
-                    "container: gmsa task patch",
-                )
-            )
+            warnings.append(no_reference_warning(task_def))
             return PreparedTask(task_id=task_id, containers=(), warnings=tuple(warnings))
         modes = {p.reference.mode for p in plans.values()}
         if len(modes) > 1:
@@ -175,14 +140,20 @@ class LinuxHostAgent(HostAgent):
             user = self._domainless_user(list(plans.values()))
         ordered = list(plans.values())
         with self._lock:
-            previous = self._read_ledger(task_id)
+            previous = read_lease(self.state_dir, task_id)
             reply = self._add_lease(ordered, user)
             try:
                 directories = _directories(reply, ordered)
                 if owner is not None:
                     with self._client() as client:
                         client.set_owner(reply.lease_id, owner[0], owner[1])
-                self._write_ledger(task_id, task_arn, reply.lease_id, ordered)
+                ledger = LeaseLedger(
+                    task_id=task_id,
+                    task_arn=task_arn,
+                    lease_id=reply.lease_id,
+                    references=tuple((str(p.reference), tuple(p.containers)) for p in ordered),
+                )
+                write_lease_ledger(self.state_dir, ledger)
             except GmsaError as exc:
                 left = self._delete_quietly(reply.lease_id)
                 if left:
@@ -235,9 +206,7 @@ class LinuxHostAgent(HostAgent):
                 raise CredentialSpecError(report.findings, source=plan.raw)
         except GmsaError as exc:
             raise HostAgentError.for_container(plan.containers[0], plan.raw, exc) from exc
-        for found in report.warnings:
-            path = f"{plan.raw}: {found.path}" if found.path else plan.raw
-            warnings.append(Finding(Severity.WARNING, found.code, path, found.message, found.fix))
+        warnings.extend(plan.located(found) for found in report.warnings)
         spec = report.spec
         if plan.reference.mode is Mode.DOMAINLESS and spec.host_account_config is None:
             raise TaskInputError(
@@ -267,7 +236,7 @@ class LinuxHostAgent(HostAgent):
                     fix='set PluginInput to {"CredentialArn": "arn:aws:secretsmanager:REGION:'
                     'ACCOUNT:secret:NAME"}',
                 )
-            if not _SECRET_ARN_RE.match(arn):
+            if parse_secret_arn(arn) is None:
                 raise DomainlessSecretError(
                     "the credentialArn is not a Secrets Manager secret ARN (on Linux the user "
                     "secret is read from Secrets Manager)",
@@ -285,66 +254,12 @@ class LinuxHostAgent(HostAgent):
             )
         arn, plan = next(iter(arns.items()))
         try:
-            return self._read_secret(arn)
+            return read_domainless_user(self.aws, arn)
         except HostAgentError:
             raise
         except GmsaError as exc:
             # An AWS refusal or a missing secret: name the container, keep the exit code.
             raise DomainlessSecretError.for_container(plan.containers[0], plan.raw, exc) from None
-
-    def _read_secret(self, arn: str) -> DomainlessUser:
-        where = f"secretsmanager:GetSecretValue on {arn}"
-        aws = self.aws
-        if aws is None:
-            raise SourceNotConfiguredError(
-                "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
-                where=arn,
-                fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
-            )
-        match = _SECRET_ARN_RE.match(arn)
-        assert match is not None
-        try:
-            client = aws.client("secretsmanager", region=match.group("region"))
-            answer = client.get_secret_value(SecretId=arn)
-        except AWS_FAILURES as exc:
-            raise aws_error(exc, action="secretsmanager:GetSecretValue", resource=arn) from None
-        text = answer.get("SecretString") if isinstance(answer, dict) else None
-        if not isinstance(text, str):
-            raise DomainlessSecretError(
-                "the user secret has no SecretString (a binary secret cannot be read)",
-                where=where,
-                fix='store the secret as JSON text: {"username": ..., "password": ..., '
-                '"domainName": ...}',
-            )
-        if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
-            raise DomainlessSecretError(
-                "the user secret is larger than 64 KiB", where=where, fix="store only the user"
-            )
-        try:
-            document = json.loads(text)
-        except ValueError:
-            # The parser's message may quote the secret: say only that it is not JSON.
-            document = None
-        if not isinstance(document, dict):
-            raise DomainlessSecretError(
-                "the user secret is not a JSON object",
-                where=where,
-                fix='store {"username": ..., "password": ..., "domainName": ...}',
-            )
-        values: dict[str, str] = {}
-        for key in ("username", "password", "domainName"):
-            value = document.get(key)
-            if not isinstance(value, str) or not value:
-                raise DomainlessSecretError(
-                    f"the user secret has no non-empty string {key!r}",
-                    where=where,
-                    fix='store {"username": ..., "password": ..., "domainName": ...} '
-                    "(key names are case-sensitive)",
-                )
-            values[key] = value
-        return DomainlessUser(
-            username=values["username"], password=values["password"], domain=values["domainName"]
-        )
 
     def _add_lease(self, plans: list[_Plan], user: DomainlessUser | None) -> LeaseReply:
         contents = [p.content for p in plans]
@@ -392,7 +307,7 @@ class LinuxHostAgent(HostAgent):
         """Delete the task's lease and its record; an unknown task is not an error."""
         check_task_id(task_id)
         with self._lock:
-            lease_id = self._read_ledger(task_id)
+            lease_id = read_lease(self.state_dir, task_id)
             if lease_id is None:
                 return CleanupResult(task_id=task_id, known=False, removed=(), kept=())
             removed: tuple[str, ...] = ()
@@ -407,7 +322,11 @@ class LinuxHostAgent(HostAgent):
                 missing = (str(self.krb_dir / lease_id),)
             except GmsaError as exc:
                 raise self._cleanup_error(lease_id, exc) from None
-            self._remove_ledger(task_id)
+            remove_ledger(
+                self.state_dir,
+                task_id,
+                fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
+            )
         return CleanupResult(
             task_id=task_id,
             known=True,
@@ -434,98 +353,59 @@ class LinuxHostAgent(HostAgent):
         """Where the record of ``task_id``'s lease is kept."""
         return ledger_path(self.state_dir, check_task_id(task_id))
 
-    def _write_ledger(
-        self, task_id: str, task_arn: str | None, lease_id: str, plans: list[_Plan]
-    ) -> None:
-        path = ledger_path(self.state_dir, task_id)
-        document: dict[str, Any] = {
-            "format": LINUX_LEDGER_FORMAT,
-            "task_id": task_id,
-            "task_arn": task_arn,
-            "lease_id": lease_id,
-            "references": [
-                {"reference": str(p.reference), "containers": list(p.containers)} for p in plans
-            ],
-        }
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HostStateError(
-                f"cannot create the ledger directory: {exc.strerror}",
-                where=str(path.parent),
-                fix="check that the krb directory (or --state-dir) is writable",
-            ) from None
-        try:
-            data = (jsondoc.dumps(document) + "\n").encode("utf-8")
-            write_atomic(path, data, mode=0o600, durable=False)
-        except GmsaError as exc:
-            raise HostStateError(
-                f"cannot write the task's ledger: {exc.what}", where=str(path), fix=exc.fix
-            ) from None
 
-    def _read_ledger(self, task_id: str) -> str | None:
-        """The lease recorded for ``task_id``, or ``None`` when there is no record."""
-        path = ledger_path(self.state_dir, task_id)
-        if not path.exists():
-            return None
-        fix = (
-            "delete the task's lease by hand (gmsa tickets status lists leases), then remove "
-            "the ledger"
+def read_domainless_user(aws: AwsConfig | None, arn: str) -> DomainlessUser:
+    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``.
+
+    The secret is the JSON object ``{"username": ..., "password": ..., "domainName": ...}``;
+    no error quotes any of it.
+    """
+    where = f"secretsmanager:GetSecretValue on {arn}"
+    if aws is None:
+        raise SourceNotConfiguredError(
+            "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
+            where=arn,
+            fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
         )
-        try:
-            doc = jsondoc.load_file(path, max_bytes=1024 * 1024, what="task ledger")
-        except GmsaError as exc:
-            raise HostStateError(
-                f"the task's ledger is damaged: {exc.what}", where=str(path), fix=fix
-            ) from None
-        lease_id = doc.get("lease_id") if isinstance(doc, dict) else None
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != LINUX_LEDGER_FORMAT
-            or doc.get("task_id") != task_id
-            or not isinstance(lease_id, str)
-            or not _LEASE_ID_RE.match(lease_id)
-        ):
-            raise HostStateError(
-                "the task's ledger is damaged: not a Linux task ledger of this task",
-                where=str(path),
-                fix=fix,
+    secret = parse_secret_arn(arn)
+    assert secret is not None
+    text = get_secret_string(aws, arn, region=secret.region)
+    if text is None:
+        raise DomainlessSecretError(
+            "the user secret has no SecretString (a binary secret cannot be read)",
+            where=where,
+            fix='store the secret as JSON text: {"username": ..., "password": ..., '
+            '"domainName": ...}',
+        )
+    if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
+        raise DomainlessSecretError(
+            "the user secret is larger than 64 KiB", where=where, fix="store only the user"
+        )
+    try:
+        document = json.loads(text)
+    except ValueError:
+        # The parser's message may quote the secret: say only that it is not JSON.
+        document = None
+    if not isinstance(document, dict):
+        raise DomainlessSecretError(
+            "the user secret is not a JSON object",
+            where=where,
+            fix='store {"username": ..., "password": ..., "domainName": ...}',
+        )
+    values: dict[str, str] = {}
+    for key in ("username", "password", "domainName"):
+        value = document.get(key)
+        if not isinstance(value, str) or not value:
+            raise DomainlessSecretError(
+                f"the user secret has no non-empty string {key!r}",
+                where=where,
+                fix='store {"username": ..., "password": ..., "domainName": ...} '
+                "(key names are case-sensitive)",
             )
-        return lease_id
-
-    def _remove_ledger(self, task_id: str) -> None:
-        path = ledger_path(self.state_dir, task_id)
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        except OSError as exc:
-            raise HostStateError(
-                f"cannot remove the task's ledger: {exc.strerror}",
-                where=str(path),
-                fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
-            ) from None
-
-
-def _plan(task_def: TaskDefinition) -> tuple[dict[str, _Plan], list[tuple[str, _Plan]]]:
-    """One plan per distinct reference, and each container's plan in task order."""
-    plans: dict[str, _Plan] = {}
-    per_container: list[tuple[str, _Plan]] = []
-    for container in task_def.containers:
-        uses = container.credential_spec_uses
-        if not uses:
-            continue
-        if len(uses) > 1:
-            raise TaskInputError(
-                f"container {container.name!r} has {len(uses)} credential spec references; "
-                "a container runs with one",
-                where=f"{task_def.source}: {', '.join(u.path for u in uses)}",
-                fix="keep one (credentialSpecs holds at most one entry)",
-            )
-        reference = _valid_reference(uses[0], task_def.source)
-        plan = plans.setdefault(str(reference), _Plan(reference=reference, raw=uses[0].raw))
-        plan.containers.append(container.name)
-        per_container.append((container.name, plan))
-    return plans, per_container
+        values[key] = value
+    return DomainlessUser(
+        username=values["username"], password=values["password"], domain=values["domainName"]
+    )
 
 
 def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:
@@ -605,13 +485,8 @@ def _user_of(container: ContainerDefinition) -> str | None:
 
 
 __all__ = [
-    "CCACHE_NAME",
-    "CONTAINER_KRB_DIR",
-    "DEFAULT_KRB_DIR",
-    "DEFAULT_SOCKET",
-    "KRB5CCNAME",
     "DomainlessSecretError",
-    "DomainlessUser",
     "LinuxHostAgent",
     "parse_user",
+    "read_domainless_user",
 ]

@@ -1,7 +1,8 @@
 """The Windows host agent: credential specs into Docker's CredentialSpecs directory.
 
 This is what the ECS agent's credentialspec task resource does on Windows, with
-its gaps closed (REFERENCE section 3, decision 0006):
+its gaps closed (``docs/background.md#the-ecs-agent-on-windows``,
+``docs/decisions/0006-host-agent-files.md``):
 
 - every spec is fetched and validated *before* anything is written, and a write
   that fails part-way is undone, so a failed task leaves nothing behind;
@@ -29,14 +30,14 @@ import contextlib
 import hashlib
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render, with_plugin_input
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import GmsaError
-from gmsa.findings import Finding, Severity, warning
+from gmsa.findings import Finding, warning
 from gmsa.fsutil import write_atomic
 from gmsa.hostagent.interface import (
     CleanupResult,
@@ -58,10 +59,11 @@ from gmsa.hostagent.ledger import (
     remove_ledger,
     write_ledger,
 )
+from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
 from gmsa.reference import FileLocation, Mode, Reference
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.localdir import LocalDirSource
-from gmsa.taskdef.model import CredentialSpecUse, TaskDefinition
+from gmsa.taskdef.model import TaskDefinition
 
 CCG_REGISTRY_BASE = "HKLM\\System\\CurrentControlSet\\Services\\AmazonECSCCGPlugin"
 """Registry key under which the ECS agent stores a domainless task's execution-role
@@ -110,12 +112,9 @@ def check_task_arn(task_arn: str) -> re.Match[str]:
 
 
 @dataclass
-class _Plan:
+class _Plan(ReferencePlan):
     """One distinct reference of the task: what to fetch, validate and write."""
 
-    reference: Reference
-    raw: str
-    containers: list[str] = field(default_factory=list)
     name: str = ""
     content: bytes | None = None
     """Bytes to write; ``None`` for a user's own file, which is used in place."""
@@ -131,6 +130,7 @@ class _Checked:
     rendered: bytes
 
 
+_PERMISSIONS_FIX = "check permissions on the CredentialSpecs directory"
 _CHECKED_MAX = 256
 """Distinct spec contents remembered as validated (a host runs a few services)."""
 _LOCK_STRIPES = 64
@@ -167,15 +167,7 @@ class WindowsHostAgent(HostAgent):
         key_name = self._registry_subkey(task_id, task_arn, warnings)
         plans, per_container = self._plan(task_def, task_id)
         if not per_container:
-            warnings.append(
-                warning(
-                    "no-credential-spec",
-                    task_def.source,
-                    "no container of the task references a credential spec; nothing to prepare",
-                    "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
-                    "container: gmsa task patch",
-                )
-            )
+            warnings.append(no_reference_warning(task_def))
         if task_arn is None and any(p.reference.mode is Mode.DOMAINLESS for p in plans.values()):
             warnings.append(
                 warning(
@@ -244,28 +236,8 @@ class WindowsHostAgent(HostAgent):
     def _plan(
         self, task_def: TaskDefinition, task_id: str
     ) -> tuple[dict[str, _Plan], list[tuple[str, _Plan]]]:
-        """Group the task's references: one plan per distinct reference."""
-        plans: dict[str, _Plan] = {}
-        per_container: list[tuple[str, _Plan]] = []
-        for container in task_def.containers:
-            uses = container.credential_spec_uses
-            if not uses:
-                continue
-            if len(uses) > 1:
-                raise TaskInputError(
-                    f"container {container.name!r} has {len(uses)} credential spec references; "
-                    "a container runs with one",
-                    where=f"{task_def.source}: {', '.join(u.path for u in uses)}",
-                    fix="keep one (credentialSpecs holds at most one entry)",
-                )
-            reference = _valid_reference(uses[0], task_def.source)
-            key = str(reference)
-            plan = plans.get(key)
-            if plan is None:
-                plan = _Plan(reference=reference, raw=uses[0].raw)
-                plans[key] = plan
-            plan.containers.append(container.name)
-            per_container.append((container.name, plan))
+        """Group the task's references and name the file each one's spec goes to."""
+        plans, per_container = plan_references(task_def, _Plan)
         for plan in plans.values():
             location = plan.reference.location
             if isinstance(location, FileLocation) and plan.reference.mode is Mode.DOMAIN_JOINED:
@@ -281,11 +253,7 @@ class WindowsHostAgent(HostAgent):
         try:
             data = self._fetch(reference)
             checked = self._validate(data, plan.raw)
-            for found in checked.warnings:
-                path = f"{plan.raw}: {found.path}" if found.path else plan.raw
-                warnings.append(
-                    Finding(Severity.WARNING, found.code, path, found.message, found.fix)
-                )
+            warnings.extend(plan.located(found) for found in checked.warnings)
             if reference.mode is Mode.DOMAINLESS:
                 plan.registry_key = registry_key_for(key_name)
                 plan.content = _domainless_content(checked.spec, plan.registry_key, plan.raw)
@@ -423,18 +391,6 @@ class WindowsHostAgent(HostAgent):
         return ledger_path(self.credspec_dir, check_task_id(task_id))
 
 
-def _valid_reference(use: CredentialSpecUse, source: str) -> Reference:
-    if use.reference is not None:
-        return use.reference
-    cause = use.error
-    raise TaskInputError(
-        cause.what if cause is not None else "the credential spec reference is not valid",
-        where=f"{source}: {use.path} ({use.raw!r})"
-        + (f": {cause.where}" if cause is not None and cause.where else ""),
-        fix=cause.fix if cause is not None else "run: gmsa task check TASKDEF",
-    )
-
-
 def _domainless_content(spec: CredentialSpec, registry_key: str, source: str) -> bytes:
     if spec.host_account_config is None:
         raise TaskInputError(
@@ -497,10 +453,8 @@ def _remove_if_unchanged(path: Path, digest: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise HostStateError(
-            f"cannot read a task's spec file: {exc.strerror}",
-            where=str(path),
-            fix="check permissions on the CredentialSpecs directory",
+        raise HostStateError.from_os_error(
+            "cannot read a task's spec file", path, exc, _PERMISSIONS_FIX
         ) from None
     if hashlib.sha256(data).hexdigest() != digest:
         return "content changed after prepare"
@@ -509,10 +463,11 @@ def _remove_if_unchanged(path: Path, digest: str) -> str:
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
-        raise HostStateError(
-            f"cannot remove a task's spec file: {exc.strerror}",
-            where=str(path),
-            fix="check permissions on the CredentialSpecs directory; the file may be in use",
+        raise HostStateError.from_os_error(
+            "cannot remove a task's spec file",
+            path,
+            exc,
+            f"{_PERMISSIONS_FIX}; the file may be in use",
         ) from None
     return "removed"
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, warning
 from gmsa.reference import (
+    ACCOUNT_ID_RE,
+    SECRET_NAME_RE,
     InvalidReferenceError,
     Mode,
     Reference,
@@ -41,8 +43,6 @@ ACTION_ORDER: tuple[str, ...] = (
 )
 """The order actions are listed in, so generated policies are stable."""
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _KMS_KEY_RE = re.compile(
     r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
 )
@@ -180,7 +180,7 @@ def _arn_resource(arn: str, service: str, example: str) -> str:
         check_region(fields[1], fields[3], arn)
     except InvalidReferenceError as exc:
         raise InvalidArnError(exc.what, part=exc.part, value=arn, fix=exc.fix) from None
-    if not _ACCOUNT_RE.match(fields[4]):
+    if not ACCOUNT_ID_RE.match(fields[4]):
         raise InvalidArnError(
             f"the account id must be 12 digits, not {fields[4]!r}",
             part="ARN account",
@@ -201,7 +201,7 @@ def validate_secret_arn(arn: str) -> str:
             value=arn,
             fix=f"e.g. {example}",
         )
-    if not _SECRET_NAME_RE.match(name):
+    if not SECRET_NAME_RE.match(name):
         raise InvalidArnError(
             "secret names use letters, digits and /_+=.@-",
             part="secret name",

@@ -57,6 +57,7 @@ from gmsa.ad.discovery import (
 )
 from gmsa.ad.errors import DnsLookupError
 from gmsa.ad.managed_password import ManagedPassword, decode_managed_password
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.kerberos.errors import (
     NETWORK_FIX,
@@ -74,7 +75,6 @@ from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProvider,
     CredentialProviderError,
-    DomainlessUser,
     GmsaAccount,
     HostIdentityError,
     Identity,

@@ -14,12 +14,12 @@ where and fix; the service turns it into a gRPC status for the ECS agent and a
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gmsa.ad.managed_password import ManagedPassword
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import ExitCode
 from gmsa.kerberos.keys import GmsaKeys
 from gmsa.kerberos.ticket import Ticket
@@ -103,34 +103,8 @@ class HostKeytab:
         return f"{self.principal or 'the host principal'} from {self.keytab}"
 
 
-@dataclass(frozen=True)
-class DomainlessUser:
-    """Domainless mode: a domain user allowed to read the password (from the ECS agent)."""
-
-    username: str
-    """sAMAccountName or UPN of the user."""
-    domain: str
-    """The user's domain (DNS name)."""
-    password: str = field(repr=False)
-    """The user's password. Secret: kept in memory only, never written or logged."""
-
-    @property
-    def key(self) -> tuple[str, ...]:
-        """Identity for sharing work; two passwords for one user never share results."""
-        digest = hashlib.sha256(self.password.encode("utf-8", "surrogatepass")).hexdigest()
-        return ("user", self.username.lower(), self.domain.lower(), digest)
-
-    @property
-    def user_key(self) -> tuple[str, str]:
-        """The user without the password: how leases remember whose they are."""
-        return (self.username.lower(), self.domain.lower())
-
-    def __str__(self) -> str:
-        return f"{self.username}@{self.domain}"
-
-
 Identity = HostKeytab | DomainlessUser
-"""Who reads the gMSA's password."""
+"""Who reads the gMSA's password: the host itself, or (domainless) a domain user."""
 
 
 class CredentialProvider(ABC):

@@ -1,6 +1,7 @@
 """Leases on disk: the only state the service keeps, so a restart loses nothing.
 
-Layout under the krb directory (the ECS agent mounts ``<lease>/<gMSA name>``)::
+Layout under the krb directory (the ECS agent mounts ``<lease>/<gMSA name>``; the
+names the host agent shares are in :mod:`gmsa.tickets.layout`)::
 
     <krb dir>/<lease id>/lease.json          metadata (0600, never in the container)
     <krb dir>/<lease id>/<gMSA name>/krb5cc  the ticket cache (0600)
@@ -19,7 +20,6 @@ import contextlib
 import datetime
 import json
 import os
-import re
 import secrets
 import shutil
 import stat
@@ -33,12 +33,10 @@ from gmsa.errors import GmsaError
 from gmsa.fsutil import fsync_path, fsync_tree, write_atomic
 from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestError, LeaseStoreError
 from gmsa.tickets.interface import GmsaAccount
+from gmsa.tickets.layout import CCACHE_NAME, LEASE_ID_LENGTH, LEASE_ID_RE
 
-LEASE_ID_LENGTH = 20
-CCACHE_NAME = "krb5cc"
 METADATA_NAME = "lease.json"
 METADATA_VERSION = 1
-_LEASE_ID_RE = re.compile(r"[0-9a-f]{20}")
 _STAGING_PREFIX = ".staging-"
 _DELETING_PREFIX = ".deleting-"
 _MAX_METADATA_BYTES = 1 << 20
@@ -52,7 +50,7 @@ def new_lease_id() -> str:
 
 def check_lease_id(lease_id: str) -> str:
     """Return ``lease_id`` if this service could have issued it; raise LeaseIdError if not."""
-    if not isinstance(lease_id, str) or not _LEASE_ID_RE.fullmatch(lease_id):
+    if not isinstance(lease_id, str) or not LEASE_ID_RE.fullmatch(lease_id):
         shown = repr(lease_id[:40]) if isinstance(lease_id, str) else type(lease_id).__name__
         raise LeaseIdError(
             f"{shown} is not a lease id: lease ids are {LEASE_ID_LENGTH} lowercase hex digits",
@@ -268,7 +266,7 @@ class LeaseStore:
         leases: list[Lease] = []
         broken: list[BrokenLease] = []
         for entry in self._entries():
-            if not _LEASE_ID_RE.fullmatch(entry.name) or not entry.is_dir():
+            if not LEASE_ID_RE.fullmatch(entry.name) or not entry.is_dir():
                 continue
             try:
                 document = jsondoc.load_file(

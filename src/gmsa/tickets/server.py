@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -28,9 +28,9 @@ from typing import Any, NoReturn, TypeVar
 import grpc
 
 from gmsa import jsondoc
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
 from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
-from gmsa.tickets.interface import DomainlessUser
 from gmsa.tickets.leases import Owner
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
@@ -38,10 +38,6 @@ from gmsa.tickets.service import TicketService
 
 log = logging.getLogger("gmsa.tickets")
 
-DEFAULT_SOCKET = Path("/var/credentials-fetcher/socket/credentials_fetcher.sock")
-"""Where the ECS agent looks by default (``CREDENTIALS_FETCHER_HOST_DIR``)."""
-DEFAULT_KRB_DIR = Path("/var/credentials-fetcher/krbdir")
-"""The directory the agent mounts lease directories from."""
 ADMIN_SERVICE = "gmsa.tickets.Admin"
 """The operator service next to the agent's: JSON in, JSON out."""
 ERROR_METADATA = "gmsa-error"
@@ -84,14 +80,10 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
     def AddKerberosLease(
         self, request: pb.CreateKerberosLeaseRequest, context: grpc.ServicerContext
     ) -> pb.CreateKerberosLeaseResponse:
-        result = _call(
-            context,
-            "AddKerberosLease",
-            lambda: self.service.add_lease(list(request.credspec_contents)),
+        lease_id, paths = self._add_lease(
+            context, "AddKerberosLease", request.credspec_contents, None
         )
-        return pb.CreateKerberosLeaseResponse(
-            lease_id=result.lease_id, created_kerberos_file_paths=[str(p) for p in result.paths]
-        )
+        return pb.CreateKerberosLeaseResponse(lease_id=lease_id, created_kerberos_file_paths=paths)
 
     def AddNonDomainJoinedKerberosLease(
         self,
@@ -99,14 +91,23 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         context: grpc.ServicerContext,
     ) -> pb.CreateNonDomainJoinedKerberosLeaseResponse:
         user = DomainlessUser(request.username, request.domain, request.password)
-        result = _call(
-            context,
-            "AddNonDomainJoinedKerberosLease",
-            lambda: self.service.add_lease(list(request.credspec_contents), user),
+        lease_id, paths = self._add_lease(
+            context, "AddNonDomainJoinedKerberosLease", request.credspec_contents, user
         )
         return pb.CreateNonDomainJoinedKerberosLeaseResponse(
-            lease_id=result.lease_id, created_kerberos_file_paths=[str(p) for p in result.paths]
+            lease_id=lease_id, created_kerberos_file_paths=paths
         )
+
+    def _add_lease(
+        self,
+        context: grpc.ServicerContext,
+        rpc: str,
+        credspecs: Iterable[str],
+        user: DomainlessUser | None,
+    ) -> tuple[str, list[str]]:
+        """Make the lease an Add*KerberosLease call asks for: its id and ticket directories."""
+        result = _call(context, rpc, lambda: self.service.add_lease(list(credspecs), user))
+        return result.lease_id, [str(p) for p in result.paths]
 
     def RenewNonDomainJoinedKerberosLease(
         self,

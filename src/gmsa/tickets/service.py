@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from gmsa.credspec.validate import load_spec
+from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
 from gmsa.tickets.acquire import Acquirer, Acquisition, Clock, utcnow
 from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.errors import LeaseNotFoundError, LeaseRequestError
-from gmsa.tickets.interface import CredentialProvider, DomainlessUser, GmsaAccount, Identity
+from gmsa.tickets.interface import CredentialProvider, GmsaAccount, Identity
 from gmsa.tickets.leases import (
     BrokenLease,
     Lease,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 from typing import Any
 
 from gmsa import jsondoc
@@ -26,11 +25,16 @@ from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
 from gmsa.identifiers import guid_form
 from gmsa.jsondoc import type_name
-from gmsa.reference import PARTITIONS, InvalidReferenceError, SsmLocation, parse_location
+from gmsa.reference import (
+    ACCOUNT_ID_RE,
+    PARTITIONS,
+    REGION_RE,
+    SECRET_NAME_RE,
+    InvalidReferenceError,
+    SsmLocation,
+    parse_location,
+)
 
-_REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
-_ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _SECRET_KEYS = ("password", "secretkey", "secretaccesskey")
 
 
@@ -298,7 +302,7 @@ def _check_credential_arn(w: Walker, arn: str, parts: tuple[PathPart, ...]) -> s
             f"did you mean {quote(close[0])}?" if close else f"use one of {', '.join(PARTITIONS)}",
         )
         ok = False
-    if not _REGION_RE.match(region):
+    if not REGION_RE.match(region):
         w.err(
             "invalid-credential-arn",
             parts,
@@ -321,7 +325,7 @@ def _check_credential_arn(w: Walker, arn: str, parts: tuple[PathPart, ...]) -> s
                 "make the partition and region agree (aws-cn: cn-*, aws-us-gov: us-gov-*)",
             )
             ok = False
-    if not _ACCOUNT_ID_RE.match(account):
+    if not ACCOUNT_ID_RE.match(account):
         w.err(
             "invalid-credential-arn",
             parts,
@@ -331,7 +335,7 @@ def _check_credential_arn(w: Walker, arn: str, parts: tuple[PathPart, ...]) -> s
         ok = False
     resource = ":".join(fields[5:])
     kind, _, name = resource.partition(":")
-    if kind != "secret" or not _SECRET_NAME_RE.match(name):
+    if kind != "secret" or not SECRET_NAME_RE.match(name):
         w.err(
             "invalid-credential-arn",
             parts,
