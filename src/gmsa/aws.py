@@ -436,3 +436,19 @@ def get_secret_string(config: AwsConfig, arn: str, *, region: str) -> str | None
         raise aws_error(exc, action="secretsmanager:GetSecretValue", resource=arn) from None
     text = answer.get("SecretString") if isinstance(answer, dict) else None
     return text if isinstance(text, str) else None
+
+
+__all__ = [
+    "AWS_FAILURES",
+    "ROLE_SESSION_SECONDS",
+    "AssumeRoleError",
+    "AwsAccessDeniedError",
+    "AwsConfig",
+    "AwsConnectionError",
+    "AwsCredentialsError",
+    "AwsError",
+    "AwsNotFoundError",
+    "aws_error",
+    "code_and_status",
+    "get_secret_string",
+]

@@ -370,3 +370,21 @@ def run(echo: Echo, *, workdir: Path | None = None) -> DemoOutcome:
     for what, held in outcome.expectations:
         out.step(f"[{'ok' if held else 'UNEXPECTED'}] {what}")
     return outcome
+
+
+__all__ = [
+    "BUCKET",
+    "EXAMPLE_SPEC",
+    "OBJECT_KEY",
+    "PARAMETER",
+    "REGION",
+    "ROLE",
+    "ROLE_WITHOUT_SSM",
+    "SPEC_FILE",
+    "DemoOutcome",
+    "Echo",
+    "example_s3_policy",
+    "example_ssm_policy",
+    "example_task_definition",
+    "run",
+]

@@ -38,3 +38,8 @@ class DomainlessUser:
 
     def __str__(self) -> str:
         return f"{self.username}@{self.domain}"
+
+
+__all__ = [
+    "DomainlessUser",
+]

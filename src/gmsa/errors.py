@@ -95,3 +95,13 @@ class NotFoundError(ExternalError):
     """
 
     code = "not-found"
+
+
+__all__ = [
+    "AccessDeniedError",
+    "ExitCode",
+    "ExternalError",
+    "GmsaError",
+    "InvalidInputError",
+    "NotFoundError",
+]

@@ -88,3 +88,15 @@ def json_path(*parts: str | int) -> str:
         else:
             out += f".{part}" if out else part
     return out
+
+
+__all__ = [
+    "Finding",
+    "Severity",
+    "error",
+    "errors_of",
+    "has_errors",
+    "json_path",
+    "warning",
+    "warnings_of",
+]

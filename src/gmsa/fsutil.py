@@ -113,3 +113,12 @@ def confined(root: Path, relative: str) -> Path:
             fix="keep credential specs inside the directory; remove links that point out of it",
         )
     return candidate
+
+
+__all__ = [
+    "PathEscapeError",
+    "confined",
+    "fsync_path",
+    "fsync_tree",
+    "write_atomic",
+]

@@ -117,3 +117,23 @@ def name_problem(name: str) -> str | None:
     if bad is not None:
         return f"{name!r} contains {bad!r}, which account names may not"
     return None
+
+
+__all__ = [
+    "ACCOUNT_NAME_ILLEGAL",
+    "DNS_LABEL_PATTERN",
+    "DOMAIN_SID_RE",
+    "GUID_PATTERN",
+    "MAX_ACCOUNT_NAME",
+    "MAX_NETBIOS_NAME",
+    "NETBIOS_NAME_ILLEGAL",
+    "SID_RE",
+    "GuidForm",
+    "fits_u32",
+    "guid_form",
+    "is_dns_name",
+    "name_problem",
+    "normalize_name",
+    "suggest_account_name",
+    "without_domain",
+]

@@ -173,3 +173,16 @@ def type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DuplicateKeyError",
+    "JsonDocumentError",
+    "decode_text",
+    "dumps",
+    "load_file",
+    "loads",
+    "read_bytes",
+    "type_name",
+]

@@ -149,3 +149,12 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+__all__ = [
+    "EmbeddedAws",
+    "embedded_aws",
+    "install_resource_level_iam",
+    "main",
+    "wait_for_port",
+]

@@ -674,3 +674,29 @@ def parse_secret_arn(arn: str) -> SecretLocation | None:
         account=match.group("account"),
         name=match.group("name"),
     )
+
+
+__all__ = [
+    "ACCOUNT_ID_RE",
+    "PARTITIONS",
+    "PREFIX_DOMAINLESS",
+    "PREFIX_DOMAIN_JOINED",
+    "REGION_RE",
+    "SECRET_NAME_RE",
+    "SERVICES",
+    "FileLocation",
+    "InvalidReferenceError",
+    "Location",
+    "Mode",
+    "Reference",
+    "S3Location",
+    "SecretLocation",
+    "SsmLocation",
+    "check_partition",
+    "check_region",
+    "parse",
+    "parse_location",
+    "parse_secret_arn",
+    "validate_bucket_name",
+    "validate_parameter_name",
+]

@@ -88,3 +88,10 @@ class SingleFlight(Generic[K, V]):
             with self._lock:
                 self._flights.pop(key, None)
             flight.done.set()
+
+
+__all__ = [
+    "K",
+    "SingleFlight",
+    "V",
+]

@@ -226,3 +226,13 @@ def resolve_sids(directory: LdapConnection, base: str, sids: Sequence[str]) -> d
 
 def _escape_binary(data: bytes) -> str:
     return "".join(f"\\{b:02x}" for b in data)
+
+
+__all__ = [
+    "Account",
+    "AccountLookup",
+    "Uac",
+    "find_accounts",
+    "resolve_sids",
+    "token_groups",
+]

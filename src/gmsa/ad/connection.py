@@ -587,3 +587,25 @@ def probe_port(address: str, port: int, timeout: float) -> str | None:
         return "no answer in time"
     except OSError as exc:
         return exc.strerror or type(exc).__name__
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "LDAPS_PORT",
+    "LDAP_PORT",
+    "CacheCredentials",
+    "ConnectOptions",
+    "Credentials",
+    "DomainController",
+    "Entry",
+    "KeytabCredentials",
+    "LdapConnection",
+    "PasswordCredentials",
+    "Protection",
+    "certificate_names_host",
+    "connect",
+    "connected",
+    "probe_port",
+    "realm_of",
+    "split_user",
+]

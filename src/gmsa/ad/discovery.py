@@ -212,3 +212,14 @@ def resolve_address(host: str, config: DnsConfig) -> tuple[str, ...]:
             fix="check the name, or give --dns-server with a DNS server of the domain",
         ) from None
     return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "DnsConfig",
+    "ServiceRecord",
+    "find_domain_controllers",
+    "lookup_srv",
+    "resolve_address",
+    "split_host_port",
+]

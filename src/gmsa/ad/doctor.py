@@ -722,3 +722,16 @@ def _reader_checks(
                 )
             )
     return checks
+
+
+__all__ = [
+    "CLOCK_WARNING",
+    "MAX_CLOCK_SKEW",
+    "MAX_DCS_PROBED",
+    "PORT_TIMEOUT",
+    "Check",
+    "DoctorReport",
+    "DoctorRequest",
+    "Status",
+    "run_doctor",
+]

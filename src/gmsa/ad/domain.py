@@ -155,3 +155,10 @@ def _generalized_time(text: str | None) -> datetime.datetime | None:
         )
     except ValueError:
         return None
+
+
+__all__ = [
+    "DomainInfo",
+    "ForestDomain",
+    "read_domain",
+]

@@ -83,3 +83,14 @@ def bind_error(result: Mapping[str, Any], where: str, who: str) -> Authenticatio
         where=where,
         fix="check the credentials and the DC's logs",
     )
+
+
+__all__ = [
+    "AccountError",
+    "DnsLookupError",
+    "LdapOperationError",
+    "ManagedPasswordBlobError",
+    "TlsError",
+    "bind_error",
+    "short_reason",
+]

@@ -139,3 +139,12 @@ def _check_offset(name: str, offset: int, length: int, *, size: int) -> None:
 
 def _error(what: str) -> ManagedPasswordBlobError:
     return ManagedPasswordBlobError(what, where="msDS-ManagedPassword", fix=_FIX)
+
+
+__all__ = [
+    "BLOB_VERSION",
+    "HEADER_SIZE",
+    "ManagedPassword",
+    "decode_managed_password",
+    "encode_managed_password",
+]

@@ -171,3 +171,9 @@ class SealedSocket:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
+
+
+__all__ = [
+    "SealedSocket",
+    "gssapi_bind",
+]

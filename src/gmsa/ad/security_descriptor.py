@@ -327,3 +327,23 @@ WELL_KNOWN_SIDS: dict[str, str] = {
     "S-1-3-0": "CREATOR OWNER",
 }
 """SIDs that are not directory objects, with the names Windows shows for them."""
+
+
+__all__ = [
+    "WELL_KNOWN_SIDS",
+    "AccessDecision",
+    "AccessMask",
+    "Ace",
+    "AceFlag",
+    "AceType",
+    "SecurityDescriptor",
+    "SecurityDescriptorError",
+    "build_security_descriptor",
+    "check_read_access",
+    "guid_from_bytes",
+    "parse_security_descriptor",
+    "principals_allowed",
+    "principals_denied",
+    "sid_from_bytes",
+    "sid_to_bytes",
+]

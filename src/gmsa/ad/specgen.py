@@ -250,3 +250,13 @@ def _host_findings(
                 )
             )
     return findings
+
+
+__all__ = [
+    "AccountRequest",
+    "GeneratedSpec",
+    "build_spec",
+    "default_file_name",
+    "generate",
+    "require_gmsa",
+]

@@ -1,1 +1,17 @@
 """The command line: parses arguments and wires library parts together; nothing more."""
+
+__all__ = [
+    "ad",
+    "demo",
+    "doctor",
+    "iam",
+    "main",
+    "ref",
+    "spec",
+    "spec_new",
+    "spec_publish",
+    "task",
+    "task_agent",
+    "task_run",
+    "tickets",
+]

@@ -89,3 +89,12 @@ def aws_config_from(params: Mapping[str, Any]) -> AwsConfig:
         profile=params.get("profile") or None,
         role_arn=role_arn,
     )
+
+
+__all__ = [
+    "F",
+    "apply_options",
+    "aws_base_options",
+    "aws_config_from",
+    "aws_options",
+]

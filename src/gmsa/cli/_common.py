@@ -87,3 +87,15 @@ def exit_for(findings: Sequence[Finding]) -> int:
 def finish(code: int) -> None:
     """Exit with ``code`` (used after a check has printed its report)."""
     sys.exit(code)
+
+
+__all__ = [
+    "GmsaCommand",
+    "GmsaGroup",
+    "echo_findings",
+    "emit_json",
+    "exit_for",
+    "finish",
+    "json_option",
+    "report_error",
+]

@@ -209,3 +209,15 @@ def read_password(values: dict[str, Any], user: str) -> str:
             fix="give --password-file or --password-env (there is no terminal to prompt on)",
         )
     return str(click.prompt(f"Password for {user}", hide_input=True, err=True))
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "OPTION_NAMES",
+    "PROTECTIONS",
+    "F",
+    "credentials_from",
+    "directory_options",
+    "pop_connection",
+    "read_password",
+]

@@ -28,3 +28,8 @@ def demo() -> None:
     outcome = run(click.echo)
     if not outcome.ok:
         raise SystemExit(int(ExitCode.INVALID))
+
+
+__all__ = [
+    "demo",
+]

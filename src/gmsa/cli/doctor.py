@@ -178,3 +178,11 @@ def verify(file: Path, host: str | None, json_output: bool, **connection: Any) -
     )
     report = run_doctor(request)
     _finish(report, json_output, f"gmsa spec verify {file}")
+
+
+__all__ = [
+    "doctor",
+    "echo_report",
+    "load_spec_file",
+    "verify",
+]

@@ -225,3 +225,10 @@ def _echo_check(
     if findings:
         echo_findings(findings)
     click.echo("all allowed" if allowed else "the role cannot read everything it needs")
+
+
+__all__ = [
+    "check",
+    "iam",
+    "policy",
+]

@@ -52,3 +52,10 @@ cli.add_command(tickets)
 def main() -> None:
     """Console script."""
     cli(prog_name="gmsa")
+
+
+__all__ = [
+    "EPILOG",
+    "cli",
+    "main",
+]

@@ -120,3 +120,9 @@ def _echo(result: _Result) -> None:
             "CredentialSpecs directory"
         )
     echo_findings(result.findings, indent="  ")
+
+
+__all__ = [
+    "check",
+    "ref",
+]

@@ -192,3 +192,12 @@ def schema() -> None:
 spec.add_command(publish)
 spec.add_command(new)
 spec.add_command(verify)
+
+
+__all__ = [
+    "STDIN",
+    "schema",
+    "show",
+    "spec",
+    "validate",
+]

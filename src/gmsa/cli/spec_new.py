@@ -146,3 +146,9 @@ def _echo_to_stderr(findings: list[Finding]) -> None:
     for finding in ordered:
         for line in finding.render().split("\n"):
             click.echo("  " + line, err=True)
+
+
+__all__ = [
+    "STDOUT",
+    "new",
+]

@@ -115,3 +115,9 @@ def publish(
     if result.warnings:
         click.echo("warnings (the spec was stored; fix them and publish again):")
         echo_findings(result.warnings)
+
+
+__all__ = [
+    "STDIN",
+    "publish",
+]

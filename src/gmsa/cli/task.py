@@ -250,3 +250,10 @@ task.add_command(prepare)
 task.add_command(cleanup)
 task.add_command(run)
 task.add_command(stop)
+
+
+__all__ = [
+    "check",
+    "patch",
+    "task",
+]

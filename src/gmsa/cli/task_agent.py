@@ -313,3 +313,12 @@ def _print_cleanup(result: CleanupResult) -> None:
         click.echo(f"  gone     {name} (already removed)")
     for kept in result.kept:
         click.echo(click.style(f"  kept     {kept.file} ({kept.reason})", fg="yellow"))
+
+
+__all__ = [
+    "HostAgentOptions",
+    "cleanup",
+    "host_agent_options",
+    "platform_for",
+    "prepare",
+]

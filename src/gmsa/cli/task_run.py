@@ -153,3 +153,10 @@ def stop(task_id: str, docker_host: str | None, host: HostAgentOptions, json_out
         emit_json({"task_id": task_id, "removed_containers": removed})
     else:
         click.echo(f"task {task_id}: removed {removed} container(s)")
+
+
+__all__ = [
+    "INTERRUPTED",
+    "run",
+    "stop",
+]

@@ -276,3 +276,15 @@ def _print_status(report: dict[str, Any]) -> None:
                 )
     for broken in report.get("unreadable_leases") or []:
         click.echo(click.style(f"  unreadable: {broken['path']}: {broken['reason']}", fg="red"))
+
+
+__all__ = [
+    "PASSWORD_ENV",
+    "delete",
+    "lease",
+    "renew",
+    "serve",
+    "socket_option",
+    "status",
+    "tickets",
+]

@@ -149,3 +149,21 @@ class CredentialSpec:
     def is_domainless(self) -> bool:
         """Whether the spec is for a host outside the domain."""
         return self.host_account_config is not None
+
+
+__all__ = [
+    "ACCOUNT_KEYS",
+    "ACTIVE_DIRECTORY_CONFIG_KEYS",
+    "AZURE_KEYVAULT_PLUGIN_GUID",
+    "DOMAIN_JOIN_CONFIG_KEYS",
+    "ECS_CCG_PLUGIN_GUID",
+    "HOST_ACCOUNT_CONFIG_KEYS",
+    "KNOWN_CMS_PLUGINS",
+    "KNOWN_PLUGINS",
+    "MAX_SPEC_BYTES",
+    "SPEC_KEYS",
+    "CredentialSpec",
+    "DomainJoinConfig",
+    "GroupManagedServiceAccount",
+    "HostAccountConfig",
+]

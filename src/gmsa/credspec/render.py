@@ -220,3 +220,11 @@ def _case_insensitive(node: dict[str, Any], part: str) -> Any:
 
 def _split_path(path: str) -> list[str | int]:
     return [int(index) if index else name for index, name in _PATH_TOKEN.findall(path)]
+
+
+__all__ = [
+    "describe",
+    "render",
+    "to_document",
+    "with_plugin_input",
+]

@@ -257,3 +257,9 @@ _SCHEMA: dict[str, Any] = {
 def json_schema() -> dict[str, Any]:
     """The credential spec's JSON Schema (draft 2020-12); a fresh copy the caller may change."""
     return copy.deepcopy(_SCHEMA)
+
+
+__all__ = [
+    "SCHEMA_ID",
+    "json_schema",
+]

@@ -174,3 +174,14 @@ def _json_finding(exc: InvalidInputError, source: str) -> Finding:
         if line.isdigit() and col.isdigit():
             message = f"{message} (line {line}, column {col})"
     return error(exc.code, "", message, exc.fix)
+
+
+__all__ = [
+    "CREDENTIALS_FETCHER_MAX_BYTES",
+    "CredentialSpecError",
+    "SpecReport",
+    "check_bytes",
+    "check_document",
+    "check_path",
+    "load_spec",
+]

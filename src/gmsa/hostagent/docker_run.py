@@ -606,3 +606,23 @@ def stop_task(client: docker.DockerClient, task_id: str, agent: HostAgent | None
     finally:
         if agent is not None:
             agent.cleanup(task_id)
+
+
+__all__ = [
+    "LABEL_CONTAINER",
+    "LABEL_TASK_ID",
+    "NETWORK_MODES",
+    "STOP_TIMEOUT",
+    "ContainerOutcome",
+    "ContainerPlan",
+    "DockerEngineError",
+    "RunResult",
+    "TaskRunInputError",
+    "connect",
+    "new_task_id",
+    "plan_task",
+    "remove_task_containers",
+    "run_task",
+    "stop_task",
+    "task_containers",
+]

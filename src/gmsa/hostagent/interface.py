@@ -298,3 +298,19 @@ class HostAgent(ABC):
     @abstractmethod
     def cleanup(self, task_id: str) -> CleanupResult:
         """Take away what :meth:`prepare` set up for the task, and nothing else."""
+
+
+__all__ = [
+    "TASK_ID_MAX",
+    "CleanupResult",
+    "HostAgent",
+    "HostAgentError",
+    "HostStateError",
+    "InvalidTaskIdError",
+    "KeptFile",
+    "Mount",
+    "PreparedContainer",
+    "PreparedTask",
+    "TaskInputError",
+    "check_task_id",
+]

@@ -267,3 +267,21 @@ def _entry(item: Any, index: int, task_id: str, path: Path) -> LedgerEntry:
     if not isinstance(containers, list) or not all(isinstance(c, str) for c in containers):
         raise _corrupt(path, f"files[{index}].containers is not a list of names")
     return LedgerEntry(name=name, sha256=digest, reference=reference, containers=tuple(containers))
+
+
+__all__ = [
+    "LEASE_LEDGER_FORMAT",
+    "LEDGER_DIR",
+    "LEDGER_FORMAT",
+    "MAX_LEDGER_BYTES",
+    "LeaseLedger",
+    "Ledger",
+    "LedgerEntry",
+    "file_prefix",
+    "ledger_path",
+    "read_lease",
+    "read_ledger",
+    "remove_ledger",
+    "write_lease_ledger",
+    "write_ledger",
+]

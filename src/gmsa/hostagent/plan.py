@@ -88,3 +88,12 @@ def no_reference_warning(task_def: TaskDefinition) -> Finding:
         "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
         "container: gmsa task patch",
     )
+
+
+__all__ = [
+    "P",
+    "ReferencePlan",
+    "no_reference_warning",
+    "plan_references",
+    "valid_reference",
+]

@@ -251,3 +251,17 @@ def _condition_warning(decision: Decision, path: str, what: str) -> Finding:
         "make sure the condition holds for the ECS agent's requests, or grant the "
         "permission without a Condition",
     )
+
+
+__all__ = [
+    "OUTCOME_ALLOWED",
+    "OUTCOME_EXPLICIT_DENY",
+    "OUTCOME_IMPLICIT_DENY",
+    "Decision",
+    "action_matches",
+    "decisions_to_findings",
+    "evaluate",
+    "grant_statement",
+    "resource_matches",
+    "statement_applies",
+]

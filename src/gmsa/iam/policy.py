@@ -386,3 +386,18 @@ def least_privilege_policy(permissions: Sequence[Permission]) -> dict[str, Any]:
             for action in ordered
         ],
     }
+
+
+__all__ = [
+    "EFFECTS",
+    "MAX_POLICY_FILE_BYTES",
+    "POLICY_VERSION",
+    "VERSIONS",
+    "PolicyDocument",
+    "PolicyError",
+    "Statement",
+    "least_privilege_policy",
+    "load_policy_file",
+    "parse_policy",
+    "statement_sid",
+]

@@ -230,3 +230,20 @@ def validate_kms_key_arn(arn: str) -> str:
             fix=f"e.g. {example}",
         )
     return arn
+
+
+__all__ = [
+    "ACTION_GET_SECRET_VALUE",
+    "ACTION_KMS_DECRYPT",
+    "ACTION_ORDER",
+    "ACTION_S3_GET_OBJECT",
+    "ACTION_SSM_GET_PARAMETERS",
+    "InvalidArnError",
+    "Permission",
+    "merge_permissions",
+    "required_permissions",
+    "requirement_findings",
+    "secret_permission",
+    "validate_kms_key_arn",
+    "validate_secret_arn",
+]

@@ -202,3 +202,14 @@ def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "th
             where=role_arn,
             fix="check the network, --endpoint-url and the credentials",
         ) from exc
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "InvalidRoleArnError",
+    "RoleReadError",
+    "T",
+    "decode_document",
+    "role_name",
+    "role_policies",
+]

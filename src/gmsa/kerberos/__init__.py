@@ -15,3 +15,17 @@ Each part has one module:
 
 The formats and exchanges are described in ``docs/background.md``.
 """
+
+__all__ = [
+    "binary",
+    "ccache",
+    "crypto",
+    "errors",
+    "gssapi",
+    "kdc",
+    "keys",
+    "keytab",
+    "md4",
+    "principal",
+    "ticket",
+]

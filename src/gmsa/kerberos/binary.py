@@ -57,3 +57,10 @@ def counted16(data: bytes) -> bytes:
 def counted32(data: bytes) -> bytes:
     """``data`` after its 32-bit length."""
     return struct.pack(">I", len(data)) + data
+
+
+__all__ = [
+    "Reader",
+    "counted16",
+    "counted32",
+]

@@ -192,3 +192,13 @@ def _principal(name: Principal) -> bytes:
 
 def _stamp(moment: datetime.datetime) -> int:
     return min(max(int(moment.timestamp()), 0), _U32_MAX)
+
+
+__all__ = [
+    "CCACHE_VERSION",
+    "CredentialCache",
+    "ccache_path",
+    "encode_ccache",
+    "parse_ccache",
+    "read_ccache",
+]

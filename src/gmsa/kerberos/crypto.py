@@ -47,3 +47,11 @@ def checksum(key: Key, usage: int, data: bytes) -> bytes:
     if ctype is None:
         raise KerberosError(f"enctype {key.enctype} is not supported (AES only)")
     return bytes(encryption.make_checksum(ctype, _profile_key(key), usage, data))
+
+
+__all__ = [
+    "CHECKSUM_FOR",
+    "checksum",
+    "decrypt",
+    "encrypt",
+]

@@ -62,3 +62,14 @@ class CredentialsInputError(InvalidInputError):
     """The way to authenticate is missing or contradictory (no password source, bad keytab)."""
 
     code = "invalid-credentials-input"
+
+
+__all__ = [
+    "DECODE_ERRORS",
+    "NETWORK_FIX",
+    "AuthenticationError",
+    "CredentialsInputError",
+    "DcUnreachableError",
+    "DirectoryError",
+    "KerberosError",
+]

@@ -253,3 +253,10 @@ def _unframe(token: bytes) -> bytes:
     if token[at : at + len(KRB5_OID)] != KRB5_OID:
         raise GssError("the server answered with another GSS mechanism than Kerberos V5")
     return token[at + len(KRB5_OID) :]
+
+
+__all__ = [
+    "KRB5_OID",
+    "GssError",
+    "InitiatorContext",
+]

@@ -499,3 +499,13 @@ def _ticket_flags(native: Any) -> int:
         if bit is not None and 0 <= bit < 32:
             value |= 1 << (31 - bit)
     return value
+
+
+__all__ = [
+    "KDC_ERRORS",
+    "KDC_PORT",
+    "KdcClient",
+    "KdcEndpoint",
+    "PreauthChoice",
+    "forget_salts",
+]

@@ -156,3 +156,21 @@ def derive_keys(password_utf16le: bytes, *, account: str, realm: str) -> GmsaKey
         aes128=aes_string_to_key(utf8, salt, AES128),
         rc4=Key(RC4_HMAC, nt_hash(password_utf16le)),
     )
+
+
+__all__ = [
+    "AES128",
+    "AES256",
+    "DEFAULT_ITERATIONS",
+    "RC4_HMAC",
+    "SUPPORTED_ENCTYPES",
+    "GmsaKeys",
+    "Key",
+    "aes_string_to_key",
+    "derive_key",
+    "derive_keys",
+    "gmsa_salt",
+    "kerberos_password",
+    "nfold",
+    "nt_hash",
+]

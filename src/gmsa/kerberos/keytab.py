@@ -144,3 +144,14 @@ def encode_keytab(entries: Sequence[KeytabEntry]) -> bytes:
         body += struct.pack(">I", entry.kvno)
         out += struct.pack(">i", len(body)) + body
     return bytes(out)
+
+
+__all__ = [
+    "KEYTAB_VERSION",
+    "KeytabEntry",
+    "default_keytab_principal",
+    "encode_keytab",
+    "keys_for",
+    "parse_keytab",
+    "read_keytab",
+]

@@ -45,3 +45,8 @@ def md4(data: bytes) -> bytes:
             a, b, c, d = d, a, b, c
         state = [(s + v) & _MASK for s, v in zip(state, (a, b, c, d), strict=True)]
     return struct.pack("<4I", *state)
+
+
+__all__ = [
+    "md4",
+]

@@ -65,3 +65,11 @@ class Principal:
     def same_as(self, other: Principal) -> bool:
         """Case-insensitive comparison (AD principals are case-insensitive)."""
         return str(self).lower() == str(other).lower()
+
+
+__all__ = [
+    "NT_PRINCIPAL",
+    "NT_SRV_HST",
+    "NT_SRV_INST",
+    "Principal",
+]

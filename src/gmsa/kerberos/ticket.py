@@ -54,3 +54,15 @@ class Ticket:
     def expired(self, now: datetime.datetime | None = None) -> bool:
         """Whether the ticket's end time has passed."""
         return (now or datetime.datetime.now(datetime.UTC)) >= self.end_time
+
+
+__all__ = [
+    "FLAG_ENC_PA_REP",
+    "FLAG_FORWARDABLE",
+    "FLAG_FORWARDED",
+    "FLAG_INITIAL",
+    "FLAG_PRE_AUTHENT",
+    "FLAG_PROXIABLE",
+    "FLAG_RENEWABLE",
+    "Ticket",
+]

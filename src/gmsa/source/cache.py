@@ -109,3 +109,8 @@ class SpecCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+__all__ = [
+    "SpecCache",
+]

@@ -105,3 +105,8 @@ class SpecFetcher:
             lambda: source.current_version(location),
             scope=self._scope(location),
         )
+
+
+__all__ = [
+    "SpecFetcher",
+]

@@ -73,3 +73,14 @@ def too_large(size: int | str, where: str) -> SpecTooLargeError:
         fix="this is not a credential spec, or it holds far more than one needs: "
         "store the output of gmsa spec show --canonical",
     )
+
+
+__all__ = [
+    "FetchedSpec",
+    "SourceError",
+    "SourceNotConfiguredError",
+    "SpecNotFoundError",
+    "SpecSource",
+    "SpecTooLargeError",
+    "too_large",
+]

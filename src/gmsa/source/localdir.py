@@ -102,3 +102,8 @@ class LocalDirSource(SpecSource):
             where=str(path),
             fix="check the file system",
         )
+
+
+__all__ = [
+    "LocalDirSource",
+]

@@ -493,3 +493,20 @@ def _store_error(
             fix="create the bucket first (aws s3 mb), or fix the bucket name",
         )
     return mapped
+
+
+__all__ = [
+    "SSM_ADVANCED_MAX",
+    "SSM_STANDARD_MAX",
+    "TARGET_FORMS",
+    "LocalDirTarget",
+    "PublishResult",
+    "PublishTargetError",
+    "S3Target",
+    "SpecExistsError",
+    "SsmTarget",
+    "Target",
+    "parse_target",
+    "partition_for_region",
+    "publish",
+]

@@ -95,3 +95,10 @@ def read_spec(
     except InvalidInputError as exc:
         return ResolvedSpec(reference, source, None, (error(exc.code, "", exc.what, exc.fix),))
     return ResolvedSpec(reference, source, report.spec, tuple(report.findings))
+
+
+__all__ = [
+    "ResolvedSpec",
+    "read_spec",
+    "resolve_specs",
+]

@@ -57,3 +57,8 @@ class S3Source(SpecSource):
             raise aws_error(exc, action="s3:GetObject", resource=location.arn) from exc
         etag = answer.get("ETag")
         return str(etag) if etag else None
+
+
+__all__ = [
+    "S3Source",
+]

@@ -50,3 +50,8 @@ class SsmSource(SpecSource):
         return FetchedSpec(
             location=location, data=data, version=None if version is None else str(version)
         )
+
+
+__all__ = [
+    "SsmSource",
+]

@@ -597,3 +597,12 @@ def _lint_iam(
             decisions = evaluate(policies, permissions)
             for finding in decisions_to_findings(decisions, path=out.at(use.path)):
                 out.add(finding, container)
+
+
+__all__ = [
+    "WINDOWS_SERVER_2016",
+    "ContainerReport",
+    "ReferenceReport",
+    "TaskReport",
+    "lint_task_definition",
+]

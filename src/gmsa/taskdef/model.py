@@ -363,3 +363,17 @@ def load_task_definition(path: Path | str) -> TaskDefinition:
         source = str(path)
         document = jsondoc.load_file(Path(path), what="task definition")
     return parse_task_definition(document, source=source)
+
+
+__all__ = [
+    "FIELD_CREDENTIAL_SPECS",
+    "FIELD_DOCKER_SECURITY_OPTIONS",
+    "READ_ONLY_FIELDS",
+    "ContainerDefinition",
+    "CredentialSpecUse",
+    "TaskDefinition",
+    "TaskDefinitionError",
+    "is_credential_spec_option",
+    "load_task_definition",
+    "parse_task_definition",
+]

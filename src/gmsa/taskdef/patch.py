@@ -110,3 +110,11 @@ def _set_or_drop(item: dict[str, Any], key: str, values: list[str]) -> None:
         item[key] = values
     elif item.get(key):
         del item[key]
+
+
+__all__ = [
+    "FIELDS",
+    "PatchError",
+    "patch_task_definition",
+    "register_shape",
+]

@@ -14,3 +14,19 @@ bind-mounts into the container. This package is that daemon:
   per gMSA, :mod:`.service` is the lease logic and renewal, :mod:`.server`
   and :mod:`.client` speak gRPC.
 """
+
+__all__ = [
+    "acquire",
+    "activedirectory",
+    "client",
+    "config",
+    "errors",
+    "interface",
+    "layout",
+    "leases",
+    "proto",
+    "providers",
+    "renewal",
+    "server",
+    "service",
+]

@@ -152,3 +152,12 @@ class Acquirer:
                 fix="see the service's log for the cause",
             ) from exc
         return Acquisition(account, ticket, encode_ccache([ticket]), self.clock())
+
+
+__all__ = [
+    "Acquirer",
+    "Acquisition",
+    "Clock",
+    "Counters",
+    "utcnow",
+]

@@ -423,3 +423,14 @@ def _factory(_settings: ServiceSettings) -> CredentialProvider:
 
 
 register_provider(DEFAULT_PROVIDER, _factory)
+
+
+__all__ = [
+    "GMSA_CLASS",
+    "MANAGED_PASSWORD_ATTRIBUTE",
+    "ActiveDirectoryProvider",
+    "DirectorySettings",
+    "GmsaLogonError",
+    "escape_dn_value",
+    "naming_context",
+]

@@ -178,3 +178,10 @@ def _remote_error(exc: grpc.RpcError) -> dict[str, Any] | None:
                 return None
             return parsed if isinstance(parsed, dict) else None
     return None
+
+
+__all__ = [
+    "LeaseReply",
+    "T",
+    "TicketClient",
+]

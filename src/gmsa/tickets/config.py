@@ -200,3 +200,10 @@ class _Reader:
             if owner is not None:
                 owners[name.lower()] = owner
         return owners
+
+
+__all__ = [
+    "ServiceSettings",
+    "load_settings",
+    "settings_from",
+]

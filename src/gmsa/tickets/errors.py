@@ -114,3 +114,17 @@ def grpc_status_of(exc: BaseException) -> str:
     if isinstance(exc, ExternalError):
         return "UNAVAILABLE"
     return "INTERNAL"
+
+
+__all__ = [
+    "LeaseIdError",
+    "LeaseNotFoundError",
+    "LeaseRequestError",
+    "LeaseStoreError",
+    "RemoteError",
+    "ServiceUnreachableError",
+    "SocketError",
+    "TicketConfigError",
+    "TicketError",
+    "grpc_status_of",
+]

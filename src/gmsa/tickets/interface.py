@@ -131,3 +131,16 @@ class CredentialProvider(ABC):
         ``keys`` were derived from the password :meth:`read_password` returned; the
         result is written to the lease's ccache as is.
         """
+
+
+__all__ = [
+    "DEFAULT_KEYTAB",
+    "AccountNotFoundError",
+    "CredentialProvider",
+    "CredentialProviderError",
+    "GmsaAccount",
+    "HostIdentityError",
+    "HostKeytab",
+    "Identity",
+    "PasswordAccessDeniedError",
+]

@@ -29,3 +29,14 @@ LEASE_ID_LENGTH = 20
 LEASE_ID_RE = re.compile(rf"[0-9a-f]{{{LEASE_ID_LENGTH}}}")
 """A lease id, to be matched whole (``fullmatch``): lowercase hex only, so it names no
 path outside the krb directory."""
+
+
+__all__ = [
+    "CCACHE_NAME",
+    "CONTAINER_KRB_DIR",
+    "DEFAULT_KRB_DIR",
+    "DEFAULT_SOCKET",
+    "KRB5CCNAME",
+    "LEASE_ID_LENGTH",
+    "LEASE_ID_RE",
+]

@@ -421,3 +421,18 @@ def _decode(document: Any, dir_name: str) -> Lease:
     created = _required_time(document, "created_at", "$")
     seen = _required_time(document, "last_seen", "$")
     return Lease(lease_id, created, seen, tuple(records), user, owner)
+
+
+__all__ = [
+    "METADATA_NAME",
+    "METADATA_VERSION",
+    "BrokenLease",
+    "Lease",
+    "LeaseStore",
+    "Owner",
+    "TicketRecord",
+    "check_lease_id",
+    "iso_utc",
+    "new_lease_id",
+    "safe_account_dir",
+]

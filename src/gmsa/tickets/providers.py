@@ -62,3 +62,12 @@ def create_provider(name: str, settings: ServiceSettings) -> CredentialProvider:
             fix="choose one of: " + ", ".join(available_providers()),
         )
     return factory(settings)
+
+
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "ProviderFactory",
+    "available_providers",
+    "create_provider",
+    "register_provider",
+]

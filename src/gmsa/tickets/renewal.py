@@ -53,3 +53,8 @@ class RenewalPolicy:
             last_chance = now + (end - now) / 2
             when = min(when, max(last_chance, now + self.retry_base))
         return when
+
+
+__all__ = [
+    "RenewalPolicy",
+]

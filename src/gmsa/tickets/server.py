@@ -300,3 +300,13 @@ class TicketServer:
         """Block until the server stops."""
         if self._server is not None:
             self._server.wait_for_termination()
+
+
+__all__ = [
+    "ADMIN_SERVICE",
+    "ERROR_METADATA",
+    "CredentialsFetcherServicer",
+    "T",
+    "TicketServer",
+    "prepare_socket_path",
+]

@@ -535,3 +535,12 @@ def _find(lease: Lease, account: GmsaAccount) -> TicketRecord:
 
 def _user_key(user: tuple[str, str]) -> tuple[str, str]:
     return (user[0].lower(), user[1].lower())
+
+
+__all__ = [
+    "HEALTHY",
+    "LeaseResult",
+    "RoundReport",
+    "TicketService",
+    "parse_credspecs",
+]

@@ -4,3 +4,11 @@
 walks a parsed document with a :class:`~gmsa.credspec.rules.walker.Walker` that collects
 the findings.
 """
+
+__all__ = [
+    "accounts",
+    "document",
+    "domain",
+    "host",
+    "walker",
+]

@@ -193,3 +193,8 @@ def _check_main_account(
 
 def _compact(entry: dict[str, str]) -> str:
     return json.dumps(entry, ensure_ascii=False)
+
+
+__all__ = [
+    "active_directory_config",
+]

@@ -110,3 +110,8 @@ def _cms_plugins(w: Walker, value: Any) -> tuple[str, ...] | None:
     if len({p.lower() for p in plugins}) != len(plugins):
         w.warn("duplicate-cms-plugin", parts, "a plugin is listed twice", fix)
     return plugins
+
+
+__all__ = [
+    "read_document",
+]

@@ -292,3 +292,10 @@ def check_account_name(w: Walker, text: str, parts: tuple[PathPart, ...]) -> Non
             f"{quote(name)} is all digits, which Windows does not allow for this kind of name",
             "use the gMSA's name as shown by Get-ADServiceAccount",
         )
+
+
+__all__ = [
+    "WHERE_DOMAIN",
+    "check_account_name",
+    "domain_join_config",
+]

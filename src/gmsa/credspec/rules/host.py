@@ -344,3 +344,8 @@ def _check_credential_arn(w: Walker, arn: str, parts: tuple[PathPart, ...]) -> s
         )
         ok = False
     return "secretsmanager" if ok else None
+
+
+__all__ = [
+    "host_account_config",
+]

@@ -137,3 +137,10 @@ class Walker:
         if form is None:
             self.err(code, parts, message, fix)
         return form
+
+
+__all__ = [
+    "PathPart",
+    "Walker",
+    "quote",
+]
