@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import samba
-from tests.tickets.conftest import spec_for
+from tests.support.tickets import spec_for
 
 from gmsa.ad.discovery import DnsConfig
 from gmsa.ad.managed_password import decode_managed_password

@@ -1,16 +1,13 @@
-"""Fixtures: the real parts (a moto server) and the Amazon ECS documentation's gMSA example."""
+"""Fixtures every test may use: the Amazon ECS documentation's gMSA example (no server)."""
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.support.moto import AwsLab, IamLab, MotoServer, enforce_with_admin
 
 EXAMPLE_SPEC: dict[str, Any] = {
     "CmsPlugins": ["ActiveDirectory"],
@@ -41,24 +38,8 @@ def example_spec_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def aws(moto_server: MotoServer) -> Iterator[AwsLab]:
-    """A clean AWS endpoint, IAM enforcement off."""
-    moto_server.reset()
-    yield AwsLab(moto_server)
-    moto_server.reset()
-
-
-@pytest.fixture
-def iam_lab(aws: AwsLab) -> IamLab:
-    """A clean AWS endpoint that enforces IAM, with an admin user."""
-    return enforce_with_admin(aws)
+def specdir(tmp_path: Path) -> Path:
+    path = tmp_path / "CredentialSpecs"
+    path.mkdir()
+    return path

@@ -1,7 +1,7 @@
 """A real Active Directory for the tests: a Samba 4.22 AD DC on loopback.
 
 :class:`SambaDC` provisions a domain into a temporary directory, fills it
-(``tests/ad/dc_populate.py``) with the accounts the tests need, starts
+(``tests/integration/samba/dc_populate.py``) with the accounts the tests need, starts
 ``samba -i -M single`` in its own process group bound to 127.0.0.1 only, and
 stops it. Nothing under /etc is touched.
 
@@ -78,7 +78,7 @@ SAMBA_TOOL = "samba-tool"
 SYSTEM_PYTHON = "/usr/bin/python3"
 LOCK_FILE = Path(tempfile.gettempdir()) / "gmsa-test-samba-dc.lock"
 FIXED_PORTS = (88, 389, 636)
-POPULATE = Path(__file__).resolve().parent.parent / "ad" / "dc_populate.py"
+POPULATE = Path(__file__).resolve().parents[1] / "integration" / "samba" / "dc_populate.py"
 
 
 def plan(directory: Path) -> dict[str, object]:

@@ -1,0 +1,392 @@
+"""The gRPC service on its unix socket: the agent's wire format, errors, concurrency, safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import pytest
+
+from gmsa.tickets.client import TicketClient
+from gmsa.tickets.errors import RemoteError, ServiceUnreachableError, SocketError
+from gmsa.tickets.server import TicketServer, prepare_socket_path
+from gmsa.tickets.service import HEALTHY, TicketService
+from tests.support.directory_double import DirectoryDouble
+from tests.support.tickets import spec_for
+
+HERE = Path(__file__).resolve().parent
+PROTO = HERE.parents[2] / "src" / "gmsa" / "tickets" / "proto" / "credentialsfetcher.proto"
+METHOD = "/credentialsfetcher.CredentialsFetcherService/"
+
+
+# --------------------------------------------------------------------------- the wire, by hand
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def field(number: int, text: str) -> bytes:
+    data = text.encode()
+    return varint(number << 3 | 2) + varint(len(data)) + data
+
+
+def parse(message: bytes) -> list[tuple[int, str]]:
+    """(field number, string) pairs of a message whose fields are all strings."""
+    fields, pos = [], 0
+    while pos < len(message):
+        key, shift = 0, 0
+        while True:
+            byte = message[pos]
+            pos += 1
+            key |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        assert key & 7 == 2, "every field of this API is a length-delimited string"
+        length, shift = 0, 0
+        while True:
+            byte = message[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        fields.append((key >> 3, message[pos : pos + length].decode()))
+        pos += length
+    return fields
+
+
+def raw_call(socket_path: Path, method: str, request: bytes) -> bytes:
+    with grpc.insecure_channel(f"unix:{socket_path}") as channel:
+        call = channel.unary_unary(METHOD + method)
+        response: bytes = call(request, timeout=20)
+        return response
+
+
+def test_add_kerberos_lease_on_the_wire(server: TicketServer, krb_dir: Path) -> None:
+    request = field(1, spec_for("WebApp01")) + field(1, spec_for("WebApp02"))
+    fields = parse(raw_call(server.socket_path, "AddKerberosLease", request))
+    assert [number for number, _ in fields] == [1, 2, 2]
+    lease_id = fields[0][1]
+    assert len(lease_id) == 20 and int(lease_id, 16) >= 0
+    assert [text for _, text in fields[1:]] == [
+        str(krb_dir / lease_id / "WebApp01"),
+        str(krb_dir / lease_id / "WebApp02"),
+    ]
+
+
+def test_health_check_on_the_wire(server: TicketServer) -> None:
+    assert parse(raw_call(server.socket_path, "HealthCheck", field(1, "credentials-fetcher"))) == [
+        (1, HEALTHY)
+    ]
+
+
+def test_delete_kerberos_lease_on_the_wire(server: TicketServer, krb_dir: Path) -> None:
+    created = parse(
+        raw_call(server.socket_path, "AddKerberosLease", field(1, spec_for("WebApp01")))
+    )
+    lease_id = created[0][1]
+    deleted = parse(raw_call(server.socket_path, "DeleteKerberosLease", field(1, lease_id)))
+    assert deleted == [(1, lease_id), (2, str(krb_dir / lease_id / "WebApp01"))]
+
+
+def test_domainless_lease_and_renewal_on_the_wire(server: TicketServer, krb_dir: Path) -> None:
+    request = (
+        field(1, spec_for("WebApp01"))
+        + field(2, "svc-gmsa")
+        + field(3, "User-Passw0rd!")
+        + field(4, "example.com")
+    )
+    created = parse(raw_call(server.socket_path, "AddNonDomainJoinedKerberosLease", request))
+    lease_id = created[0][1]
+    renew = field(1, "svc-gmsa") + field(2, "User-Passw0rd!") + field(3, "example.com")
+    renewed = parse(raw_call(server.socket_path, "RenewNonDomainJoinedKerberosLease", renew))
+    assert renewed == [(1, str(krb_dir / lease_id / "WebApp01"))]
+
+
+# --------------------------------------------------------------------------- the agent's client
+
+
+@pytest.fixture(scope="module")
+def agent_stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    protoc = pytest.importorskip("grpc_tools.protoc")
+    out = tmp_path_factory.mktemp("agent")
+    shutil.copy(PROTO, out / "credentialsfetcher.proto")
+    code = protoc.main(
+        [
+            "protoc",
+            f"--proto_path={out}",
+            f"--python_out={out}",
+            f"--grpc_python_out={out}",
+            str(out / "credentialsfetcher.proto"),
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_a_client_generated_from_the_proto_works_unchanged(
+    server: TicketServer, agent_stubs: Path, krb_dir: Path
+) -> None:
+    scenario = {
+        "specs": [spec_for("WebApp01"), spec_for("WebApp02")],
+        "username": "svc-gmsa",
+        "password": "User-Passw0rd!",
+        "domain": "example.com",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "agent_client.py"),
+            str(agent_stubs),
+            str(server.socket_path),
+            json.dumps(scenario),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    lease = out["lease_id"]
+    assert out["health"] == "OK"
+    assert out["paths"] == [str(krb_dir / lease / "WebApp01"), str(krb_dir / lease / "WebApp02")]
+    for name in ("webapp01", "webapp02"):  # the agent matches paths to accounts this way
+        assert any(name in p.lower() for p in out["paths"])
+    assert out["domainless_paths"] == [str(krb_dir / out["domainless_lease_id"] / "WebApp01")]
+    assert out["renewed"] == out["domainless_paths"]
+    assert out["deleted_lease_id"] == lease
+    assert out["deleted"] == out["paths"]
+    assert not (krb_dir / lease).exists()
+    assert out["empty_error"][0] == "INVALID_ARGUMENT"
+    assert "credspec_contents is empty" in out["empty_error"][1]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def status_of(exc: RemoteError) -> str:
+    return exc.grpc_status
+
+
+def test_an_invalid_spec_is_invalid_argument_naming_the_field(client: TicketClient) -> None:
+    document = json.loads(spec_for("WebApp01"))
+    document["DomainJoinConfig"]["Guid"] = "not-a-guid"
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([json.dumps(document)])
+    assert status_of(caught.value) == "INVALID_ARGUMENT"
+    assert "credspec_contents[0]" in str(caught.value.where)
+    assert "Guid" in str(caught.value.where)
+    assert int(caught.value.exit_code) == 1
+
+
+def test_a_missing_gmsa_is_not_found(client: TicketClient, krb_dir: Path) -> None:
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("Missing01")])
+    assert status_of(caught.value) == "NOT_FOUND"
+    assert "Missing01" in caught.value.what
+    assert caught.value.code == "gmsa-not-found"
+    assert list(krb_dir.iterdir()) == []
+
+
+def test_a_denied_host_is_permission_denied(client: TicketClient, double: DirectoryDouble) -> None:
+    double.add_gmsa("Private01", readers={"nobody"})
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("Private01")])
+    assert status_of(caught.value) == "PERMISSION_DENIED"
+    assert "msDS-GroupMSAMembership" in str(caught.value.where)
+
+
+def test_an_unreachable_dc_is_unavailable(client: TicketClient, double: DirectoryDouble) -> None:
+    double.down = True
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("WebApp01")])
+    assert status_of(caught.value) == "UNAVAILABLE"
+    assert "dc1.example.com" in str(caught.value.where)
+    assert int(caught.value.exit_code) == 3
+
+
+def test_the_status_message_alone_says_what_where_and_how_to_fix(
+    server: TicketServer, double: DirectoryDouble
+) -> None:
+    double.down = True
+    with pytest.raises(grpc.RpcError) as caught:
+        raw_call(server.socket_path, "AddKerberosLease", field(1, spec_for("WebApp01")))
+    details = caught.value.details()  # type: ignore[attr-defined]
+    assert "does not answer" in details
+    assert "where: dc1.example.com:636" in details
+    assert "fix: check that the DC is up" in details
+
+
+def test_a_wrong_domain_user_password_is_not_echoed(client: TicketClient) -> None:
+    with pytest.raises(RemoteError) as caught:
+        client.add_domainless_lease(
+            [spec_for("WebApp01")],
+            username="svc-gmsa",
+            password="Leaky-Secret-1",
+            domain="example.com",
+        )
+    assert status_of(caught.value) == "FAILED_PRECONDITION"
+    assert "Leaky-Secret-1" not in caught.value.diagnostics()
+
+
+def test_deleting_an_unknown_lease_is_not_found(client: TicketClient) -> None:
+    with pytest.raises(RemoteError) as caught:
+        client.delete_lease("0123456789abcdef0123")
+    assert status_of(caught.value) == "NOT_FOUND"
+
+
+def test_a_path_as_lease_id_is_invalid_argument(client: TicketClient, krb_dir: Path) -> None:
+    with pytest.raises(RemoteError) as caught:
+        client.delete_lease("../../etc")
+    assert status_of(caught.value) == "INVALID_ARGUMENT"
+    assert krb_dir.exists()
+
+
+def test_a_provider_bug_is_answered_without_its_details(
+    client: TicketClient, double: DirectoryDouble
+) -> None:
+    double.crash = True
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("WebApp01")])
+    assert "secret-bearing" not in caught.value.diagnostics()
+
+
+def test_health_check_reports_failing_renewals(
+    client: TicketClient, service: TicketService, double: DirectoryDouble
+) -> None:
+    client.add_lease([spec_for("WebApp01")])
+    double.down = True
+    service.run_due(force=True)
+    health = client.health()
+    assert health.startswith("FAILING")
+    assert "does not answer" in health
+
+
+def test_status_lists_leases_with_their_tickets(client: TicketClient) -> None:
+    reply = client.add_lease([spec_for("WebApp01")])
+    report = client.status()
+    assert report["status"] == "OK"
+    [lease] = report["leases"]
+    assert lease["lease_id"] == reply.lease_id
+    assert lease["tickets"][0]["gmsa"] == "WebApp01$@EXAMPLE.COM"
+    assert lease["tickets"][0]["end_time"].endswith("Z")
+
+
+def test_set_owner_with_a_bad_request_is_invalid_argument(client: TicketClient) -> None:
+    reply = client.add_lease([spec_for("WebApp01")])
+    with pytest.raises(RemoteError) as caught:
+        client.set_owner(reply.lease_id, -1, 0)
+    assert status_of(caught.value) == "INVALID_ARGUMENT"
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_rpcs_are_served_concurrently(client: TicketClient, double: DirectoryDouble) -> None:
+    double.latency = 0.5
+    started = time.monotonic()
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(
+            pool.map(
+                lambda n: client.add_lease([spec_for(n)]), ["WebApp01", "WebApp02", "WebApp03"]
+            )
+        )
+    assert len({r.lease_id for r in replies}) == 3
+    assert time.monotonic() - started < 1.2
+
+
+# --------------------------------------------------------------------------- the socket
+
+
+def test_the_socket_is_not_world_accessible(server: TicketServer) -> None:
+    info = server.socket_path.stat()
+    assert stat.S_ISSOCK(info.st_mode)
+    assert stat.S_IMODE(info.st_mode) == 0o660
+
+
+def test_stopping_removes_the_socket(service: TicketService, socket_path: Path) -> None:
+    server = TicketServer(service, socket_path)
+    server.start()
+    server.stop(grace=0)
+    assert not socket_path.exists()
+
+
+def test_refuses_a_path_that_is_not_a_socket(socket_path: Path) -> None:
+    socket_path.write_text("precious")
+    with pytest.raises(SocketError, match="not a socket"):
+        prepare_socket_path(socket_path)
+    assert socket_path.read_text() == "precious"
+
+
+def test_refuses_a_socket_another_service_listens_on(server: TicketServer) -> None:
+    with pytest.raises(SocketError, match="already listening"):
+        prepare_socket_path(server.socket_path)
+
+
+def test_replaces_a_stale_socket(service: TicketService, socket_path: Path) -> None:
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(socket_path))
+    stale.close()
+    server = TicketServer(service, socket_path)
+    server.start()
+    try:
+        with TicketClient(socket_path) as client:
+            assert client.health() == HEALTHY
+    finally:
+        server.stop(grace=0)
+
+
+def test_refuses_a_world_writable_directory(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with pytest.raises(SocketError, match="writable by every user"):
+        prepare_socket_path(shared / "cf.sock")
+
+
+def test_refuses_a_path_too_long_for_a_unix_socket(tmp_path: Path) -> None:
+    with pytest.raises(SocketError, match="longer than"):
+        prepare_socket_path(tmp_path / ("x" * 120) / "cf.sock")
+
+
+def test_creates_a_missing_socket_directory_private(tmp_path: Path) -> None:
+    path = prepare_socket_path(tmp_path / "new" / "cf.sock")
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o007 == 0
+
+
+def test_a_client_without_a_service_says_how_to_start_one(socket_path: Path) -> None:
+    with (
+        TicketClient(socket_path, timeout=2) as client,
+        pytest.raises(ServiceUnreachableError) as caught,
+    ):
+        client.health()
+    assert "gmsa tickets serve" in str(caught.value.fix)
+    assert int(caught.value.exit_code) == 3
+
+
+def test_the_server_process_umask_is_restored(service: TicketService, socket_path: Path) -> None:
+    before = os.umask(0o022)
+    os.umask(before)
+    server = TicketServer(service, socket_path)
+    server.start()
+    after = os.umask(before)
+    os.umask(after)
+    server.stop(grace=0)
+    assert after == before
