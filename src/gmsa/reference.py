@@ -567,13 +567,7 @@ def validate_bucket_name(bucket: str, shown: str) -> None:
 
 def _parse_ssm(partition: str, region: str, account: str, resource: str, shown: str) -> SsmLocation:
     check_region(partition, region, shown)
-    if not ACCOUNT_ID_RE.match(account):
-        raise InvalidReferenceError(
-            f"the account id must be 12 digits, not {account!r}",
-            part="ARN account",
-            value=shown,
-            fix="copy the account id from the parameter's ARN",
-        )
+    check_account(account, shown, fix="copy the account id from the parameter's ARN")
     kind, sep, rest = resource.partition("/")
     if kind != "parameter" or not sep:
         raise InvalidReferenceError(
@@ -594,6 +588,25 @@ def _parse_ssm(partition: str, region: str, account: str, resource: str, shown: 
     return SsmLocation(partition=partition, region=region, account=account, name=name)
 
 
+def check_account(account: str, shown: str, *, fix: str) -> None:
+    """Refuse an account id that is not 12 digits."""
+    if not ACCOUNT_ID_RE.match(account):
+        raise InvalidReferenceError(
+            f"the account id must be 12 digits, not {account!r}",
+            part="ARN account",
+            value=shown,
+            fix=fix,
+        )
+
+
+def region_in_partition(partition: str, region: str) -> bool:
+    """Whether ``region`` belongs to the known ``partition`` (``cn-*`` to aws-cn, ...)."""
+    expected = PARTITIONS[partition]
+    if expected:
+        return region.startswith(expected)
+    return not any(region.startswith(p) for p in PARTITIONS.values() if p)
+
+
 def check_region(partition: str, region: str, shown: str) -> None:
     """Refuse an empty or malformed region, or one outside ``partition``."""
 
@@ -606,10 +619,7 @@ def check_region(partition: str, region: str, shown: str) -> None:
         )
     if not REGION_RE.match(region):
         raise fail(f"{region!r} is not a region name", "use a region such as us-east-1")
-    expected = PARTITIONS[partition]
-    if (expected and not region.startswith(expected)) or (
-        not expected and any(region.startswith(p) for p in PARTITIONS.values() if p)
-    ):
+    if not region_in_partition(partition, region):
         raise fail(
             f"region {region!r} is not in partition {partition!r}",
             "make the partition and region agree (aws-cn: cn-*, aws-us-gov: us-gov-*)",
@@ -692,11 +702,13 @@ __all__ = [
     "S3Location",
     "SecretLocation",
     "SsmLocation",
+    "check_account",
     "check_partition",
     "check_region",
     "parse",
     "parse_location",
     "parse_secret_arn",
+    "region_in_partition",
     "validate_bucket_name",
     "validate_parameter_name",
 ]

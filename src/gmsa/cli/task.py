@@ -18,7 +18,7 @@ from gmsa.cli.task_agent import cleanup, prepare
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.fsutil import write_atomic
-from gmsa.iam import load_policy_file
+from gmsa.iam.policy import load_policy_file
 from gmsa.iam.role import role_policies
 from gmsa.reference import FileLocation, parse
 from gmsa.source.resolve import read_spec, resolve_specs

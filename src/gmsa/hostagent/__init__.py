@@ -6,32 +6,11 @@
 Linux one (a Kerberos lease from the ticket service and a read-only bind mount).
 """
 
-from __future__ import annotations
-
-from gmsa.hostagent.interface import (
-    CleanupResult,
-    HostAgent,
-    HostAgentError,
-    HostStateError,
-    InvalidTaskIdError,
-    KeptFile,
-    Mount,
-    PreparedContainer,
-    PreparedTask,
-    TaskInputError,
-    check_task_id,
-)
-
 __all__ = [
-    "CleanupResult",
-    "HostAgent",
-    "HostAgentError",
-    "HostStateError",
-    "InvalidTaskIdError",
-    "KeptFile",
-    "Mount",
-    "PreparedContainer",
-    "PreparedTask",
-    "TaskInputError",
-    "check_task_id",
+    "docker_run",
+    "interface",
+    "ledger",
+    "linux",
+    "plan",
+    "windows",
 ]

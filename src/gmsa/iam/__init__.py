@@ -6,36 +6,9 @@ a task fails to start. These parts answer before that, offline on policy files
 or online on the role itself (:mod:`gmsa.iam.role`).
 """
 
-from gmsa.iam.evaluate import Decision, decisions_to_findings, evaluate
-from gmsa.iam.policy import (
-    PolicyDocument,
-    PolicyError,
-    Statement,
-    least_privilege_policy,
-    load_policy_file,
-    parse_policy,
-)
-from gmsa.iam.requirements import (
-    InvalidArnError,
-    Permission,
-    merge_permissions,
-    required_permissions,
-    requirement_findings,
-)
-
 __all__ = [
-    "Decision",
-    "InvalidArnError",
-    "Permission",
-    "PolicyDocument",
-    "PolicyError",
-    "Statement",
-    "decisions_to_findings",
     "evaluate",
-    "least_privilege_policy",
-    "load_policy_file",
-    "merge_permissions",
-    "parse_policy",
-    "required_permissions",
-    "requirement_findings",
+    "policy",
+    "requirements",
+    "role",
 ]

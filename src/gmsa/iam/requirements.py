@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, warning
 from gmsa.reference import (
-    ACCOUNT_ID_RE,
     SECRET_NAME_RE,
     InvalidReferenceError,
     Mode,
     Reference,
     S3Location,
     SsmLocation,
+    check_account,
     check_partition,
     check_region,
     parse_location,
@@ -178,15 +178,9 @@ def _arn_resource(arn: str, service: str, example: str) -> str:
                 fix=f"give a {service} ARN, e.g. {example}",
             )
         check_region(fields[1], fields[3], arn)
+        check_account(fields[4], arn, fix=f"copy the ARN from {service}")
     except InvalidReferenceError as exc:
         raise InvalidArnError(exc.what, part=exc.part, value=arn, fix=exc.fix) from None
-    if not ACCOUNT_ID_RE.match(fields[4]):
-        raise InvalidArnError(
-            f"the account id must be 12 digits, not {fields[4]!r}",
-            part="ARN account",
-            value=arn,
-            fix=f"copy the ARN from {service}",
-        )
     return fields[5]
 
 

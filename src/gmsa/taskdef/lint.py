@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gmsa.findings import Finding, error, errors_of, json_path, warning, warnings_of
-from gmsa.iam import InvalidArnError, decisions_to_findings, evaluate, required_permissions
+from gmsa.iam.evaluate import decisions_to_findings, evaluate
+from gmsa.iam.requirements import InvalidArnError, required_permissions
 from gmsa.reference import FileLocation, Mode, Reference
 from gmsa.source.resolve import ResolvedSpec
 from gmsa.taskdef.model import (

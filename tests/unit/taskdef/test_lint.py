@@ -386,7 +386,7 @@ SSM_POLICY = {
 
 
 def policy(document: dict[str, Any]) -> Any:
-    from gmsa.iam import parse_policy
+    from gmsa.iam.policy import parse_policy
 
     return parse_policy(document, name="role/inline/read")
 

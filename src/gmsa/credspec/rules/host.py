@@ -33,6 +33,7 @@ from gmsa.reference import (
     InvalidReferenceError,
     SsmLocation,
     parse_location,
+    region_in_partition,
 )
 
 _SECRET_KEYS = ("password", "secretkey", "secretaccesskey")
@@ -310,21 +311,14 @@ def _check_credential_arn(w: Walker, arn: str, parts: tuple[PathPart, ...]) -> s
             "use the secret's region, e.g. us-east-1",
         )
         ok = False
-    elif partition in PARTITIONS:
-        prefix = PARTITIONS[partition]
-        wrong = (
-            (not region.startswith(prefix))
-            if prefix
-            else any(region.startswith(p) for p in PARTITIONS.values() if p)
+    elif partition in PARTITIONS and not region_in_partition(partition, region):
+        w.err(
+            "invalid-credential-arn",
+            parts,
+            f"region {quote(region)} is not in partition {quote(partition)}",
+            "make the partition and region agree (aws-cn: cn-*, aws-us-gov: us-gov-*)",
         )
-        if wrong:
-            w.err(
-                "invalid-credential-arn",
-                parts,
-                f"region {quote(region)} is not in partition {quote(partition)}",
-                "make the partition and region agree (aws-cn: cn-*, aws-us-gov: us-gov-*)",
-            )
-            ok = False
+        ok = False
     if not ACCOUNT_ID_RE.match(account):
         w.err(
             "invalid-credential-arn",
