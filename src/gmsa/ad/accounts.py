@@ -134,7 +134,7 @@ class AccountLookup:
 
 
 def find_accounts(
-    directory: LdapConnection, base: str, names: Iterable[str], hosts: Iterable[str] = ()
+    ldap: LdapConnection, base: str, names: Iterable[str], hosts: Iterable[str] = ()
 ) -> AccountLookup:
     """One search for gMSAs ``NAME$``, collisions ``NAME`` and hosts ``HOST$``."""
     wanted: list[str] = []
@@ -150,7 +150,7 @@ def find_accounts(
     if not unique:
         return AccountLookup({})
     terms = "".join(f"(sAMAccountName={escape_filter_chars(w)})" for w in unique)
-    entries = directory.search(base, f"(|{terms})", _ACCOUNT_ATTRIBUTES)
+    entries = ldap.search(base, f"(|{terms})", _ACCOUNT_ATTRIBUTES)
     accounts = {}
     for entry in entries:
         account = _account(entry)
@@ -182,9 +182,9 @@ def _account(entry: Entry) -> Account:
     )
 
 
-def token_groups(directory: LdapConnection, dn: str) -> tuple[str, ...]:
+def token_groups(ldap: LdapConnection, dn: str) -> tuple[str, ...]:
     """SIDs of every group an account is in, nested and primary group included."""
-    entry = directory.read(dn, ["tokenGroups"])
+    entry = ldap.read(dn, ["tokenGroups"])
     if entry is None:
         return ()
     sids: list[str] = []
@@ -196,7 +196,7 @@ def token_groups(directory: LdapConnection, dn: str) -> tuple[str, ...]:
     return tuple(sids)
 
 
-def resolve_sids(directory: LdapConnection, base: str, sids: Sequence[str]) -> dict[str, str]:
+def resolve_sids(ldap: LdapConnection, base: str, sids: Sequence[str]) -> dict[str, str]:
     """Names (``DOMAIN\\\\name``-less sAMAccountNames) for SIDs, in one search.
 
     Well-known SIDs that are not objects get their usual names; SIDs nobody
@@ -213,7 +213,7 @@ def resolve_sids(directory: LdapConnection, base: str, sids: Sequence[str]) -> d
         return names
     terms = "".join(f"(objectSid={_escape_binary(sid_to_bytes(s))})" for s in lookup)
     # Builtin groups (S-1-5-32-*) live under CN=Builtin, inside the domain's naming context.
-    for entry in directory.search(base, f"(|{terms})", ["objectSid", "sAMAccountName"]):
+    for entry in ldap.search(base, f"(|{terms})", ["objectSid", "sAMAccountName"]):
         raw = entry.first("objectSid")
         if raw is None:
             continue

@@ -389,11 +389,11 @@ def connect(options: ConnectOptions, credentials: Credentials) -> LdapConnection
 @contextmanager
 def connected(options: ConnectOptions, credentials: Credentials) -> Iterator[LdapConnection]:
     """:func:`connect` as a context manager that always closes."""
-    directory = connect(options, credentials)
+    ldap = connect(options, credentials)
     try:
-        yield directory
+        yield ldap
     finally:
-        directory.close()
+        ldap.close()
 
 
 def _require_host_name(host: str) -> None:

@@ -172,7 +172,7 @@ def run_doctor(request: DoctorRequest) -> DoctorReport:
     if request.network:
         checks += _network_checks(options, domain_name)
     try:
-        directory = connect(options, request.credentials)
+        ldap = connect(options, request.credentials)
     except GmsaError as exc:
         checks.append(_from_error("ldap-bind", options.server or domain_name or "domain", exc))
         checks.append(
@@ -184,26 +184,26 @@ def run_doctor(request: DoctorRequest) -> DoctorReport:
             )
         )
         return DoctorReport(tuple(checks), 0, time.perf_counter() - started, None, None)
-    with directory:
+    with ldap:
         checks.append(
             Check(
                 "ldap-bind",
-                str(directory.server),
+                str(ldap.server),
                 Status.PASS,
-                f"authenticated as {directory.identity} over {directory.protection.value} LDAP",
-                details={"round_trips": directory.bind_round_trips},
+                f"authenticated as {ldap.identity} over {ldap.protection.value} LDAP",
+                details={"round_trips": ldap.bind_round_trips},
             )
         )
         try:
-            checks += _directory_checks(directory, request)
+            checks += _directory_checks(ldap, request)
         except DirectoryError as exc:
-            checks.append(_from_error("directory", str(directory.server), exc))
+            checks.append(_from_error("directory", str(ldap.server), exc))
         return DoctorReport(
             tuple(checks),
-            directory.round_trips,
+            ldap.round_trips,
             time.perf_counter() - started,
-            str(directory.server),
-            directory.identity,
+            str(ldap.server),
+            ldap.identity,
         )
 
 
@@ -280,9 +280,9 @@ def _port_check(host: str, options: ConnectOptions) -> Check:
 # --------------------------------------------------------------------------- directory
 
 
-def _directory_checks(directory: LdapConnection, request: DoctorRequest) -> list[Check]:
+def _directory_checks(ldap: LdapConnection, request: DoctorRequest) -> list[Check]:
     checks: list[Check] = []
-    domain = read_domain(directory)
+    domain = read_domain(ldap)
     checks.append(_clock_check(domain))
     names = list(dict.fromkeys(name for name in map(normalize_name, request.accounts) if name))
     if request.spec is not None and _is_this_domain(request.spec, domain):
@@ -290,7 +290,7 @@ def _directory_checks(directory: LdapConnection, request: DoctorRequest) -> list
             if name.lower() not in (n.lower() for n in names):
                 names.append(name)
     host = request.host or _keytab_host(request.credentials)
-    lookup = find_accounts(directory, domain.naming_context, names, [host] if host else [])
+    lookup = find_accounts(ldap, domain.naming_context, names, [host] if host else [])
     if request.spec is not None:
         checks.append(_validity_check(request.spec_findings))
         checks += _spec_checks(request.spec, domain, lookup)
@@ -310,14 +310,14 @@ def _directory_checks(directory: LdapConnection, request: DoctorRequest) -> list
                 )
             )
         else:
-            groups = token_groups(directory, host_account.dn)
+            groups = token_groups(ldap, host_account.dn)
     gmsas: list[Account] = []
     for name in names:
         account_checks, gmsa = _account_checks(name, lookup, domain)
         checks += account_checks
         if gmsa is not None:
             gmsas.append(gmsa)
-    checks += _reader_checks(directory, domain, gmsas, host_account, groups)
+    checks += _reader_checks(ldap, domain, gmsas, host_account, groups)
     return checks
 
 
@@ -627,7 +627,7 @@ def _account_checks(
 
 
 def _reader_checks(
-    directory: LdapConnection,
+    ldap: LdapConnection,
     domain: DomainInfo,
     gmsas: Sequence[Account],
     host: Account | None,
@@ -654,7 +654,7 @@ def _reader_checks(
             all_sids += [*access.readers.allowed, *access.readers.denied]
     if host is not None and host.sid:
         all_sids.append(host.sid)
-    names = resolve_sids(directory, domain.naming_context, all_sids) if all_sids else {}
+    names = resolve_sids(ldap, domain.naming_context, all_sids) if all_sids else {}
 
     def named(sid: str) -> str:
         return names.get(sid, sid)

@@ -63,10 +63,10 @@ class DomainInfo:
         return None
 
 
-def read_domain(directory: LdapConnection) -> DomainInfo:
+def read_domain(ldap: LdapConnection) -> DomainInfo:
     """Read the connected domain (three LDAP searches)."""
-    where = str(directory.server)
-    root = directory.read(
+    where = str(ldap.server)
+    root = ldap.read(
         "",
         [
             "defaultNamingContext",
@@ -87,7 +87,7 @@ def read_domain(directory: LdapConnection) -> DomainInfo:
             where=where,
             fix="point --server at a domain controller",
         )
-    domain_object = directory.read(default_nc, ["objectSid", "objectGUID"])
+    domain_object = ldap.read(default_nc, ["objectSid", "objectGUID"])
     sid_raw = domain_object.first("objectSid") if domain_object else None
     guid_raw = domain_object.first("objectGUID") if domain_object else None
     if sid_raw is None or guid_raw is None:
@@ -102,7 +102,7 @@ def read_domain(directory: LdapConnection) -> DomainInfo:
         raise LdapOperationError(
             f"the domain object's SID or GUID is malformed: {exc.what}", where=where
         ) from None
-    refs = directory.search(
+    refs = ldap.search(
         f"CN=Partitions,{config_nc}",
         "(&(objectClass=crossRef)(nETBIOSName=*))",
         ["nCName", "dnsRoot", "nETBIOSName"],

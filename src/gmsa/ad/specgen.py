@@ -107,7 +107,7 @@ def build_spec(
 
 
 def generate(
-    directory: LdapConnection,
+    ldap: LdapConnection,
     account: AccountRequest,
     additional: Sequence[AccountRequest] = (),
     *,
@@ -120,7 +120,7 @@ def generate(
     account of this domain) does not exist or is not a gMSA. Host problems are
     warnings, or errors with ``strict`` (the caller decides what errors mean).
     """
-    domain = read_domain(directory)
+    domain = read_domain(ldap)
     if account.domain and domain.find_forest_domain(account.domain) != domain.find_forest_domain(
         domain.dns_name
     ):
@@ -156,7 +156,7 @@ def generate(
                 )
             )
     lookup = find_accounts(
-        directory, domain.naming_context, [a.name for a in local], [host] if host else []
+        ldap, domain.naming_context, [a.name for a in local], [host] if host else []
     )
     gmsas = [require_gmsa(lookup, request.name, domain) for request in local]
     for gmsa in gmsas:
@@ -170,7 +170,7 @@ def generate(
                 )
             )
     if host:
-        findings += _host_findings(directory, lookup, gmsas, host, strict)
+        findings += _host_findings(ldap, lookup, gmsas, host, strict)
     spec = build_spec(domain, account.name, scoped)
     return GeneratedSpec(spec, domain, tuple(findings))
 
@@ -203,7 +203,7 @@ def require_gmsa(lookup: AccountLookup, name: str, domain: DomainInfo) -> Accoun
 
 
 def _host_findings(
-    directory: LdapConnection,
+    ldap: LdapConnection,
     lookup: AccountLookup,
     gmsas: Sequence[Account],
     host: str,
@@ -222,7 +222,7 @@ def _host_findings(
                 f"check --host (the host's computer name, {MAX_NETBIOS_NAME} characters at most)",
             )
         ]
-    groups = token_groups(directory, found.dn)
+    groups = token_groups(ldap, found.dn)
     findings: list[Finding] = []
     for gmsa in gmsas:
         access = password_access(gmsa, found, groups)

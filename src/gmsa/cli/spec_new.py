@@ -93,9 +93,9 @@ def new(
     options, credentials = pop_connection(connection)
     main = AccountRequest.parse(account)
     extras = [AccountRequest.parse(a) for a in additional]
-    with connected(options, credentials) as directory:
-        generated = generate(directory, main, extras, host=host, strict=strict)
-        round_trips = directory.round_trips
+    with connected(options, credentials) as ldap:
+        generated = generate(ldap, main, extras, host=host, strict=strict)
+        round_trips = ldap.round_trips
     report = check_document(to_document(generated.spec), source="generated spec")
     findings = [*generated.findings, *report.findings]
     if not report.valid:

@@ -170,8 +170,8 @@ class ActiveDirectoryProvider(CredentialProvider):
             session, fresh = self._session(key, account, identity)
             try:
                 with session.lock:
-                    blob = self._password_blob(session.directory, account)
-                    server = session.directory.server
+                    blob = self._password_blob(session.ldap, account)
+                    server = session.ldap.server
                 break
             except CredentialProviderError:
                 raise
@@ -209,12 +209,12 @@ class ActiveDirectoryProvider(CredentialProvider):
         if session is not None and now - session.opened < self.directory.connection_max_age:
             return session, False
         try:
-            directory = connect(self._options(account.domain), _credentials(identity))
+            ldap = connect(self._options(account.domain), _credentials(identity))
         except GmsaError as exc:
             if isinstance(exc, CredentialProviderError):
                 raise
             raise _connect_error(exc, account, identity) from None
-        session = _Session(directory, time.monotonic())
+        session = _Session(ldap, time.monotonic())
         with self._lock:
             self.connections_opened += 1
             if self.directory.connection_max_age > 0:
@@ -239,13 +239,11 @@ class ActiveDirectoryProvider(CredentialProvider):
         for session in sessions:
             session.close()
 
-    def _password_blob(self, directory: LdapConnection, account: GmsaAccount) -> bytes:
+    def _password_blob(self, ldap: LdapConnection, account: GmsaAccount) -> bytes:
         base = naming_context(account.domain)
         sam = f"{account.name}$"
-        entries = directory.search(
-            base, f"(sAMAccountName={escape_filter_chars(sam)})", _ATTRIBUTES
-        )
-        where = f"{directory.server}: {base}"
+        entries = ldap.search(base, f"(sAMAccountName={escape_filter_chars(sam)})", _ATTRIBUTES)
+        where = f"{ldap.server}: {base}"
         if not entries:
             raise AccountNotFoundError(
                 f"there is no account {sam} in {account.domain}",
@@ -259,16 +257,16 @@ class ActiveDirectoryProvider(CredentialProvider):
             kind = "computer account" if "computer" in classes else "account"
             raise AccountNotFoundError(
                 f"{sam} in {account.domain} is a {kind}, not a group managed service account",
-                where=f"{directory.server}: {entry.dn}",
+                where=f"{ldap.server}: {entry.dn}",
                 fix="name a gMSA in the credential spec's MachineAccountName",
             )
         blob = entry.first(MANAGED_PASSWORD_ATTRIBUTE)
         if not blob:
-            reader = directory.identity
+            reader = ldap.identity
             raise PasswordAccessDeniedError(
                 f"{reader} may not retrieve the managed password of {sam} "
                 "(the DC did not return msDS-ManagedPassword)",
-                where=f"{directory.server}: {entry.dn}",
+                where=f"{ldap.server}: {entry.dn}",
                 fix=f"add {reader.split('@')[0]} or a group it is in to the gMSA's "
                 f"PrincipalsAllowedToRetrieveManagedPassword (Set-ADServiceAccount "
                 f"{account.name} -PrincipalsAllowedToRetrieveManagedPassword ...); the DC "
@@ -339,14 +337,14 @@ class ActiveDirectoryProvider(CredentialProvider):
 class _Session:
     """A bound, sealed connection kept for later reads; one search at a time."""
 
-    def __init__(self, directory: LdapConnection, opened: float) -> None:
-        self.directory = directory
+    def __init__(self, ldap: LdapConnection, opened: float) -> None:
+        self.ldap = ldap
         self.opened = opened
         self.lock = threading.Lock()
 
     def close(self) -> None:
         with self.lock:
-            self.directory.close()
+            self.ldap.close()
 
 
 def naming_context(domain: str) -> str:
