@@ -350,7 +350,7 @@ def test_a_dead_kept_connection_is_replaced(lab: DomainLab) -> None:
     identity = HostKeytab(lab.host_keytab)
     provider.read_password(GmsaAccount(GMSA, DOMAIN), identity)
     for session in provider._sessions.values():
-        session.directory.close()  # the DC dropped it (idle time-out, restart)
+        session.ldap.close()  # the DC dropped it (idle time-out, restart)
     password = provider.read_password(GmsaAccount(GMSA, DOMAIN), identity)
     provider.close()
     assert provider.connections_opened == 2

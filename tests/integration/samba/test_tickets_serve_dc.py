@@ -215,7 +215,7 @@ def test_provider_reads_the_password_on_port_636_with_tls(lab: DomainLab) -> Non
     try:
         password = provider.read_password(account, HostKeytab(lab.host_keytab))
         [session] = provider._sessions.values()
-        server, protection = session.directory.server, session.directory.protection
+        server, protection = session.ldap.server, session.ldap.protection
     finally:
         provider.close()
     assert (server.port, protection) == (636, Protection.LDAPS)
