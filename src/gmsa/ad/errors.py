@@ -3,7 +3,9 @@
 A domain controller that cannot be reached, refuses the credentials or presents
 a certificate nobody trusts is an outside system failing (exit code 3); an
 account that does not exist or is not a gMSA is the user's input being wrong
-(exit code 1).
+(exit code 1). The base of the family (:class:`DirectoryError`) and the errors
+Kerberos shares with it (unreachable DC, refused credentials, KDC errors) live in
+:mod:`gmsa.kerberos.errors`, below both.
 """
 
 from __future__ import annotations
