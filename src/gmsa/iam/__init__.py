@@ -11,4 +11,5 @@ __all__ = [
     "policy",
     "requirements",
     "role",
+    "wildcard",
 ]

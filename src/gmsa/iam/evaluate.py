@@ -19,15 +19,14 @@ scope: they can only take permissions away, which this check then misses.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from gmsa.findings import Finding, error, warning
 from gmsa.iam.policy import PolicyDocument, Statement
 from gmsa.iam.requirements import Permission
+from gmsa.iam.wildcard import action_pattern, resource_pattern
 
 OUTCOME_ALLOWED = "allowed"
 OUTCOME_EXPLICIT_DENY = "explicit-deny"
@@ -138,8 +137,9 @@ def statement_applies(statement: Statement, action: str, resource: str) -> bool:
 
 
 def action_matches(pattern: str, action: str) -> bool:
-    """IAM action matching: case-insensitive, ``*`` any run of characters, ``?`` one."""
-    return _action_regex(pattern).fullmatch(action) is not None
+    """IAM action matching: case-insensitive, ``*`` any run of characters, ``?`` one;
+    linear in the action's length (:mod:`gmsa.iam.wildcard`)."""
+    return action_pattern(pattern).matches(action)
 
 
 def resource_matches(pattern: str, resource: str, *, variables: bool = False) -> bool:
@@ -149,48 +149,7 @@ def resource_matches(pattern: str, resource: str, *, variables: bool = False) ->
     those characters and any other ``${...}`` matches like a wildcard, since its value
     depends on the request.
     """
-    return _resource_regex(pattern, variables).fullmatch(resource) is not None
-
-
-@lru_cache(maxsize=1024)
-def _action_regex(pattern: str) -> re.Pattern[str]:
-    parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern]
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-_ARN_SEGMENTS = 5
-"""Colons before an ARN's resource part (``arn:partition:service:region:account:``)."""
-
-
-@lru_cache(maxsize=1024)
-def _resource_regex(pattern: str, variables: bool) -> re.Pattern[str]:
-    out: list[str] = []
-    colons = 0
-    i = 0
-    while i < len(pattern):
-        in_resource = colons >= _ARN_SEGMENTS
-        if variables and pattern.startswith("${", i):
-            end = pattern.find("}", i)
-            if end != -1:
-                inner = pattern[i + 2 : end]
-                if inner in ("*", "?", "$"):
-                    out.append(re.escape(inner))
-                else:
-                    out.append(".*" if in_resource else "[^:]*")
-                i = end + 1
-                continue
-        ch = pattern[i]
-        if ch == "*":
-            ends_segment = i + 1 == len(pattern) or pattern[i + 1] == ":"
-            out.append(".*" if in_resource or ends_segment else "[^:]*")
-        elif ch == "?":
-            out.append("." if in_resource else "[^:]")
-        else:
-            if ch == ":":
-                colons += 1
-            out.append(re.escape(ch))
-        i += 1
-    return re.compile("".join(out), re.DOTALL)
+    return resource_pattern(pattern, variables).matches(resource)
 
 
 def grant_statement(permission: Permission) -> str:
