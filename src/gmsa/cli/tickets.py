@@ -7,23 +7,29 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
+from prometheus_client import start_http_server
 
 from gmsa import jsondoc
 from gmsa.cli._common import GmsaGroup, emit_json, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
-from gmsa.errors import ExitCode, InvalidInputError
+from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import load_settings
 from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 from gmsa.tickets.leases import LeaseStore
+from gmsa.tickets.logformat import FORMATS
+from gmsa.tickets.logformat import configure as configure_logging
+from gmsa.tickets.metrics import ServiceMetrics, parse_listen
 from gmsa.tickets.providers import DEFAULT_PROVIDER, create_provider
 from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import HEALTHY, TicketService
+from gmsa.tickets.systemd import Notifier, unit_file, watchdog_interval
 
 PASSWORD_ENV = "GMSA_DOMAINLESS_PASSWORD"  # noqa: S105 - the variable's name
 """Where lease/renew read a domainless user's password when not given on stdin."""
@@ -48,6 +54,7 @@ def tickets() -> None:
       gmsa tickets lease webapp01.json            ask a running service for a lease
       gmsa tickets status                         health and every lease's tickets
       gmsa tickets delete LEASE_ID                remove a lease
+      gmsa tickets unit                           a systemd unit running serve
     """
 
 
@@ -64,7 +71,7 @@ def tickets() -> None:
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="JSON settings: keytab, principal, renewal, TTL, cache owners.",
+    help="JSON settings: keytab, principal, renewal, TTL, cache owners (re-read on SIGHUP).",
 )
 @click.option(
     "--provider",
@@ -72,38 +79,185 @@ def tickets() -> None:
     show_default=True,
     help="Where passwords and tickets come from.",
 )
-def serve(socket_path: Path, krb_dir: Path, config_path: Path | None, provider: str) -> None:
+@click.option(
+    "--metrics-listen",
+    metavar="HOST:PORT",
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json (one object per line) for log shippers.",
+)
+def serve(
+    socket_path: Path,
+    krb_dir: Path,
+    config_path: Path | None,
+    provider: str,
+    metrics_listen: str | None,
+    log_format: str,
+) -> None:
     """Serve the credentials-fetcher gRPC API on a unix socket until SIGTERM or SIGINT.
 
     Leases on disk are recovered and renewed at start; the socket is removed at exit.
+    Under systemd (Type=notify, see `gmsa tickets unit`) it reports READY=1 once the
+    socket is bound and every lease recovered, a STATUS= line with lease and failure
+    counts, and WATCHDOG=1 pings while its renewal loop is healthy. SIGHUP re-reads
+    --config without dropping a lease.
     """
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
-    )
+    configure_logging(log_format)
+    listen = parse_listen(metrics_listen) if metrics_listen else None
     settings = load_settings(config_path)
     service = TicketService(LeaseStore(krb_dir), create_provider(provider, settings), settings)
+    metrics = ServiceMetrics(service) if listen else None
     service.start()
-    server = TicketServer(service, socket_path)
+    server = TicketServer(
+        service, socket_path, interceptors=[metrics.interceptor()] if metrics else ()
+    )
     try:
         server.start()
+        exporter = _start_metrics(metrics, listen)
     except BaseException:
-        service.stop()
-        raise
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    click.echo(f"serving on {server.socket_path}, leases in {service.store.root}", err=True)
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
         server.stop()
         service.stop()
+        raise
+    notifier = Notifier.from_environment()
+    stop = threading.Event()
+    reload = threading.Event()
+
+    def on_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    def on_reload(_signum: int, _frame: FrameType | None) -> None:
+        reload.set()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGHUP, on_reload)
+    click.echo(f"serving on {server.socket_path}, leases in {service.store.root}", err=True)
+    notifier.notify(READY=1, STATUS=service.summary())
+    ping_every = watchdog_interval()
+    stuck_after = 2 * ping_every if ping_every else 0.0
+    last_ping = last_status = time.monotonic()
+    status = service.summary()
+    try:
+        while not stop.wait(min(1.0, ping_every or 1.0)):
+            now = time.monotonic()
+            if reload.is_set():
+                reload.clear()
+                _reload(service, notifier, config_path, provider)
+            due = ping_every is not None and now - last_ping >= ping_every
+            if due and service.renewal_loop_healthy(max(stuck_after, _ROUND_LIMIT)):
+                notifier.notify(WATCHDOG=1)
+                last_ping = now
+            if now - last_status >= _STATUS_EVERY and service.summary() != status:
+                status = service.summary()
+                notifier.notify(STATUS=status)
+                last_status = now
+    finally:
+        notifier.notify(STOPPING=1)
+        server.stop()
+        service.stop()
+        if exporter is not None:
+            exporter.shutdown()
     click.echo("stopped", err=True)
+
+
+_STATUS_EVERY = 10.0
+"""Seconds between STATUS= updates (only when the line changed)."""
+_ROUND_LIMIT = 300.0
+"""A renewal round running longer than this (or twice the watchdog) counts as stuck."""
+
+
+def _start_metrics(metrics: ServiceMetrics | None, listen: tuple[str, int] | None) -> Any:
+    """The HTTP server of the metrics endpoint, or None when metrics are off."""
+    if metrics is None or listen is None:
+        return None
+    host, port = listen
+    try:
+        exporter, _thread = start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot listen for metrics: {exc.strerror or exc}",
+            where=f"{host}:{port}",
+            fix="choose a free port and an address of this host (e.g. 127.0.0.1:9464)",
+        ) from None
+    click.echo(f"metrics on http://{host}:{port}/metrics", err=True)
+    return exporter
+
+
+def _reload(
+    service: TicketService, notifier: Notifier, config_path: Path | None, provider: str
+) -> None:
+    """SIGHUP: read the configuration again; keep the old one if the new one is wrong."""
+    notifier.notify(RELOADING=1, MONOTONIC_USEC=time.monotonic_ns() // 1000)
+    try:
+        settings = load_settings(config_path)
+        service.reload(settings, create_provider(provider, settings))
+    except GmsaError as exc:
+        logging.getLogger("gmsa.tickets").error("reload refused, settings kept: %s", exc)
+    notifier.notify(READY=1, STATUS=service.summary())
+
+
+@tickets.command("unit")
+@socket_option
+@click.option(
+    "--krb-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_KRB_DIR,
+    show_default=True,
+    help="The krb directory the service is to use.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The JSON settings file the service is to read.",
+)
+@click.option("--metrics-listen", metavar="HOST:PORT", help="Serve metrics there.")
+@click.option(
+    "--executable",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The gmsa program to run (default: the one of this installation).",
+)
+@click.option(
+    "--watchdog",
+    type=int,
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="systemd restarts the service when no WATCHDOG=1 came within this time.",
+)
+def unit(
+    socket_path: Path,
+    krb_dir: Path,
+    config_path: Path | None,
+    metrics_listen: str | None,
+    executable: Path | None,
+    watchdog: int,
+) -> None:
+    """Print a systemd unit that runs `gmsa tickets serve` (Type=notify, hardened).
+
+    \b
+    Install it:
+      gmsa tickets unit > /etc/systemd/system/gmsa-tickets.service
+      systemctl daemon-reload && systemctl enable --now gmsa-tickets
+    """
+    if metrics_listen is not None:
+        parse_listen(metrics_listen)
+    click.echo(
+        unit_file(
+            executable=executable.absolute() if executable else None,
+            socket_path=socket_path.absolute(),
+            krb_dir=krb_dir.absolute(),
+            config=config_path.absolute() if config_path else None,
+            metrics_listen=metrics_listen,
+            watchdog_seconds=watchdog,
+        ),
+        nl=False,
+    )
 
 
 def _read_spec(path: str) -> str:

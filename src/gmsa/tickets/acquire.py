@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from gmsa.errors import GmsaError
 from gmsa.kerberos.ccache import encode_ccache
@@ -63,8 +65,24 @@ class Counters:
     """Callers served by another caller's acquisition (in flight or recent)."""
 
 
+class Observer(Protocol):
+    """Told how each step of an acquisition went (metrics); must not raise."""
+
+    def password_read(self, account: GmsaAccount, seconds: float, ok: bool) -> None:
+        """A read of the managed password (LDAP) took ``seconds``."""
+
+    def tgt_request(self, account: GmsaAccount, seconds: float, ok: bool) -> None:
+        """A TGT request (KDC) took ``seconds``."""
+
+    def acquisition(self, account: GmsaAccount, ok: bool) -> None:
+        """An acquisition for ``account`` ended."""
+
+
 class Acquirer:
     """Runs acquisitions through a provider, one at a time per gMSA and identity."""
+
+    observers: list[Observer]
+    """Told about every password read, TGT request and acquisition."""
 
     def __init__(
         self,
@@ -77,6 +95,7 @@ class Acquirer:
         self.clock = clock
         self.reuse_for = reuse_for
         self.counters = Counters()
+        self.observers = []
         self._lock = threading.Lock()
         self._flights: SingleFlight[tuple[object, ...], Acquisition] = SingleFlight(self._lock)
         self._recent: dict[tuple[object, ...], Acquisition] = {}
@@ -116,6 +135,9 @@ class Acquirer:
             finished=lambda result: self._remember(key, result),
         )
 
+    def _timed(self, account: GmsaAccount, step: str) -> _Timed:
+        return _Timed(self.observers, account, step)
+
     def _usable(self, recent: Acquisition, fresh_after: datetime.datetime | None) -> bool:
         if fresh_after is not None:
             return recent.acquired_at > fresh_after
@@ -134,14 +156,18 @@ class Acquirer:
         self._recent[key] = result
 
     def _run(self, account: GmsaAccount, identity: Identity) -> Acquisition:
+        ok = False
         try:
             with self._lock:
                 self.counters.password_reads += 1
-            password = self.provider.read_password(account, identity)
+            with self._timed(account, "password_read"):
+                password = self.provider.read_password(account, identity)
             keys = derive_keys(password.current, account=account.name, realm=account.realm)
             with self._lock:
                 self.counters.tgt_requests += 1
-            ticket = self.provider.get_tgt(account, keys)
+            with self._timed(account, "tgt_request"):
+                ticket = self.provider.get_tgt(account, keys)
+            ok = True
         except GmsaError:
             raise
         except Exception as exc:
@@ -151,7 +177,28 @@ class Acquirer:
                 where=str(account),
                 fix="see the service's log for the cause",
             ) from exc
+        finally:
+            for observer in self.observers:
+                observer.acquisition(account, ok)
         return Acquisition(account, ticket, encode_ccache([ticket]), self.clock())
+
+
+class _Timed:
+    """Times one step for the observers; the step's exception passes through."""
+
+    def __init__(self, observers: list[Observer], account: GmsaAccount, step: str) -> None:
+        self.observers = observers
+        self.account = account
+        self.step = step
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        seconds = time.perf_counter() - self.started
+        for observer in self.observers:
+            getattr(observer, self.step)(self.account, seconds, kind is None)
 
 
 __all__ = [
@@ -159,5 +206,6 @@ __all__ = [
     "Acquisition",
     "Clock",
     "Counters",
+    "Observer",
     "utcnow",
 ]

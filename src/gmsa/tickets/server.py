@@ -20,7 +20,8 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -34,7 +35,7 @@ from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
 from gmsa.tickets.leases import Owner
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
-from gmsa.tickets.service import TicketService
+from gmsa.tickets.service import LeaseResult, TicketService
 
 log = logging.getLogger("gmsa.tickets")
 
@@ -64,11 +65,30 @@ def _abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
 
 
 def _call(context: grpc.ServicerContext, what: str, action: Callable[[], T]) -> T:
+    """Run one RPC's work and log it as one event line (method, outcome, duration, lease)."""
+    started = time.perf_counter()
     try:
-        return action()
+        result = action()
     except Exception as exc:
-        log.info("%s refused: %s", what, exc)
+        code = grpc_status_of(exc) if isinstance(exc, GmsaError) else "INTERNAL"
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        log.info(
+            "%s failed with %s in %.1f ms: %s",
+            what,
+            code,
+            elapsed,
+            exc,
+            extra={"method": what, "outcome": "failure", "code": code, "duration_ms": elapsed},
+        )
         _abort(context, exc)
+    elapsed = round((time.perf_counter() - started) * 1000, 1)
+    fields: dict[str, object] = {"method": what, "outcome": "success", "duration_ms": elapsed}
+    if isinstance(result, LeaseResult):
+        fields["lease_id"] = result.lease_id
+        fields["gmsa"] = [path.name for path in result.paths]
+    shown = f" (lease {fields['lease_id']})" if "lease_id" in fields else ""
+    log.info("%s succeeded in %.1f ms%s", what, elapsed, shown, extra=fields)
+    return result
 
 
 class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
@@ -246,8 +266,11 @@ class TicketServer:
         *,
         workers: int | None = None,
         mode: int = 0o660,
+        interceptors: Sequence[grpc.ServerInterceptor] = (),
     ) -> None:
         self.service = service
+        self.interceptors = tuple(interceptors)
+        """Run around every call (metrics)."""
         self.socket_path = Path(socket_path).absolute()
         self.workers = workers or service.settings.rpc_workers
         self.mode = mode
@@ -265,6 +288,7 @@ class TicketServer:
         server = grpc.server(
             ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gmsa-rpc"),
             options=(("grpc.so_reuseport", 0),),
+            interceptors=list(self.interceptors),
         )
         pb_grpc.add_CredentialsFetcherServiceServicer_to_server(
             CredentialsFetcherServicer(self.service), server

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -136,6 +137,7 @@ class TicketService:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._round_started: float | None = None
         self._pool = ThreadPoolExecutor(
             max_workers=self.settings.renewal_workers, thread_name_prefix="gmsa-renew"
         )
@@ -262,6 +264,38 @@ class TicketService:
             updated = replace(lease, owner=owner)
             self.store.set_owner(updated, owner)
             self._replace(updated, save=True)
+
+    def reload(self, settings: ServiceSettings, provider: CredentialProvider | None = None) -> None:
+        """Apply new settings (and a provider made from them) without dropping a lease.
+
+        Renewal policy, TTL, reuse window, host identity and cache owners apply at once;
+        the sizes of the worker pools keep their values until the service restarts.
+        """
+        with self._lock:
+            self.settings = settings
+            self.acquirer.reuse_for = settings.ticket_reuse
+            if provider is not None:
+                self.acquirer.provider = provider
+        self._wake.set()
+        log.info("settings reloaded; %d lease(s) kept", len(self._leases))
+
+    def renewal_loop_healthy(self, stuck_after: float) -> bool:
+        """Whether the renewal loop runs and no round has taken longer than ``stuck_after``
+        seconds (what the systemd watchdog pings on)."""
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        started = self._round_started
+        return started is None or time.monotonic() - started < stuck_after
+
+    def summary(self) -> str:
+        """One line for ``systemctl status``: leases, tickets and failing tickets."""
+        with self._lock:
+            leases = list(self._leases.values())
+            broken = len(self._broken)
+        tickets = sum(len(lease.tickets) for lease in leases)
+        failing = sum(1 for lease in leases for r in lease.tickets if r.failures)
+        line = f"{_count(len(leases), 'lease')}, {_count(tickets, 'ticket')}, {failing} failing"
+        return line + (f", {broken} unreadable" if broken else "")
 
     def health(self) -> str:
         """``OK``, or what is wrong (failing renewals, expired tickets, unreadable leases)."""
@@ -448,10 +482,13 @@ class TicketService:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            self._round_started = time.monotonic()
             try:
                 self.run_due()
             except Exception:
                 log.exception("renewal round failed")
+            finally:
+                self._round_started = None
             self._wake.wait(self._seconds_to_next())
             self._wake.clear()
 
@@ -535,6 +572,10 @@ def _find(lease: Lease, account: GmsaAccount) -> TicketRecord:
 
 def _user_key(user: tuple[str, str]) -> tuple[str, str]:
     return (user[0].lower(), user[1].lower())
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 __all__ = [

@@ -1,0 +1,69 @@
+"""The ticket service's log lines: readable text, or one JSON object per line for shippers.
+
+Every RPC ends in one event line with its method, outcome, duration and, where
+there is one, the lease id and the gMSAs; the fields ride on the log record
+(``extra=``) so both formats carry them. Nothing secret is ever a field: the
+service logs names, ids, paths and error messages, which never hold passwords,
+keys or tickets.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import sys
+from typing import TextIO
+
+from gmsa.errors import InvalidInputError
+
+FORMATS = ("text", "json")
+"""What ``--log-format`` accepts."""
+EVENT_FIELDS = ("method", "outcome", "duration_ms", "lease_id", "gmsa", "code")
+"""Fields an event line may carry, in the order JSON lines show them."""
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message and the event's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
+        document: dict[str, object] = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in EVENT_FIELDS:
+            if name in record.__dict__:
+                document[name] = record.__dict__[name]
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, ensure_ascii=True, default=str)
+
+
+def configure(log_format: str, stream: TextIO | None = None) -> logging.Handler:
+    """Send the service's logs to ``stream`` (stderr) in ``log_format``; return the handler."""
+    if log_format not in FORMATS:
+        raise InvalidInputError(
+            f"unknown log format {log_format!r}", where="--log-format", fix="use text or json"
+        )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
+__all__ = [
+    "EVENT_FIELDS",
+    "FORMATS",
+    "JsonFormatter",
+    "configure",
+]
