@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -20,7 +21,9 @@ from gmsa.cli._common import GmsaGroup, emit_json, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
 from gmsa.tickets.client import LeaseReply, TicketClient
-from gmsa.tickets.config import load_settings
+from gmsa.tickets.config import ServiceSettings, load_document, load_settings, settings_from
+from gmsa.tickets.deployment import ECS_CONFIG, SOCKET_NAME, Deployment, read_ecs_config
+from gmsa.tickets.deployment import resolve as resolve_deployment
 from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.logformat import FORMATS
@@ -59,19 +62,26 @@ def tickets() -> None:
 
 
 @tickets.command()
-@socket_option
+@click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="GMSA_TICKETS_SOCKET",
+    help="The unix socket to serve on (env GMSA_TICKETS_SOCKET; default: "
+    f"$CF_UNIX_DOMAIN_SOCKET_DIR/{SOCKET_NAME}, else {DEFAULT_SOCKET}).",
+)
 @click.option(
     "--krb-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_KRB_DIR,
-    show_default=True,
-    help="Where lease directories and ticket caches live (the agent mounts from here).",
+    help=f"Where lease directories and ticket caches live (default: $CF_KRB_DIR, else "
+    f"{DEFAULT_KRB_DIR}).",
 )
 @click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="JSON settings: keytab, principal, renewal, TTL, cache owners (re-read on SIGHUP).",
+    help="JSON settings: keytab, principal, renewal, TTL, cache owners and the deployment "
+    "settings (re-read on SIGHUP).",
 )
 @click.option(
     "--provider",
@@ -91,25 +101,61 @@ def tickets() -> None:
     show_default=True,
     help="text for people, json (one object per line) for log shippers.",
 )
+@click.option(
+    "--ecs-config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=ECS_CONFIG,
+    show_default=True,
+    help="The ECS agent's configuration, read for the keys it shares with the service.",
+)
+@click.option(
+    "--print-settings",
+    is_flag=True,
+    help="Print every deployment setting, its value and where it came from, then exit.",
+)
 def serve(
-    socket_path: Path,
-    krb_dir: Path,
+    socket_path: Path | None,
+    krb_dir: Path | None,
     config_path: Path | None,
     provider: str,
     metrics_listen: str | None,
     log_format: str,
+    ecs_config: Path,
+    print_settings: bool,
 ) -> None:
     """Serve the credentials-fetcher gRPC API on a unix socket until SIGTERM or SIGINT.
 
     Leases on disk are recovered and renewed at start; the socket is removed at exit.
+    With no flags it runs as credentials-fetcher does on an ECS host: each deployment
+    setting comes from the first of the flag, --config, the environment (CF_KRB_DIR,
+    CF_UNIX_DOMAIN_SOCKET_DIR, CF_LOGGING_DIR, DOMAIN_CONTROLLER_GMSA, CF_GMSA_OU or
+    CF_GMSA_DISTINGUISHED_NAME), /etc/ecs/ecs.config, the default (see --print-settings).
     Under systemd (Type=notify, see `gmsa tickets unit`) it reports READY=1 once the
     socket is bound and every lease recovered, a STATUS= line with lease and failure
     counts, and WATCHDOG=1 pings while its renewal loop is healthy. SIGHUP re-reads
     --config without dropping a lease.
     """
-    configure_logging(log_format)
+    document = load_document(config_path)
+    deployment = resolve_deployment(
+        {
+            "socket": str(socket_path) if socket_path else None,
+            "krb_dir": str(krb_dir) if krb_dir else None,
+        },
+        document,
+        os.environ,
+        read_ecs_config(ecs_config),
+        config_source=str(config_path) if config_path else "config file",
+    )
+    if print_settings:
+        for row in deployment.describe():
+            shown = row["value"] if row["value"] is not None else "(unset)"
+            click.echo(f"{row['setting']:<18} {shown}  [{row['source']}]")
+        return
+    socket_path = deployment.path("socket") or DEFAULT_SOCKET
+    krb_dir = deployment.path("krb_dir") or DEFAULT_KRB_DIR
+    configure_logging(log_format, directory=deployment.path("logging_dir"))
     listen = parse_listen(metrics_listen) if metrics_listen else None
-    settings = load_settings(config_path)
+    settings = _with_deployment(settings_from(document, source=str(config_path)), deployment)
     service = TicketService(LeaseStore(krb_dir), create_provider(provider, settings), settings)
     metrics = ServiceMetrics(service) if listen else None
     service.start()
@@ -147,7 +193,7 @@ def serve(
             now = time.monotonic()
             if reload.is_set():
                 reload.clear()
-                _reload(service, notifier, config_path, provider)
+                _reload(service, notifier, config_path, provider, deployment)
             due = ping_every is not None and now - last_ping >= ping_every
             if due and service.renewal_loop_healthy(max(stuck_after, _ROUND_LIMIT)):
                 notifier.notify(WATCHDOG=1)
@@ -188,13 +234,26 @@ def _start_metrics(metrics: ServiceMetrics | None, listen: tuple[str, int] | Non
     return exporter
 
 
+def _with_deployment(settings: ServiceSettings, deployment: Deployment) -> ServiceSettings:
+    """The settings with the deployment's DC and OU, which the provider reads."""
+    return replace(
+        settings,
+        domain_controller=deployment.text("domain_controller"),
+        gmsa_ou=deployment.text("gmsa_ou"),
+    )
+
+
 def _reload(
-    service: TicketService, notifier: Notifier, config_path: Path | None, provider: str
+    service: TicketService,
+    notifier: Notifier,
+    config_path: Path | None,
+    provider: str,
+    deployment: Deployment,
 ) -> None:
     """SIGHUP: read the configuration again; keep the old one if the new one is wrong."""
     notifier.notify(RELOADING=1, MONOTONIC_USEC=time.monotonic_ns() // 1000)
     try:
-        settings = load_settings(config_path)
+        settings = _with_deployment(load_settings(config_path), deployment)
         service.reload(settings, create_provider(provider, settings))
     except GmsaError as exc:
         logging.getLogger("gmsa.tickets").error("reload refused, settings kept: %s", exc)
@@ -441,4 +500,5 @@ __all__ = [
     "socket_option",
     "status",
     "tickets",
+    "unit",
 ]

@@ -35,7 +35,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ldap3.utils.conv import escape_filter_chars
@@ -110,6 +110,9 @@ class DirectorySettings:
     """CA bundle for LDAPS (``GMSA_LDAP_CA_FILE``); None: the system's."""
     timeout: int = 10
     """Seconds for each connection and each answer."""
+    gmsa_ou: str | None = None
+    """Where gMSAs are searched (``CF_GMSA_OU``): an OU such as ``OU=gMSAs`` under each
+    domain's naming context, or a whole DN (``...,DC=example,DC=com``); None: the domain."""
     connection_max_age: float = 300.0
     """Seconds a sealed LDAP connection is kept for the next read by the same identity
     (0: a new connection, host TGT and bind for every read). Bounded because the DC
@@ -240,7 +243,7 @@ class ActiveDirectoryProvider(CredentialProvider):
             session.close()
 
     def _password_blob(self, ldap: LdapConnection, account: GmsaAccount) -> bytes:
-        base = naming_context(account.domain)
+        base = search_base(account.domain, self.directory.gmsa_ou)
         sam = f"{account.name}$"
         entries = ldap.search(base, f"(sAMAccountName={escape_filter_chars(sam)})", _ATTRIBUTES)
         where = f"{ldap.server}: {base}"
@@ -347,6 +350,17 @@ class _Session:
             self.ldap.close()
 
 
+def search_base(domain: str, gmsa_ou: str | None) -> str:
+    """Where the gMSA of ``domain`` is searched: its naming context, an OU under it, or
+    the DN ``gmsa_ou`` names when it already ends in domain components."""
+    context = naming_context(domain)
+    if not gmsa_ou:
+        return context
+    if "dc=" in gmsa_ou.lower():
+        return gmsa_ou
+    return f"{gmsa_ou.strip().rstrip(',')},{context}"
+
+
 def naming_context(domain: str) -> str:
     """``example.com`` -> ``DC=example,DC=com``: the base of the domain's account searches."""
     labels = [label for label in domain.strip().rstrip(".").split(".") if label]
@@ -416,8 +430,13 @@ def _connect_error(exc: GmsaError, account: GmsaAccount, identity: Identity) -> 
     )
 
 
-def _factory(_settings: ServiceSettings) -> CredentialProvider:
-    return ActiveDirectoryProvider(DirectorySettings.from_environment())
+def _factory(settings: ServiceSettings) -> CredentialProvider:
+    directory = DirectorySettings.from_environment()
+    if settings.domain_controller:
+        directory = replace(directory, server=settings.domain_controller)
+    if settings.gmsa_ou:
+        directory = replace(directory, gmsa_ou=settings.gmsa_ou)
+    return ActiveDirectoryProvider(directory)
 
 
 register_provider(DEFAULT_PROVIDER, _factory)
@@ -431,4 +450,5 @@ __all__ = [
     "GmsaLogonError",
     "escape_dn_value",
     "naming_context",
+    "search_base",
 ]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gmsa import jsondoc
+from gmsa.tickets.deployment import KEYS as DEPLOYMENT_KEYS
 from gmsa.tickets.errors import TicketConfigError
 from gmsa.tickets.interface import DEFAULT_KEYTAB, HostKeytab
 from gmsa.tickets.leases import Owner
@@ -55,6 +56,10 @@ class ServiceSettings:
     """Owner of every lease's caches unless ``account_owners`` names the gMSA."""
     account_owners: dict[str, Owner] = field(default_factory=dict)
     """Owner per gMSA name (lower case)."""
+    domain_controller: str | None = None
+    """A DC (``HOST[:PORT]``) to use instead of DNS SRV discovery (the deployment's)."""
+    gmsa_ou: str | None = None
+    """Where gMSA accounts are searched: an OU under each domain, or a whole DN."""
 
     def owner_for(self, account_names: tuple[str, ...]) -> Owner | None:
         """The owner of a lease's caches: the first of its gMSAs with one, else the default."""
@@ -83,22 +88,29 @@ _KEYS = {
 
 def load_settings(path: Path | None) -> ServiceSettings:
     """Settings from a JSON file, or the defaults when ``path`` is None."""
+    return settings_from(load_document(path), source=str(path))
+
+
+def load_document(path: Path | None) -> dict[str, Any]:
+    """The configuration file as a JSON object ({} when ``path`` is None)."""
     if path is None:
-        return ServiceSettings()
+        return {}
     document = jsondoc.load_file(path, max_bytes=_MAX_CONFIG_BYTES, what="ticket service config")
-    return settings_from(document, source=str(path))
+    if not isinstance(document, dict):
+        raise TicketConfigError("the configuration must be a JSON object", where=str(path))
+    return document
 
 
 def settings_from(document: Any, *, source: str) -> ServiceSettings:
     """Validate a parsed configuration document; every mistake names its JSON path."""
     if not isinstance(document, dict):
         raise TicketConfigError("the configuration must be a JSON object", where=source)
-    unknown = sorted(set(document) - _KEYS)
+    unknown = sorted(set(document) - _KEYS - DEPLOYMENT_KEYS)
     if unknown:
         raise TicketConfigError(
             f"unknown setting {unknown[0]!r}",
             where=f"{source}: $.{unknown[0]}",
-            fix="known settings: " + ", ".join(sorted(_KEYS)),
+            fix="known settings: " + ", ".join(sorted(_KEYS | DEPLOYMENT_KEYS)),
         )
     reader = _Reader(document, source)
     defaults = RenewalPolicy()
@@ -204,6 +216,7 @@ class _Reader:
 
 __all__ = [
     "ServiceSettings",
+    "load_document",
     "load_settings",
     "settings_from",
 ]

@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
-from gmsa.errors import InvalidInputError
+from gmsa.errors import ExternalError, InvalidInputError
 
 FORMATS = ("text", "json")
 """What ``--log-format`` accepts."""
@@ -42,28 +44,54 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=True, default=str)
 
 
-def configure(log_format: str, stream: TextIO | None = None) -> logging.Handler:
-    """Send the service's logs to ``stream`` (stderr) in ``log_format``; return the handler."""
+LOG_FILE = "gmsa-tickets.log"
+"""The log file's name in the logging directory (``CF_LOGGING_DIR``)."""
+
+
+def configure(
+    log_format: str, stream: TextIO | None = None, *, directory: Path | None = None
+) -> list[logging.Handler]:
+    """Send the service's logs to ``stream`` (stderr) and, with ``directory``, to
+    :data:`LOG_FILE` in it (created 0600), in ``log_format``; return the handlers."""
     if log_format not in FORMATS:
         raise InvalidInputError(
             f"unknown log format {log_format!r}", where="--log-format", fix="use text or json"
         )
-    handler = logging.StreamHandler(stream or sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
+    if directory is not None:
+        handlers.append(_file_handler(directory / LOG_FILE))
+    formatter = (
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
     root.setLevel(logging.INFO)
-    return handler
+    return handlers
+
+
+def _file_handler(path: Path) -> logging.Handler:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise ExternalError(
+            f"cannot open the log file: {exc.strerror}",
+            where=str(path),
+            fix="check the logging directory (CF_LOGGING_DIR) and its permissions",
+        ) from None
+    return logging.StreamHandler(os.fdopen(descriptor, "a", encoding="utf-8"))
 
 
 __all__ = [
     "EVENT_FIELDS",
     "FORMATS",
+    "LOG_FILE",
     "JsonFormatter",
     "configure",
 ]
