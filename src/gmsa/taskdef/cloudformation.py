@@ -479,19 +479,23 @@ class _Reader:
             "write a mapping there",
         )
 
-    def strings(self, value: Any, path: str, model_path: str, what: str) -> list[str] | None:
-        resolved = self.take(value, path, what)
+    def strings(
+        self, value: Any, path: str, model_path: str, key: str, owner: str = ""
+    ) -> list[str] | None:
+        """A list of strings; entries known only at deploy time are left out (and
+        noted), the model's indices mapped to the template's."""
+        resolved = self.take(value, path, key + owner)
         if resolved is None:
             return None
         if not isinstance(resolved, list):
             raise self.origin.error(
-                f"{what} must be a list, not {jsondoc.type_name(resolved)}",
+                f"{key}{owner} must be a list, not {jsondoc.type_name(resolved)}",
                 path,
                 "write a list there",
             )
         out: list[str] = []
         for i, item in enumerate(resolved):
-            text = self.string(item, json_path(path, i), f"{what} entry {i}")
+            text = self.string(item, json_path(path, i), json_path(key, i) + owner)
             if text is not None:
                 self.origin.took(json_path(model_path, len(out)), json_path(path, i))
                 out.append(text)
@@ -500,11 +504,14 @@ class _Reader:
 
     def read(self, properties: dict[str, Any]) -> dict[str, Any]:
         doc: dict[str, Any] = {}
-        for key, model_key in (("Family", "family"), ("NetworkMode", "networkMode")):
-            value = self.string(properties.get(key), _at(key), key)
-            if value is not None:
-                doc[model_key] = value
-                self.origin.took(model_key, _at(key))
+        family = self.resolver.value(properties.get("Family"))
+        if isinstance(family, str):  # a name only; no rule depends on it
+            doc["family"] = family
+            self.origin.took("family", _at("Family"))
+        network_mode = self.string(properties.get("NetworkMode"), _at("NetworkMode"), "NetworkMode")
+        if network_mode is not None:
+            doc["networkMode"] = network_mode
+            self.origin.took("networkMode", _at("NetworkMode"))
         compat = self.strings(
             properties.get("RequiresCompatibilities"),
             _at("RequiresCompatibilities"),
@@ -566,9 +573,8 @@ class _Reader:
             )
         out: dict[str, Any] = {"name": name}
         self.origin.took(json_path(model_path, "name"), json_path(path, "Name"))
-        hostname = self.string(
-            raw.get("Hostname"), json_path(path, "Hostname"), f"the Hostname of {name}"
-        )
+        owner = f" of container {name}"
+        hostname = self.string(raw.get("Hostname"), json_path(path, "Hostname"), "Hostname" + owner)
         if hostname is not None:
             out["hostname"] = hostname
         for key, model_key in (
@@ -576,10 +582,7 @@ class _Reader:
             ("CredentialSpecs", FIELD_CREDENTIAL_SPECS),
         ):
             values = self.strings(
-                raw.get(key),
-                json_path(path, key),
-                json_path(model_path, model_key),
-                f"the {key} of {name}",
+                raw.get(key), json_path(path, key), json_path(model_path, model_key), key, owner
             )
             if values is not None:
                 out[model_key] = values
