@@ -22,8 +22,14 @@ from gmsa.iam.policy import load_policy_file
 from gmsa.iam.role import role_policies
 from gmsa.reference import FileLocation, parse
 from gmsa.source.resolve import read_spec, resolve_specs
+from gmsa.taskdef.inputs import InputFormat, load_input
 from gmsa.taskdef.lint import TaskReport, lint_task_definition
-from gmsa.taskdef.model import FIELD_CREDENTIAL_SPECS, load_task_definition, parse_task_definition
+from gmsa.taskdef.model import (
+    FIELD_CREDENTIAL_SPECS,
+    TaskDefinition,
+    load_task_definition,
+    parse_task_definition,
+)
 from gmsa.taskdef.patch import FIELDS, patch_task_definition
 
 
@@ -44,6 +50,15 @@ def task() -> None:
 
 @task.command("check", cls=GmsaCommand)
 @click.argument("taskdef")
+@click.option(
+    "--input-format",
+    type=click.Choice([f.value for f in InputFormat]),
+    default=InputFormat.AUTO.value,
+    show_default=True,
+    help="What TASKDEF is: an ECS task definition, a CloudFormation template (JSON or "
+    "YAML; a directory is CDK synth output) or a Terraform plan's JSON (terraform show "
+    "-json).",
+)
 @click.option(
     "--policy",
     "policy_files",
@@ -76,6 +91,7 @@ def task() -> None:
 @json_option
 def check(
     taskdef: str,
+    input_format: str,
     policy_files: tuple[Path, ...],
     spec_dir: Path | None,
     fetch: bool,
@@ -86,38 +102,74 @@ def check(
 ) -> None:
     """Lint every gMSA rule of a task definition (TASKDEF, or - for stdin).
 
-    Reads register-task-definition input or describe-task-definition output.
+    Reads register-task-definition input or describe-task-definition output, every
+    AWS::ECS::TaskDefinition of a CloudFormation template (or of the cdk.out
+    directory), or every aws_ecs_task_definition of a Terraform plan.
     Exit 1 when any error is found, 3 when AWS fails.
     """
-    definition = load_task_definition(taskdef)
+    loaded = load_input(taskdef, InputFormat(input_format))
     spec_dir = _spec_dir(spec_dir)
     fetch_aws = aws_config_from(aws) if fetch else None
-    specs = resolve_specs(definition.references, spec_dir=spec_dir, aws=fetch_aws)
 
-    policies: list[Any] | None = None
-    role = definition.execution_role_arn
-    if policy_files or (role_from_aws and role):
-        policies = [load_policy_file(p) for p in policy_files]
-        if role_from_aws and role:
-            # The role's policies are read as the caller, not as the role itself.
-            policies.extend(role_policies(aws_config_from({**aws, "role_arn": None}), role))
+    def lint(
+        definition: TaskDefinition,
+        template_policies: tuple[Any, ...] | None = None,
+        policies_incomplete: str | None = None,
+    ) -> TaskReport:
+        specs = resolve_specs(definition.references, spec_dir=spec_dir, aws=fetch_aws)
+        policies: list[Any] | None = None
+        role = definition.execution_role_arn
+        if policy_files or (role_from_aws and role) or template_policies is not None:
+            policies = [load_policy_file(p) for p in policy_files]
+            policies.extend(template_policies or ())
+            if role_from_aws and role:
+                # The role's policies are read as the caller, not as the role itself.
+                policies.extend(role_policies(aws_config_from({**aws, "role_arn": None}), role))
+        return lint_task_definition(
+            definition,
+            windows_server_2016=windows_server_2016,
+            specs=specs,
+            policies=policies,
+            policies_incomplete=policies_incomplete,
+        )
 
-    report = lint_task_definition(
-        definition,
-        windows_server_2016=windows_server_2016,
-        specs=specs,
-        policies=policies,
-    )
+    if loaded.ecs is not None:
+        report = lint(loaded.ecs)
+        if json_output:
+            emit_json(report.to_dict())
+        else:
+            _echo_report(report)
+        click.get_current_context().exit(int(ExitCode.OK if report.valid else ExitCode.INVALID))
+
+    reports = [
+        lint(r.definition, r.policies, r.policies_incomplete)
+        if r.definition is not None
+        else r.unchecked_report()
+        for r in loaded.resources
+    ]
+    valid = all(r.valid for r in reports)
     if json_output:
-        emit_json(report.to_dict())
+        emit_json(
+            {
+                "valid": valid,
+                "source": loaded.source,
+                "input_format": loaded.input_format.value,
+                "task_definitions": [r.to_dict() for r in reports],
+                "errors": [f.to_dict() for r in reports for f in r.errors],
+                "warnings": [f.to_dict() for r in reports for f in r.warnings],
+                "info": [f.to_dict() for r in reports for f in r.infos],
+            }
+        )
     else:
-        _echo_report(report)
-    click.get_current_context().exit(int(ExitCode.OK if report.valid else ExitCode.INVALID))
+        for report in reports:
+            _echo_report(report)
+    click.get_current_context().exit(int(ExitCode.OK if valid else ExitCode.INVALID))
 
 
 def _echo_report(report: TaskReport) -> None:
     title = f"task definition {report.family}" if report.family else "task definition"
-    click.echo(f"{title} ({report.source})")
+    where = f"{report.source} {report.resource}" if report.resource else report.source
+    click.echo(f"{title} ({where})")
     for container in report.containers:
         host = f" (hostname {container.hostname})" if container.hostname else ""
         click.echo(f"container {container.name}{host}")
@@ -141,7 +193,7 @@ def _echo_report(report: TaskReport) -> None:
     errors, warnings = len(report.errors), len(report.warnings)
     verdict = click.style("valid", fg="green") if report.valid else click.style("invalid", fg="red")
     click.echo(
-        f"{report.source}: {verdict}, {errors} error{'s' * (errors != 1)}, "
+        f"{where}: {verdict}, {errors} error{'s' * (errors != 1)}, "
         f"{warnings} warning{'s' * (warnings != 1)}"
     )
 

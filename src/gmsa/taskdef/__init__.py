@@ -1,7 +1,12 @@
-"""ECS task definitions: read them, lint their gMSA settings, patch them."""
+"""ECS task definitions: read them (also out of CloudFormation templates and Terraform
+plans), lint their gMSA settings, patch them."""
 
 __all__ = [
+    "cloudformation",
+    "iac",
+    "inputs",
     "lint",
     "model",
     "patch",
+    "terraform",
 ]

@@ -18,7 +18,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gmsa.findings import Finding, error, errors_of, json_path, warning, warnings_of
+from gmsa.findings import (
+    NOT_CHECKED,
+    Finding,
+    Severity,
+    error,
+    errors_of,
+    info,
+    infos_of,
+    json_path,
+    warning,
+    warnings_of,
+)
 from gmsa.iam.evaluate import decisions_to_findings, evaluate
 from gmsa.iam.requirements import InvalidArnError, required_permissions
 from gmsa.reference import FileLocation, Mode, Reference
@@ -26,13 +37,13 @@ from gmsa.source.resolve import ResolvedSpec
 from gmsa.taskdef.model import (
     FIELD_CREDENTIAL_SPECS,
     FIELD_DOCKER_SECURITY_OPTIONS,
+    SPEC_PATH_SEPARATOR,
     ContainerDefinition,
     CredentialSpecUse,
     TaskDefinition,
 )
 
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_SPEC_PATH_SEPARATOR = " -> "
 WINDOWS_SERVER_2016 = "WINDOWS_SERVER_2016_FULL"
 """The ``runtimePlatform.operatingSystemFamily`` of Windows Server 2016 (hostname rule applies)."""
 
@@ -101,6 +112,8 @@ class TaskReport:
     """Findings about the task as a whole (execution role, compatibilities, modes)."""
     hints: tuple[str, ...] = ()
     """Advice that is not a problem (shown to people, not in JSON)."""
+    resource: str | None = None
+    """The template or plan resource it was read from (logical id, Terraform address)."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -118,20 +131,30 @@ class TaskReport:
         return warnings_of(self.findings)
 
     @property
+    def infos(self) -> list[Finding]:
+        """Only the infos: what was not checked, and why."""
+        return infos_of(self.findings)
+
+    @property
     def valid(self) -> bool:
         """Whether no finding is an error."""
         return not self.errors
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON (the ``gmsa task check --json`` contract)."""
-        return {
+        """The report as JSON (the ``gmsa task check --json`` contract); ``resource``
+        only for a task definition read out of a template or plan."""
+        out: dict[str, Any] = {
             "valid": self.valid,
             "source": self.source,
             "family": self.family,
             "containers": [c.to_dict() for c in self.containers],
             "errors": [f.to_dict() for f in self.errors],
             "warnings": [f.to_dict() for f in self.warnings],
+            "info": [f.to_dict() for f in self.infos],
         }
+        if self.resource is not None:
+            out["resource"] = self.resource
+        return out
 
 
 @dataclass
@@ -146,6 +169,11 @@ class _Collector:
         return self.task.path_in_source(path)
 
     def add(self, finding: Finding, container: ContainerDefinition | None = None) -> None:
+        origin = self.task.origin
+        if origin is not None:
+            if finding.severity is not Severity.INFO and origin.is_unchecked(finding.path):
+                return  # the value is known only at deploy time; a note says so
+            finding = origin.locate(finding)
         if container is None:
             self.task_level.append(finding)
         else:
@@ -180,12 +208,15 @@ def lint_task_definition(
     windows_server_2016: bool = False,
     specs: Mapping[Reference, ResolvedSpec] | None = None,
     policies: Sequence[Any] | None = None,
+    policies_incomplete: str | None = None,
 ) -> TaskReport:
     """Check every gMSA rule of ``task``.
 
     ``specs`` (from :func:`~gmsa.source.resolve.resolve_specs`) enables the hostname
     rule and the spec's own checks; ``policies`` (IAM policy documents of the
-    execution role) enables the permission check. ``windows_server_2016`` makes the
+    execution role) enables the permission check; ``policies_incomplete`` says why
+    they may lack a statement (one known only at deploy time), and then a missing
+    permission is reported as not checked. ``windows_server_2016`` makes the
     hostname rule an error, as it is on that OS; a ``runtimePlatform`` of Windows
     Server 2016 does the same.
     """
@@ -199,7 +230,10 @@ def lint_task_definition(
     _lint_hostnames(out, task, specs, windows_server_2016=windows_server_2016)
     _lint_specs(out, task, specs)
     if policies is not None:
-        _lint_iam(out, task, specs, policies)
+        _lint_iam(out, task, specs, policies, policies_incomplete)
+    if task.origin is not None:
+        for note in task.origin.notes:
+            out.add(note)
     hints: list[str] = []
     legacy = [u for u in task.credential_spec_uses if u.field == FIELD_DOCKER_SECURITY_OPTIONS]
     if legacy and not _is_fargate(task):
@@ -231,6 +265,7 @@ def lint_task_definition(
         containers=containers,
         task_findings=tuple(out.task_level),
         hints=tuple(hints),
+        resource=task.origin.resource if task.origin else None,
     )
 
 
@@ -520,7 +555,7 @@ def _lint_specs(
                 continue
             base = out.at(use.path)
             for finding in resolved.findings:
-                path = f"{base}{_SPEC_PATH_SEPARATOR}{finding.path}" if finding.path else base
+                path = f"{base}{SPEC_PATH_SEPARATOR}{finding.path}" if finding.path else base
                 out.add(
                     Finding(finding.severity, finding.code, path, finding.message, finding.fix),
                     container,
@@ -558,6 +593,7 @@ def _lint_iam(
     task: TaskDefinition,
     specs: Mapping[Reference, ResolvedSpec],
     policies: Sequence[Any],
+    policies_incomplete: str | None,
 ) -> None:
     for container in task.containers:
         for use, ref in _valid_uses(container.credential_spec_uses):
@@ -597,6 +633,13 @@ def _lint_iam(
                 continue
             decisions = evaluate(policies, permissions)
             for finding in decisions_to_findings(decisions, path=out.at(use.path)):
+                if policies_incomplete and finding.severity is Severity.ERROR:
+                    finding = info(
+                        NOT_CHECKED,
+                        finding.path,
+                        f"not checked: {finding.message}; but {policies_incomplete}",
+                        finding.fix,
+                    )
                 out.add(finding, container)
 
 

@@ -5,19 +5,26 @@ and the output of ``describe-task-definition`` (``{"taskDefinition": {...},
 "tags": [...]}`` with read-only fields such as ``revision``). Both are read into
 one :class:`TaskDefinition`; the raw document is kept so a patch never drops a
 field gmsa does not know.
+
+A task definition read out of a CloudFormation template or a Terraform plan
+(:mod:`gmsa.taskdef.cloudformation`, :mod:`gmsa.taskdef.terraform`) is the same
+model with an :class:`Origin`: the resource it came from, how its paths read
+there, and which of its values are known only at deploy time.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
-from gmsa.findings import json_path
+from gmsa.findings import Finding, json_path
 from gmsa.jsondoc import type_name
 from gmsa.reference import InvalidReferenceError, Reference, parse
 
@@ -131,6 +138,92 @@ class ContainerDefinition:
         return tuple(uses)
 
 
+SPEC_PATH_SEPARATOR = " -> "
+"""Joins the path of a reference and a path inside the spec it names, in findings
+about the spec (``containerDefinitions[0].credentialSpecs[0] -> DomainJoinConfig.Sid``)."""
+
+
+def _parent(path: str) -> str | None:
+    cut = max(path.rfind("."), path.rfind("["))
+    return path[:cut] if cut > 0 else None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a task definition read out of a template or a plan sits in its file.
+
+    The model's paths are register-task-definition paths
+    (``containerDefinitions[0].credentialSpecs[0]``); findings name the path inside
+    the resource instead (``Properties.ContainerDefinitions[0].CredentialSpecs[0]``,
+    ``container_definitions[0].credentialSpecs[0]``) and, where the file has lines,
+    the line.
+    """
+
+    source: str
+    """The file the resource is in."""
+    resource: str
+    """The CloudFormation logical id or the Terraform address."""
+    paths: Mapping[str, str]
+    """Model path to path inside the resource, for every value the reader took."""
+    renames: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """Model key to resource key, for paths of values that are not there (an absent
+    ``hostname``)."""
+    root: str = ""
+    """Where the task definition's fields sit in the resource (``Properties``)."""
+    lines: Mapping[str, int] = dataclass_field(default_factory=dict)
+    """Path inside the resource to its line in :attr:`source`."""
+    unchecked: frozenset[str] = frozenset()
+    """Paths inside the resource whose values are known only at deploy time; a rule
+    about them is not applied (the :attr:`notes` say so)."""
+    notes: tuple[Finding, ...] = ()
+    """Info findings: what was not checked, and why."""
+
+    def path(self, model_path: str) -> str:
+        """The path inside the resource of a model path."""
+        head: str | None = model_path
+        while head is not None:
+            if head in self.paths:
+                rest = model_path[len(head) :]
+                return self.paths[head] + self._rename(rest)
+            head = _parent(head)
+        renamed = self._rename(model_path)
+        if not self.root:
+            return renamed
+        return f"{self.root}.{renamed}" if renamed else self.root
+
+    def _rename(self, rest: str) -> str:
+        out = ""
+        for i, part in enumerate(rest.split(".")):
+            key, bracket, index = part.partition("[")
+            out += ("." if i else "") + self.renames.get(key, key) + bracket + index
+        return out
+
+    def line(self, path: str) -> int | None:
+        """The line of a path inside the resource, or of the nearest value that holds it."""
+        head: str | None = path.split(SPEC_PATH_SEPARATOR, 1)[0]
+        while head is not None:
+            if head in self.lines:
+                return self.lines[head]
+            head = _parent(head)
+        return None
+
+    def is_unchecked(self, path: str) -> bool:
+        """Whether a path inside the resource is, or is inside, a value known only at
+        deploy time."""
+        head: str | None = path.split(SPEC_PATH_SEPARATOR, 1)[0]
+        while head is not None:
+            if head in self.unchecked:
+                return True
+            head = _parent(head)
+        return False
+
+    def locate(self, finding: Finding) -> Finding:
+        """The finding with this resource, file and line."""
+        return replace(
+            finding, resource=self.resource, source=self.source, line=self.line(finding.path)
+        )
+
+
 @dataclass(frozen=True)
 class TaskDefinition:
     """A task definition, in register-task-definition shape."""
@@ -153,6 +246,8 @@ class TaskDefinition:
     """The register-task-definition-shaped document (unwrapped)."""
     was_wrapped: bool
     """Whether the input was describe-task-definition output."""
+    origin: Origin | None = None
+    """The template or plan resource it was read from; ``None`` for an ECS document."""
 
     @cached_property
     def credential_spec_uses(self) -> tuple[CredentialSpecUse, ...]:
@@ -174,6 +269,8 @@ class TaskDefinition:
 
     def path_in_source(self, path: str) -> str:
         """A JSON path of the unwrapped document as it reads in the input file."""
+        if self.origin is not None:
+            return self.origin.path(path)
         if not self.was_wrapped:
             return path
         return json_path("taskDefinition", path) if path else "taskDefinition"
@@ -283,8 +380,13 @@ def _parse_container(item: Any, index: int, source: str, prefix: str) -> Contain
     )
 
 
-def parse_task_definition(document: Any, *, source: str) -> TaskDefinition:
+def parse_task_definition(
+    document: Any, *, source: str, origin: Origin | None = None
+) -> TaskDefinition:
     """Read a parsed JSON document as a task definition.
+
+    ``origin`` is given by the readers of templates and plans, which hand over a
+    register-task-definition-shaped document they have already checked.
 
     Raises :class:`TaskDefinitionError` and nothing else; reference errors are not
     raised here but kept on each :class:`CredentialSpecUse` for the lint to report.
@@ -350,6 +452,7 @@ def parse_task_definition(document: Any, *, source: str) -> TaskDefinition:
         source=source,
         raw=doc,
         was_wrapped=wrapped,
+        origin=origin,
     )
 
 
@@ -369,8 +472,10 @@ __all__ = [
     "FIELD_CREDENTIAL_SPECS",
     "FIELD_DOCKER_SECURITY_OPTIONS",
     "READ_ONLY_FIELDS",
+    "SPEC_PATH_SEPARATOR",
     "ContainerDefinition",
     "CredentialSpecUse",
+    "Origin",
     "TaskDefinition",
     "TaskDefinitionError",
     "is_credential_spec_option",

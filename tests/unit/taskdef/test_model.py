@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gmsa.errors import InvalidInputError
+from gmsa.findings import error
 from gmsa.jsondoc import DuplicateKeyError
 from gmsa.reference import Mode, S3Location
 from gmsa.taskdef.lint import lint_task_definition
 from gmsa.taskdef.model import (
+    Origin,
     TaskDefinitionError,
     load_task_definition,
     parse_task_definition,
@@ -201,3 +203,67 @@ def test_arbitrary_json_raises_only_task_definition_error(document: Any) -> None
     for use in task.credential_spec_uses:
         assert (use.reference is None) != (use.error is None)
     json.dumps(lint_task_definition(task, windows_server_2016=True).to_dict())
+
+
+# -- task definitions read out of templates and plans -------------------------------
+
+
+def _origin() -> Origin:
+    return Origin(
+        source="t.yaml",
+        resource="Task",
+        paths={
+            "containerDefinitions": "Properties.ContainerDefinitions",
+            "containerDefinitions[0]": "Properties.ContainerDefinitions[0]",
+            "containerDefinitions[0].credentialSpecs[0]": (
+                "Properties.ContainerDefinitions[0].CredentialSpecs[2]"
+            ),
+        },
+        renames={"containerDefinitions": "ContainerDefinitions", "hostname": "Hostname"},
+        root="Properties",
+        lines={
+            "Properties.ContainerDefinitions[0]": 10,
+            "Properties.ContainerDefinitions[0].CredentialSpecs[2]": 14,
+        },
+        unchecked=frozenset({"Properties.ContainerDefinitions[0].Hostname"}),
+    )
+
+
+def test_origin_maps_model_paths_to_the_resource() -> None:
+    origin = _origin()
+    assert origin.path("containerDefinitions[0].credentialSpecs[0]") == (
+        "Properties.ContainerDefinitions[0].CredentialSpecs[2]"
+    )
+    assert origin.path("containerDefinitions[0].hostname") == (
+        "Properties.ContainerDefinitions[0].Hostname"
+    )
+    assert origin.path("executionRoleArn") == "Properties.executionRoleArn"
+    assert origin.path("") == "Properties"
+
+
+def test_origin_lines_come_from_the_nearest_known_value() -> None:
+    origin = _origin()
+    spec_path = "Properties.ContainerDefinitions[0].CredentialSpecs[2] -> DomainJoinConfig.Sid"
+    assert origin.line(spec_path) == 14
+    assert origin.line("Properties.ContainerDefinitions[0].Hostname") == 10
+    assert origin.line("Properties.Family") is None
+    assert origin.is_unchecked("Properties.ContainerDefinitions[0].Hostname")
+    assert not origin.is_unchecked("Properties.ContainerDefinitions[0]")
+
+
+def test_origin_locates_findings_and_they_render_with_file_line_and_resource() -> None:
+    finding = error("x", "Properties.ContainerDefinitions[0].CredentialSpecs[2]", "bad")
+    located = _origin().locate(finding)
+    assert located.to_dict() == {
+        "code": "x",
+        "path": "Properties.ContainerDefinitions[0].CredentialSpecs[2]",
+        "message": "bad",
+        "fix": None,
+        "resource": "Task",
+        "source": "t.yaml",
+        "line": 14,
+    }
+    assert located.render() == (
+        "error: t.yaml:14: Task: Properties.ContainerDefinitions[0].CredentialSpecs[2]: bad"
+    )
+    assert "resource" not in finding.to_dict()

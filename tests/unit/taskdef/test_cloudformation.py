@@ -1,0 +1,464 @@
+"""Reading task definitions out of CloudFormation templates: YAML short-form tags, lines,
+intrinsic functions, PascalCase properties, and the execution role's policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gmsa.findings import NOT_CHECKED, Severity
+from gmsa.iam.policy import PolicyError
+from gmsa.jsondoc import JsonDocumentError
+from gmsa.taskdef.cloudformation import (
+    TemplateError,
+    is_template,
+    load_template,
+    parse_template,
+    read_document,
+    task_definitions,
+    written,
+)
+from gmsa.taskdef.iac import IacTaskDefinition
+from gmsa.taskdef.lint import lint_task_definition
+from gmsa.taskdef.model import TaskDefinitionError
+
+DATA = Path(__file__).parents[2] / "data" / "iac"
+WINDOWS_APP = DATA / "cloudformation" / "windows-app.yaml"
+
+SPEC = "credentialspec:arn:aws:s3:::example-gmsa-specs/specs/webapp01.json"
+
+
+def read(text: str, source: str = "t.yaml") -> list[IacTaskDefinition]:
+    document, lines = read_document(text.encode(), source=source)
+    return task_definitions(parse_template(document, lines, source=source))
+
+
+def by_resource(items: list[IacTaskDefinition]) -> dict[str, IacTaskDefinition]:
+    return {i.resource: i for i in items}
+
+
+def template(properties: dict[str, Any], **resources: Any) -> str:
+    doc = {"Resources": {"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": properties}}}
+    doc["Resources"].update(resources)
+    return json.dumps(doc, indent=2)
+
+
+def container(**extra: Any) -> dict[str, Any]:
+    return {"Name": "web", "Image": "example.com/web", **extra}
+
+
+# -- reading YAML and JSON ---------------------------------------------------------
+
+
+def test_short_form_tags_become_the_long_form() -> None:
+    text = """
+Resources:
+  A:
+    Type: AWS::SNS::Topic
+    Properties:
+      Ref: !Ref Other
+      GetAtt: !GetAtt Role.Arn
+      GetAttList: !GetAtt [Role, Arn]
+      Sub: !Sub "a-${AWS::Region}"
+      SubList: !Sub ["${X}", {X: !Ref Y}]
+      Join: !Join ["-", [a, !Ref B]]
+      If: !If [Cond, a, !Ref AWS::NoValue]
+      Select: !Select [0, [a, b]]
+      Import: !ImportValue shared
+"""
+    document, _ = read_document(text.encode(), source="t.yaml")
+    props = document["Resources"]["A"]["Properties"]
+    assert props["Ref"] == {"Ref": "Other"}
+    assert props["GetAtt"] == {"Fn::GetAtt": ["Role", "Arn"]}
+    assert props["GetAttList"] == {"Fn::GetAtt": ["Role", "Arn"]}
+    assert props["Sub"] == {"Fn::Sub": "a-${AWS::Region}"}
+    assert props["SubList"] == {"Fn::Sub": ["${X}", {"X": {"Ref": "Y"}}]}
+    assert props["Join"] == {"Fn::Join": ["-", ["a", {"Ref": "B"}]]}
+    assert props["If"] == {"Fn::If": ["Cond", "a", {"Ref": "AWS::NoValue"}]}
+    assert props["Select"] == {"Fn::Select": [0, ["a", "b"]]}
+    assert props["Import"] == {"Fn::ImportValue": "shared"}
+
+
+def test_yaml_lines_are_recorded_by_json_path() -> None:
+    text = (
+        "Resources:\n  A:\n    Type: X\n    Properties:\n      L:\n"
+        "        - one\n        - !Ref B\n"
+    )
+    _, lines = read_document(text.encode(), source="t.yaml")
+    assert lines["Resources.A"] == 3
+    assert lines["Resources.A.Properties.L[0]"] == 6
+    assert lines["Resources.A.Properties.L[1]"] == 7
+
+
+def test_json_templates_are_read_strictly_and_still_have_lines() -> None:
+    text = '{\n "Resources": {\n  "A": {\n   "Type": "X",\n   "Properties": {"K": 1}\n  }\n }\n}\n'
+    document, lines = read_document(text.encode(), source="t.json")
+    assert document["Resources"]["A"]["Properties"]["K"] == 1
+    assert lines["Resources.A.Properties.K"] == 5
+    with pytest.raises(JsonDocumentError):
+        read_document(b'{"Resources": {}, "Resources": {}}', source="t.json")
+
+
+def test_template_version_date_stays_a_string() -> None:
+    document, _ = read_document(
+        b"AWSTemplateFormatVersion: 2010-09-09\nResources: {A: {Type: X}}\n", source="t.yaml"
+    )
+    assert document["AWSTemplateFormatVersion"] == "2010-09-09"
+
+
+def test_duplicate_yaml_keys_are_refused_with_the_line() -> None:
+    with pytest.raises(TemplateError) as caught:
+        read_document(b"Resources:\n  A: {Type: X}\n  A: {Type: Y}\n", source="t.yaml")
+    assert caught.value.where == "t.yaml:3"
+
+
+def test_yaml_syntax_error_says_line_and_column() -> None:
+    with pytest.raises(TemplateError) as caught:
+        read_document(b"Resources:\n  A: [unclosed\n", source="t.yaml")
+    assert (caught.value.where or "").startswith("t.yaml:")
+
+
+def test_a_template_needs_typed_resources() -> None:
+    assert is_template({"Resources": {"A": {"Type": "AWS::SNS::Topic"}}})
+    assert not is_template({"family": "x", "containerDefinitions": []})
+    assert not is_template({"Resources": {}})
+    with pytest.raises(TemplateError):
+        parse_template({"Parameters": {}}, {}, source="t.yaml")
+
+
+def test_written_is_the_short_form() -> None:
+    assert written({"Ref": "X"}) == "!Ref X"
+    assert written({"Fn::GetAtt": ["Role", "Arn"]}) == "!GetAtt Role.Arn"
+    assert written({"Fn::Sub": "a-${B}"}) == "!Sub a-${B}"
+    assert len(written({"Fn::Sub": "x" * 500})) == 120
+
+
+# -- task definitions ----------------------------------------------------------------
+
+
+def test_pascal_case_properties_fill_the_model() -> None:
+    (item,) = read(
+        template(
+            {
+                "Family": "web",
+                "ExecutionRoleArn": "arn:aws:iam::123456789012:role/exec",
+                "NetworkMode": "bridge",
+                "RequiresCompatibilities": ["EC2"],
+                "RuntimePlatform": {"OperatingSystemFamily": "WINDOWS_SERVER_2019_CORE"},
+                "ContainerDefinitions": [
+                    container(Hostname="web01", CredentialSpecs=[SPEC]),
+                    container(Name="log", DockerSecurityOptions=["no-new-privileges"]),
+                ],
+            }
+        )
+    )
+    task = item.definition
+    assert task is not None
+    assert task.family == "web"
+    assert task.execution_role_arn == "arn:aws:iam::123456789012:role/exec"
+    assert task.network_mode == "bridge"
+    assert task.requires_compatibilities == ("EC2",)
+    assert task.operating_system_family == "WINDOWS_SERVER_2019_CORE"
+    assert [c.name for c in task.containers] == ["web", "log"]
+    assert task.containers[0].hostname == "web01"
+    assert task.containers[0].credential_specs == (SPEC,)
+    assert task.containers[1].docker_security_options == ("no-new-privileges",)
+    assert item.policies is None  # the role is not in the template
+
+
+def test_findings_name_the_resource_the_path_inside_it_and_the_line() -> None:
+    text = """Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      NetworkMode: awsvpc
+      ContainerDefinitions:
+        - Name: web
+          Hostname: web01
+          CredentialSpecs:
+            - credentialspec:arn:aws:s3:::bucket-only
+"""
+    (item,) = read(text)
+    assert item.definition is not None
+    report = lint_task_definition(item.definition)
+    found = {f.code: f for f in report.findings}
+    hostname = found["hostname-in-awsvpc"]
+    assert (hostname.resource, hostname.path, hostname.line, hostname.source) == (
+        "Task",
+        "Properties.ContainerDefinitions[0].Hostname",
+        8,
+        "t.yaml",
+    )
+    reference = found["invalid-reference"]
+    assert reference.path == "Properties.ContainerDefinitions[0].CredentialSpecs[0]"
+    assert reference.line == 10
+    assert report.resource == "Task"
+    assert report.to_dict()["resource"] == "Task"
+
+
+def test_a_finding_about_an_absent_value_points_at_its_resource_path() -> None:
+    (item,) = read(template({"ContainerDefinitions": [container(CredentialSpecs=[SPEC])]}))
+    assert item.definition is not None
+    (finding,) = lint_task_definition(item.definition).errors
+    assert finding.code == "missing-execution-role"
+    assert finding.path == "Properties.ExecutionRoleArn"
+    assert "Properties.ContainerDefinitions[0].CredentialSpecs[0] is read" in finding.message
+
+
+def test_literal_intrinsics_are_resolved() -> None:
+    (item,) = read(
+        template(
+            {
+                "ExecutionRoleArn": {
+                    "Fn::Join": [":", ["arn", "aws", "iam", "", "123456789012", "role/exec"]]
+                },
+                "NetworkMode": {"Fn::Select": [1, ["awsvpc", "bridge"]]},
+                "ContainerDefinitions": [
+                    container(
+                        Hostname={"Ref": "AWS::NoValue"},
+                        CredentialSpecs=[
+                            {
+                                "Fn::Sub": [
+                                    "credentialspec:arn:aws:s3:::${B}/specs/web.json",
+                                    {"B": "bkt"},
+                                ]
+                            }
+                        ],
+                    )
+                ],
+            }
+        )
+    )
+    task = item.definition
+    assert task is not None
+    assert task.execution_role_arn == "arn:aws:iam::123456789012:role/exec"
+    assert task.network_mode == "bridge"
+    assert task.containers[0].hostname is None
+    assert task.containers[0].credential_specs == (
+        "credentialspec:arn:aws:s3:::bkt/specs/web.json",
+    )
+    assert not task.origin or not task.origin.notes
+
+
+def test_deploy_time_values_are_not_checked_notes_never_errors() -> None:
+    text = template(
+        {
+            "ExecutionRoleArn": {"Fn::ImportValue": "exec-role"},
+            "NetworkMode": {"Ref": "Mode"},
+            "RequiresCompatibilities": [{"Ref": "LaunchType"}],
+            "RuntimePlatform": {"OperatingSystemFamily": "WINDOWS_SERVER_2016_FULL"},
+            "ContainerDefinitions": [
+                container(
+                    Hostname={"Ref": "HostnameParam"},
+                    DockerSecurityOptions=[
+                        {"Fn::Sub": "credentialspec:arn:${AWS::Partition}:s3:::b/${Env}.json"},
+                        SPEC,
+                    ],
+                )
+            ],
+        }
+    )
+    (item,) = read(text, source="t.json")
+    assert item.definition is not None
+    report = lint_task_definition(item.definition)
+    assert report.errors == []  # no missing role, no missing hostname on Windows Server 2016
+    notes = {f.path: f for f in report.infos}
+    assert set(notes) == {
+        "Properties.ExecutionRoleArn",
+        "Properties.NetworkMode",
+        "Properties.RequiresCompatibilities[0]",
+        "Properties.ContainerDefinitions[0].Hostname",
+        "Properties.ContainerDefinitions[0].DockerSecurityOptions[0]",
+    }
+    assert all(f.code == NOT_CHECKED and f.severity is Severity.INFO for f in report.infos)
+    assert "!ImportValue exec-role" in notes["Properties.ExecutionRoleArn"].message
+    # The literal reference is checked, under its own index in the template.
+    (use,) = item.definition.credential_spec_uses
+    assert report.containers[0].references[0].path == (
+        "Properties.ContainerDefinitions[0].DockerSecurityOptions[1]"
+    )
+    assert use.raw == SPEC
+    assert report.to_dict()["info"][0]["code"] == NOT_CHECKED
+
+
+def test_a_task_whose_containers_are_all_deploy_time_values_is_reported_unchecked() -> None:
+    (item,) = read(template({"ContainerDefinitions": {"Fn::If": ["C", [], []]}}))
+    assert item.definition is None
+    report = item.unchecked_report()
+    assert report.valid
+    assert [f.path for f in report.infos] == ["Properties.ContainerDefinitions"]
+
+
+def test_a_task_without_containers_is_an_error() -> None:
+    with pytest.raises(TaskDefinitionError) as caught:
+        read(template({"Family": "x"}))
+    assert "Task" in (caught.value.where or "")
+
+
+def test_wrong_types_and_duplicate_names_say_where() -> None:
+    with pytest.raises(TaskDefinitionError) as caught:
+        read(template({"ContainerDefinitions": [container(CredentialSpecs="not-a-list")]}))
+    where = "t.yaml:10: Task: Properties.ContainerDefinitions[0].CredentialSpecs"
+    assert caught.value.where == where
+    with pytest.raises(TaskDefinitionError) as caught:
+        read(template({"ContainerDefinitions": [container(), container()]}))
+    assert "two containers are named 'web'" in caught.value.what
+    with pytest.raises(TaskDefinitionError):
+        read(template({"ContainerDefinitions": [{"Image": "x"}]}))
+
+
+def test_every_task_definition_of_the_template_in_order() -> None:
+    items = task_definitions(load_template(WINDOWS_APP))
+    assert [i.resource for i in items] == ["WebTask", "ReportTask", "BatchTask"]
+
+
+# -- the execution role's policies -------------------------------------------------
+
+ROLE = {
+    "Type": "AWS::IAM::Role",
+    "Properties": {"AssumeRolePolicyDocument": {"Statement": []}},
+}
+
+
+def allow(action: str, resource: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def role_with(**properties: Any) -> dict[str, Any]:
+    return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
+def policy_doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def task_using(role: Any) -> dict[str, Any]:
+    return {
+        "ExecutionRoleArn": role,
+        "ContainerDefinitions": [container(CredentialSpecs=[SPEC])],
+    }
+
+
+def check(text: str) -> tuple[IacTaskDefinition, list[str], list[str]]:
+    item = by_resource(read(text))["Task"]
+    assert item.definition is not None
+    assert item.policies is not None
+    report = lint_task_definition(
+        item.definition, policies=item.policies, policies_incomplete=item.policies_incomplete
+    )
+    return item, [f.code for f in report.errors], [f.code for f in report.infos]
+
+
+def test_inline_policies_of_a_template_role_grant_the_permission() -> None:
+    role = role_with(
+        Policies=[
+            {
+                "PolicyName": "spec",
+                "PolicyDocument": policy_doc(
+                    allow(
+                        "s3:GetObject",
+                        {"Fn::Sub": "arn:${AWS::Partition}:s3:::example-gmsa-specs/*"},
+                    )
+                ),
+            }
+        ]
+    )
+    item, errors, infos = check(template(task_using({"Fn::GetAtt": ["Exec", "Arn"]}), Exec=role))
+    assert (errors, infos) == ([], [])
+    assert item.policies_incomplete is None  # the partition is the one the reference names
+
+
+def test_a_template_role_without_the_permission_is_an_error() -> None:
+    role = role_with(
+        Policies=[
+            {
+                "PolicyName": "p",
+                "PolicyDocument": policy_doc(allow("s3:GetObject", "arn:aws:s3:::other/*")),
+            }
+        ]
+    )
+    _, errors, _ = check(template(task_using({"Ref": "Exec"}), Exec=role))
+    assert errors == ["iam-permission-missing"]
+
+
+def test_attached_policy_resources_count() -> None:
+    grant = policy_doc(allow("s3:GetObject", "arn:aws:s3:::example-gmsa-specs/specs/*"))
+    for kind, link in (
+        ("AWS::IAM::Policy", {"Roles": [{"Ref": "Exec"}], "PolicyName": "p"}),
+        ("AWS::IAM::ManagedPolicy", {"Roles": [{"Ref": "Exec"}]}),
+        ("AWS::IAM::RolePolicy", {"RoleName": {"Ref": "Exec"}, "PolicyName": "p"}),
+    ):
+        attached = {"Type": kind, "Properties": {**link, "PolicyDocument": grant}}
+        _, errors, _ = check(
+            template(task_using({"Fn::GetAtt": ["Exec", "Arn"]}), Exec=ROLE, Grant=attached)
+        )
+        assert errors == [], kind
+
+
+def test_managed_policy_of_the_template_named_in_managed_policy_arns_counts() -> None:
+    grant = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {"PolicyDocument": policy_doc(allow("s3:GetObject", "*"))},
+    }
+    role = role_with(ManagedPolicyArns=[{"Ref": "Grant"}])
+    _, errors, _ = check(
+        template(task_using({"Fn::GetAtt": ["Exec", "Arn"]}), Exec=role, Grant=grant)
+    )
+    assert errors == []
+
+
+def test_the_ecs_execution_managed_policy_is_known_and_grants_no_spec() -> None:
+    arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            ],
+        ]
+    }
+    item, errors, _ = check(
+        template(
+            task_using({"Fn::GetAtt": ["Exec", "Arn"]}), Exec=role_with(ManagedPolicyArns=[arn])
+        )
+    )
+    assert item.policies_incomplete is None
+    assert errors == ["iam-permission-missing"]
+
+
+def test_policies_with_deploy_time_values_make_a_denial_not_checked() -> None:
+    role = role_with(
+        Policies=[
+            {
+                "PolicyName": "spec",
+                "PolicyDocument": policy_doc(
+                    allow("s3:GetObject", {"Fn::GetAtt": ["Bucket", "Arn"]})
+                ),
+            }
+        ],
+        ManagedPolicyArns=["arn:aws:iam::123456789012:policy/team-specs"],
+    )
+    item, errors, infos = check(template(task_using({"Fn::GetAtt": ["Exec", "Arn"]}), Exec=role))
+    assert errors == []
+    assert infos == [NOT_CHECKED]
+    assert "!GetAtt Bucket.Arn" in (item.policies_incomplete or "")
+    assert "team-specs" in (item.policies_incomplete or "")
+
+
+def test_a_wrong_policy_in_the_template_is_an_error() -> None:
+    role = role_with(
+        Policies=[
+            {
+                "PolicyName": "p",
+                "PolicyDocument": policy_doc(
+                    {"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}
+                ),
+            }
+        ]
+    )
+    with pytest.raises(PolicyError):
+        read(template(task_using({"Ref": "Exec"}), Exec=role))
