@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.errors import InvalidInputError
+from gmsa.inputfile import InputTooLargeError, read_input
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 """Cap for JSON documents that have no tighter limit of their own (1 MiB)."""
@@ -121,29 +122,13 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
 
 
 def read_bytes(path: Path, *, max_bytes: int, what: str = "file") -> bytes:
-    """Read a file, refusing it before reading when it is larger than ``max_bytes``."""
+    """Read a regular file (see :func:`gmsa.inputfile.read_input`: a FIFO, socket,
+    device or directory is refused at once), refusing it before reading when it is
+    larger than ``max_bytes`` (as :class:`JsonDocumentError`)."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise InvalidInputError(
-            f"{what} not found", where=str(path), fix="check the path"
-        ) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            f"expected a {what} but found a directory", where=str(path), fix="give a file"
-        ) from None
-    except OSError as exc:
-        raise ExternalError(
-            f"cannot read {what}: {exc.strerror}", where=str(path), fix="check permissions"
-        ) from None
-    if len(data) > max_bytes:
-        raise JsonDocumentError(
-            f"the {what} is larger than the {max_bytes}-byte limit",
-            where=str(path),
-            fix=f"this is not a {what} of the expected kind, or it must be made smaller",
-        )
-    return data
+        return read_input(path, max_bytes=max_bytes, what=what).data
+    except InputTooLargeError as exc:
+        raise JsonDocumentError(exc.what, where=exc.where, fix=exc.fix) from None
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> Any:

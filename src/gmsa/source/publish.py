@@ -26,9 +26,10 @@ from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error, code_
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
-from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.errors import ExternalError, GmsaError, InvalidInputError
 from gmsa.findings import Finding
 from gmsa.fsutil import confined, write_atomic
+from gmsa.inputfile import read_input
 from gmsa.reference import (
     PARTITIONS,
     FileLocation,
@@ -311,10 +312,11 @@ def _publish_file(
 
 
 def _read_file(path: Path) -> bytes | None:
+    """The stored spec, or ``None`` when the path holds no readable spec (never blocks
+    on a FIFO or device standing where the spec would go)."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_SPEC_BYTES + 1)
-    except OSError:
+        return read_input(path, max_bytes=MAX_SPEC_BYTES, what="credential spec").data
+    except GmsaError:
         return None
 
 
