@@ -173,7 +173,8 @@ def _json_finding(exc: InvalidInputError, source: str) -> Finding:
         line, _, col = line_col.partition(":")
         if line.isdigit() and col.isdigit():
             message = f"{message} (line {line}, column {col})"
-    return error(exc.code, "", message, exc.fix)
+    path = exc.json_path if isinstance(exc, jsondoc.JsonDocumentError) else ""
+    return error(exc.code, path, message, exc.fix)
 
 
 __all__ = [
