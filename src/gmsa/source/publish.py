@@ -394,7 +394,7 @@ def _publish_ssm(
             fix="give --region, set AWS_REGION, or use the parameter's ARN",
         )
     partition = target.partition or partition_for_region(region)
-    caller = _caller_account(aws, region)
+    caller = aws.caller_account(region=region)
     if target.account and target.account != caller:
         raise PublishTargetError(
             f"the ARN names account {target.account}, but the credentials in use are of "
@@ -441,15 +441,6 @@ def _ssm_current(ssm: Any, location: SsmLocation) -> tuple[bytes | None, Any]:
     if not parameters:
         return None, None
     return str(parameters[0].get("Value", "")).encode("utf-8"), parameters[0].get("Version")
-
-
-def _caller_account(aws: AwsConfig, region: str) -> str:
-    """The account the credentials in use belong to: the ARN's account of the reference."""
-    try:
-        answer = aws.client("sts", region=region).get_caller_identity()
-    except AWS_FAILURES as exc:
-        raise aws_error(exc, action="sts:GetCallerIdentity", resource="*") from exc
-    return str(answer["Account"])
 
 
 def _put_unless_different(
