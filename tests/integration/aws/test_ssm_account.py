@@ -5,33 +5,18 @@ configuration."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from gmsa.aws import AwsConfig
 from gmsa.reference import SsmLocation, parse
 from gmsa.source.ssm import SsmAccountMismatchError, SsmSource
-from tests.conftest import EXAMPLE_SPEC
+from tests.integration.aws.test_source_ssm import config_for
 from tests.support.moto import ACCOUNT, AwsLab
-from tests.unit.cli.test_task_check import DATA, as_json, example_doc, run, write
 
 OTHER = "210987654321"
 """A 12-digit account that is not moto's default one."""
 
 NAME = "webapp01-credspec"
-
-
-def config_for(lab: AwsLab, **extra: Any) -> AwsConfig:
-    return AwsConfig(
-        region=lab.region,
-        endpoint_url=lab.endpoint,
-        access_key_id=lab.access_key,
-        secret_access_key=lab.secret_key,
-        **extra,
-    )
 
 
 def location(account: str, name: str = NAME) -> SsmLocation:
@@ -94,27 +79,3 @@ def test_the_callers_account_is_asked_once_per_configuration(aws: AwsLab) -> Non
     with pytest.raises(SsmAccountMismatchError):
         source.fetch(location(OTHER))
     assert sts_calls == ["GetCallerIdentity"]
-
-
-@pytest.fixture
-def aws_env(aws: AwsLab, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", aws.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws.secret_key)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return ["--region", aws.region, "--endpoint-url", aws.endpoint]
-
-
-def test_task_check_fetch_reports_the_account_mismatch(
-    aws: AwsLab, aws_env: list[str], tmp_path: Path
-) -> None:
-    aws.put_parameter(NAME, json.dumps(EXAMPLE_SPEC))
-    document = example_doc("ssm.json")
-    reference = f"credentialspec:arn:aws:ssm:us-east-1:{OTHER}:parameter/{NAME}"
-    document["containerDefinitions"][0]["dockerSecurityOptions"] = [reference]
-    result = run(write(tmp_path / "t.json", document), "--fetch", *aws_env, "--json")
-    assert result.exit_code == 1, result.output
-    (found,) = as_json(result)["errors"]
-    assert found["code"] == "account-mismatch"
-    assert OTHER in found["message"]
-    same = run(DATA / "ssm.json", "--fetch", *aws_env, "--json")
-    assert same.exit_code == 0, same.output
