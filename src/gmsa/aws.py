@@ -206,6 +206,22 @@ class AwsConfig:
                 self._cache[key] = cached
             return cached
 
+    def caller_account(self, *, region: str | None = None) -> str:
+        """The 12-digit account of the identity the clients act as (the assumed role's
+        when :attr:`role_arn` is set): STS ``GetCallerIdentity``, asked once per
+        configuration. ``region`` picks the STS endpoint for the first call only."""
+        with self._lock:
+            cached = self._cache.get("caller_account")
+            if cached is None:
+                try:
+                    answer = self.client("sts", region=region).get_caller_identity()
+                    cached = str(answer["Account"])
+                except AWS_FAILURES as exc:
+                    raise aws_error(exc, action="sts:GetCallerIdentity", resource="*") from exc
+                self._cache["caller_account"] = cached
+            assert isinstance(cached, str)
+            return cached
+
     def _make_session(self) -> boto3.Session:
         base = self.base_session()
         if not self.role_arn:

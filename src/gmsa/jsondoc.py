@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.errors import InvalidInputError
+from gmsa.findings import json_path
+from gmsa.inputfile import InputTooLargeError, read_input
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 """Cap for JSON documents that have no tighter limit of their own (1 MiB)."""
@@ -22,6 +26,13 @@ class JsonDocumentError(InvalidInputError):
     """A JSON document could not be read: encoding, syntax, duplicate keys or size."""
 
     code = "invalid-json"
+
+    def __init__(
+        self, what: str, *, where: str | None = None, fix: str | None = None, json_path: str = ""
+    ) -> None:
+        super().__init__(what, where=where, fix=fix)
+        self.json_path = json_path
+        """Where in the document, when known (``A.B[0]``)."""
 
 
 class DuplicateKeyError(JsonDocumentError):
@@ -63,11 +74,35 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
     return line, col
 
 
+class NumberOutOfRangeError(JsonDocumentError):
+    """A number no JSON reader can hold: one that overflows a double (``1e400`` would
+    become infinity, which JSON cannot write) or an integer of thousands of digits.
+    (``NaN`` and ``Infinity`` literals are not JSON at all: plain
+    :class:`JsonDocumentError`.)"""
+
+    code = "number-out-of-range"
+
+
+_MAX_INT_DIGITS = 4000
+"""Longest integer read (Python refuses to convert more than 4300 digits by default)."""
+
+
+class _BadNumber:
+    """Stands in for a number that must be refused until its JSON path is known."""
+
+    def __init__(self, literal: str, what: str, error: type[JsonDocumentError]) -> None:
+        self.literal = literal
+        self.what = what
+        self.error = error
+
+
 class _StrictDecoder:
-    """Builds objects while remembering the JSON path, so a duplicate key says where."""
+    """Builds objects, refusing duplicate keys at once and numbers JSON cannot hold once
+    their JSON path is known."""
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.bad_numbers = False
 
     def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -81,18 +116,61 @@ class _StrictDecoder:
             out[key] = value
         return out
 
+    def number(
+        self, literal: str, what: str, error: type[JsonDocumentError] = NumberOutOfRangeError
+    ) -> _BadNumber:
+        self.bad_numbers = True
+        return _BadNumber(literal, what, error)
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    def parse_float(self, literal: str) -> float | _BadNumber:
+        value = float(literal)
+        if math.isfinite(value):
+            return value
+        return self.number(literal, "is out of range: it would overflow to infinity")
+
+    def parse_int(self, literal: str) -> int | _BadNumber:
+        if len(literal.lstrip("-")) > _MAX_INT_DIGITS:
+            return self.number(literal, f"has more than {_MAX_INT_DIGITS} digits")
+        return int(literal)
+
+    def parse_constant(self, name: str) -> _BadNumber:
+        return self.number(
+            name, "is not valid JSON (JSON has no NaN or Infinity)", JsonDocumentError
+        )
+
+    def refuse_bad_numbers(self, document: Any) -> None:
+        """Raise for the first refused number, naming its JSON path."""
+        if not self.bad_numbers:
+            return
+        stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
+        while stack:
+            parts, value = stack.pop()
+            if isinstance(value, _BadNumber):
+                path = json_path(*parts)
+                shown = value.literal if len(value.literal) <= 24 else value.literal[:20] + "..."
+                raise value.error(
+                    f"the number {shown} {value.what}",
+                    json_path=path,
+                    where=f"{self.source} at {path}" if path else self.source,
+                    fix="write a number between -1.7e308 and 1.7e308, or a string",
+                )
+            items: Iterable[tuple[str | int, Any]] = ()
+            if isinstance(value, dict):
+                items = value.items()
+            elif isinstance(value, list):
+                items = enumerate(value)
+            stack.extend(((*parts, key), child) for key, child in reversed(list(items)))
 
 
 def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """Parse one JSON document strictly.
 
     ``source`` names the input in errors (a file path, an ARN, ``<stdin>``).
-    Raises :class:`JsonDocumentError` (or :class:`DuplicateKeyError`) and nothing else.
+    Raises :class:`JsonDocumentError` (or :class:`DuplicateKeyError`,
+    :class:`NumberOutOfRangeError`) and nothing else: no value it returns is a float
+    that JSON cannot write (infinity, NaN).
     """
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
         raise JsonDocumentError(
             f"the document is {size} bytes, over the {max_bytes}-byte limit",
@@ -102,7 +180,13 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
     text = decode_text(data, source=source) if isinstance(data, bytes) else data.lstrip("\ufeff")
     decoder = _StrictDecoder(source)
     try:
-        return json.loads(text, object_pairs_hook=decoder.pairs, parse_constant=_reject_constant)
+        document = json.loads(
+            text,
+            object_pairs_hook=decoder.pairs,
+            parse_float=decoder.parse_float,
+            parse_int=decoder.parse_int,
+            parse_constant=decoder.parse_constant,
+        )
     except json.JSONDecodeError as exc:
         line, col = _line_col(text, exc.pos)
         raise JsonDocumentError(
@@ -116,34 +200,18 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
             where=source,
             fix="check that the right file was given",
         ) from None
-    except ValueError as exc:  # NaN / Infinity constants
-        raise JsonDocumentError(str(exc), where=source, fix="use numbers or strings") from None
+    decoder.refuse_bad_numbers(document)
+    return document
 
 
 def read_bytes(path: Path, *, max_bytes: int, what: str = "file") -> bytes:
-    """Read a file, refusing it before reading when it is larger than ``max_bytes``."""
+    """Read a regular file (see :func:`gmsa.inputfile.read_input`: a FIFO, socket,
+    device or directory is refused at once), refusing it before reading when it is
+    larger than ``max_bytes`` (as :class:`JsonDocumentError`)."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise InvalidInputError(
-            f"{what} not found", where=str(path), fix="check the path"
-        ) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            f"expected a {what} but found a directory", where=str(path), fix="give a file"
-        ) from None
-    except OSError as exc:
-        raise ExternalError(
-            f"cannot read {what}: {exc.strerror}", where=str(path), fix="check permissions"
-        ) from None
-    if len(data) > max_bytes:
-        raise JsonDocumentError(
-            f"the {what} is larger than the {max_bytes}-byte limit",
-            where=str(path),
-            fix=f"this is not a {what} of the expected kind, or it must be made smaller",
-        )
-    return data
+        return read_input(path, max_bytes=max_bytes, what=what).data
+    except InputTooLargeError as exc:
+        raise JsonDocumentError(exc.what, where=exc.where, fix=exc.fix) from None
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> Any:
@@ -179,6 +247,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DuplicateKeyError",
     "JsonDocumentError",
+    "NumberOutOfRangeError",
     "decode_text",
     "dumps",
     "load_file",

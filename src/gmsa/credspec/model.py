@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gmsa import jsondoc
+
 MAX_SPEC_BYTES = 64 * 1024
 """Largest credential spec accepted from a file, standard input or any store
 (the cap Kubernetes puts on an inline spec)."""
@@ -94,11 +96,9 @@ class HostAccountConfig:
         """PluginInput as an object whatever its shape, or None when it is not JSON."""
         if isinstance(self.plugin_input, dict):
             return self.plugin_input
-        import json
-
         try:
-            value = json.loads(self.plugin_input)
-        except ValueError:
+            value = jsondoc.loads(self.plugin_input, source="PluginInput")
+        except jsondoc.JsonDocumentError:
             return None
         return value if isinstance(value, dict) else None
 

@@ -23,6 +23,7 @@ from gmsa.credspec.rules.document import read_document
 from gmsa.credspec.rules.walker import Walker
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, error, errors_of, has_errors, warning, warnings_of
+from gmsa.inputfile import InputFileError
 
 CREDENTIALS_FETCHER_MAX_BYTES = 4000
 """credentials-fetcher refuses S3 objects larger than this."""
@@ -148,9 +149,8 @@ def check_path(path: Path) -> SpecReport:
         except OSError:
             size = MAX_SPEC_BYTES + 1
         return SpecReport(source, None, (_too_large(size),))
-    except InvalidInputError as exc:
-        code = "not-a-file" if path.is_dir() else "file-not-found"
-        return SpecReport(source, None, (error(code, "", exc.what, exc.fix),))
+    except InputFileError as exc:  # missing, a FIFO/socket/device/directory, a link loop
+        return SpecReport(source, None, (error(exc.code, "", exc.what, exc.fix),))
     return check_bytes(data, source=source)
 
 
@@ -173,7 +173,8 @@ def _json_finding(exc: InvalidInputError, source: str) -> Finding:
         line, _, col = line_col.partition(":")
         if line.isdigit() and col.isdigit():
             message = f"{message} (line {line}, column {col})"
-    return error(exc.code, "", message, exc.fix)
+    path = exc.json_path if isinstance(exc, jsondoc.JsonDocumentError) else ""
+    return error(exc.code, path, message, exc.fix)
 
 
 __all__ = [

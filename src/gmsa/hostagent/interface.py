@@ -11,6 +11,7 @@ Both answer to :class:`HostAgent`, so the CLI and callers do not care which.
 from __future__ import annotations
 
 import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,6 +110,15 @@ class HostStateError(HostAgentError):
         return cls(f"{what}: {exc.strerror}", where=str(path), fix=fix)
 
 
+_CONTROL_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\0": "NUL"}
+
+
+def _control_name(char: str) -> str:
+    name = _CONTROL_NAMES.get(char, "DEL" if char == "\x7f" else "")
+    code = f"U+{ord(char):04X}"
+    return f"{name} ({code})" if name else code
+
+
 def check_task_id(task_id: str) -> str:
     """Return ``task_id`` if it is safe as a file-name part, else raise
     :class:`InvalidTaskIdError`.
@@ -123,6 +133,16 @@ def check_task_id(task_id: str) -> str:
             where="--task-id",
             fix="give the task's id, the last part of its ARN (32 hex digits)",
         )
+    control = next((i for i, c in enumerate(task_id) if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise InvalidTaskIdError(
+            f"the task id holds a control character, {_control_name(task_id[control])} at "
+            f"position {control + 1}; a task id may hold only letters, digits, '-' and '_' "
+            "(it becomes part of file names)",
+            where=f"--task-id {task_id[:TASK_ID_MAX]!r}",
+            fix="give the task id without control characters (a newline often comes from "
+            "a command's output: strip it)",
+        )
     if task_id.startswith("arn:") or "/" in task_id:
         raise InvalidTaskIdError(
             "the task id looks like an ARN or a path; it becomes part of file names",
@@ -132,10 +152,10 @@ def check_task_id(task_id: str) -> str:
     if len(task_id) > TASK_ID_MAX:
         raise InvalidTaskIdError(
             f"the task id is longer than {TASK_ID_MAX} characters",
-            where=f"--task-id {task_id[:TASK_ID_MAX]}...",
+            where=f"--task-id {task_id[:TASK_ID_MAX]!r}...",
             fix="give the task's id, the last part of its ARN",
         )
-    if not _TASK_ID_RE.match(task_id):
+    if not _TASK_ID_RE.fullmatch(task_id):
         raise InvalidTaskIdError(
             "the task id may hold only letters, digits, '-' and '_' (it becomes part of "
             "file names)",

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gmsa.errors import ExternalError
+from gmsa.inputfile import InputNotFoundError, read_input
 from gmsa.kerberos.binary import Reader, counted32
 from gmsa.kerberos.errors import CredentialsInputError
 from gmsa.kerberos.keys import Key
@@ -105,19 +107,23 @@ def parse_ccache(data: bytes, *, source: str = "credential cache") -> Credential
     return CredentialCache(principal, tuple(tickets))
 
 
+MAX_CCACHE_BYTES = 16 * 1024 * 1024
+"""Cap for a credential cache file: thousands of tickets, far more than any real one."""
+
+
 def read_ccache(path: Path) -> CredentialCache:
-    """Read a credential cache file."""
+    """Read a credential cache file (a regular file only: a FIFO or device is refused)."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_input(path, max_bytes=MAX_CCACHE_BYTES, what="credential cache").data
+    except InputNotFoundError:
         raise CredentialsInputError(
             "no Kerberos credential cache",
             where=str(path),
             fix="run kinit first, or give --keytab, or --user with a password source",
         ) from None
-    except OSError as exc:
+    except ExternalError as exc:
         raise CredentialsInputError(
-            f"cannot read the credential cache: {exc.strerror}", where=str(path)
+            f"cannot read the credential cache: {exc.what}", where=str(path), fix=exc.fix
         ) from None
     return parse_ccache(data, source=str(path))
 
@@ -196,6 +202,7 @@ def _stamp(moment: datetime.datetime) -> int:
 
 __all__ = [
     "CCACHE_VERSION",
+    "MAX_CCACHE_BYTES",
     "CredentialCache",
     "ccache_path",
     "encode_ccache",

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gmsa.errors import ExternalError
+from gmsa.inputfile import InputNotFoundError, read_input
 from gmsa.kerberos.binary import Reader, counted16
 from gmsa.kerberos.errors import CredentialsInputError
 from gmsa.kerberos.keys import Key
@@ -87,17 +89,21 @@ def _read_entry(body: bytes, source: str) -> KeytabEntry:
     )
 
 
+MAX_KEYTAB_BYTES = 1024 * 1024
+"""Cap for a keytab file: thousands of keys, far more than any host's."""
+
+
 def read_keytab(path: Path) -> tuple[KeytabEntry, ...]:
-    """Read a keytab file."""
+    """Read a keytab file (a regular file only: a FIFO or device is refused)."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_input(path, max_bytes=MAX_KEYTAB_BYTES, what="keytab").data
+    except InputNotFoundError:
         raise CredentialsInputError(
             "the keytab does not exist", where=str(path), fix="check --keytab"
         ) from None
-    except OSError as exc:
+    except ExternalError as exc:
         raise CredentialsInputError(
-            f"cannot read the keytab: {exc.strerror}",
+            f"cannot read the keytab: {exc.what}",
             where=str(path),
             fix="run as a user that may read it (the host keytab is root's)",
         ) from None
@@ -148,6 +154,7 @@ def encode_keytab(entries: Sequence[KeytabEntry]) -> bytes:
 
 __all__ = [
     "KEYTAB_VERSION",
+    "MAX_KEYTAB_BYTES",
     "KeytabEntry",
     "default_keytab_principal",
     "encode_keytab",

@@ -9,12 +9,11 @@ inode, size and modification time: cheap to read and changed by every write
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from gmsa.credspec.model import MAX_SPEC_BYTES
-from gmsa.errors import AccessDeniedError, ExternalError
 from gmsa.fsutil import confined
+from gmsa.inputfile import InputNotFoundError, InputTooLargeError, SymlinkLoopError, read_input
 from gmsa.reference import FileLocation, Location
 from gmsa.source.interface import (
     FetchedSpec,
@@ -37,36 +36,36 @@ class LocalDirSource(SpecSource):
 
     def path_of(self, location: FileLocation) -> Path:
         """The file a location names, refused when it resolves outside :attr:`root`."""
-        return confined(self.root, location.path)
+        try:
+            return confined(self.root, location.path)
+        except RuntimeError:  # pathlib's report of a symbolic link loop
+            raise SymlinkLoopError(
+                "the credential spec path is a symbolic link loop "
+                "(links that lead back to themselves)",
+                where=str(self.root / location.path),
+                fix="point the link at a real file, or name the file itself",
+            ) from None
 
     def fetch(self, location: Location) -> FetchedSpec:
-        """Open (never blocking, never following a final link), stat the open file
-        (size check before reading), then read."""
+        """Read the file with :func:`gmsa.inputfile.read_input`: never blocking, never
+        following a final link, refusing anything but a regular file, size checked
+        before reading."""
         assert isinstance(location, FileLocation)
         path = self.path_of(location)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(path, flags)
-        except OSError as exc:
-            raise self._os_error(exc, path) from exc
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise SpecNotFoundError(
-                    "the path is not a regular file",
-                    where=str(path),
-                    fix="name a credential spec file, e.g. file://webapp01.json",
-                )
-            if info.st_size > MAX_SPEC_BYTES:
-                raise too_large(info.st_size, str(path))
-            data = os.read(fd, MAX_SPEC_BYTES + 1)
-        except OSError as exc:
-            raise self._os_error(exc, path) from exc
-        finally:
-            os.close(fd)
-        if len(data) > MAX_SPEC_BYTES:
-            raise too_large(f"more than {MAX_SPEC_BYTES}", str(path))
-        return FetchedSpec(location=location, data=data, version=_version(info))
+            read = read_input(
+                path, max_bytes=MAX_SPEC_BYTES, what="credential spec", follow_symlinks=False
+            )
+        except InputNotFoundError:
+            raise SpecNotFoundError(
+                "the credential spec file does not exist",
+                where=str(path),
+                fix=f"copy the spec into {self.root} (gmsa spec publish FILE dir:{self.root}), "
+                "or fix the file:// name",
+            ) from None
+        except InputTooLargeError:
+            raise too_large(f"more than {MAX_SPEC_BYTES}", str(path)) from None
+        return FetchedSpec(location=location, data=read.data, version=_version(read.info))
 
     def current_version(self, location: Location) -> str | None:
         """Inode, size and mtime of the file now."""
@@ -74,34 +73,14 @@ class LocalDirSource(SpecSource):
         path = self.path_of(location)
         try:
             return _version(path.stat())
+        except FileNotFoundError:
+            return None
         except OSError as exc:
-            raise self._os_error(exc, path) from None
-
-    def _os_error(self, exc: OSError, path: Path) -> ExternalError:
-        if isinstance(exc, FileNotFoundError | NotADirectoryError):
-            return SpecNotFoundError(
-                "the credential spec file does not exist",
+            raise SourceError(
+                f"cannot look at the credential spec file: {exc.strerror}",
                 where=str(path),
-                fix=f"copy the spec into {self.root} (gmsa spec publish FILE dir:{self.root}), "
-                "or fix the file:// name",
-            )
-        if isinstance(exc, IsADirectoryError):
-            return SpecNotFoundError(
-                "the path is a directory, not a credential spec file",
-                where=str(path),
-                fix="name the file itself, e.g. file://webapp01.json",
-            )
-        if isinstance(exc, PermissionError):
-            return AccessDeniedError(
-                "permission denied reading the credential spec file",
-                where=str(path),
-                fix="let the user running gmsa read the file (chmod/chown or an ACL)",
-            )
-        return SourceError(
-            f"cannot read the credential spec file: {exc.strerror}",
-            where=str(path),
-            fix="check the file system",
-        )
+                fix="check the file system",
+            ) from None
 
 
 __all__ = [

@@ -26,9 +26,10 @@ from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error, code_
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
-from gmsa.errors import ExternalError, InvalidInputError
+from gmsa.errors import ExternalError, GmsaError, InvalidInputError
 from gmsa.findings import Finding
 from gmsa.fsutil import confined, write_atomic
+from gmsa.inputfile import read_input
 from gmsa.reference import (
     PARTITIONS,
     FileLocation,
@@ -311,10 +312,11 @@ def _publish_file(
 
 
 def _read_file(path: Path) -> bytes | None:
+    """The stored spec, or ``None`` when the path holds no readable spec (never blocks
+    on a FIFO or device standing where the spec would go)."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_SPEC_BYTES + 1)
-    except OSError:
+        return read_input(path, max_bytes=MAX_SPEC_BYTES, what="credential spec").data
+    except GmsaError:
         return None
 
 
@@ -392,7 +394,7 @@ def _publish_ssm(
             fix="give --region, set AWS_REGION, or use the parameter's ARN",
         )
     partition = target.partition or partition_for_region(region)
-    caller = _caller_account(aws, region)
+    caller = aws.caller_account(region=region)
     if target.account and target.account != caller:
         raise PublishTargetError(
             f"the ARN names account {target.account}, but the credentials in use are of "
@@ -439,15 +441,6 @@ def _ssm_current(ssm: Any, location: SsmLocation) -> tuple[bytes | None, Any]:
     if not parameters:
         return None, None
     return str(parameters[0].get("Value", "")).encode("utf-8"), parameters[0].get("Version")
-
-
-def _caller_account(aws: AwsConfig, region: str) -> str:
-    """The account the credentials in use belong to: the ARN's account of the reference."""
-    try:
-        answer = aws.client("sts", region=region).get_caller_identity()
-    except AWS_FAILURES as exc:
-        raise aws_error(exc, action="sts:GetCallerIdentity", resource="*") from exc
-    return str(answer["Account"])
 
 
 def _put_unless_different(

@@ -11,8 +11,19 @@ from typing import Any
 
 from gmsa.aws import AWS_FAILURES, AwsConfig, AwsNotFoundError, aws_error
 from gmsa.credspec.model import MAX_SPEC_BYTES
+from gmsa.errors import InvalidInputError
 from gmsa.reference import Location, SsmLocation
 from gmsa.source.interface import FetchedSpec, SpecSource, too_large
+
+
+class SsmAccountMismatchError(InvalidInputError):
+    """The reference names a parameter of another account than the credentials in use.
+
+    ``GetParameters`` takes the parameter's name, not its ARN: asked as another
+    account, it would silently read *that* account's parameter of the same name.
+    """
+
+    code = "account-mismatch"
 
 
 class SsmSource(SpecSource):
@@ -24,9 +35,29 @@ class SsmSource(SpecSource):
     def _client(self, location: SsmLocation) -> Any:
         return self.aws.client("ssm", region=location.region)
 
+    def _check_account(self, location: SsmLocation) -> None:
+        caller = self.aws.caller_account(region=location.region)
+        if caller == location.account:
+            return
+        raise SsmAccountMismatchError(
+            f"the reference names a parameter of account {location.account}, but the "
+            f"credentials in use are of account {caller} (GetParameters takes only the "
+            f"name, so it would read account {caller}'s parameter {location.name})",
+            where=f"ssm:GetParameters on {location.arn}",
+            fix=f"read it as a role of account {location.account} (the task definition's "
+            f"executionRoleArn, or --role-arn), or reference the parameter of account {caller} "
+            f"(arn:{location.partition}:ssm:{location.region}:{caller}:parameter/"
+            f"{location.name.lstrip('/')})",
+        )
+
     def fetch(self, location: Location) -> FetchedSpec:
-        """One GetParameters call; an unknown name is :class:`~gmsa.aws.AwsNotFoundError`."""
+        """One GetParameters call; an unknown name is :class:`~gmsa.aws.AwsNotFoundError`.
+
+        Refused with :class:`SsmAccountMismatchError` when the ARN's account is not
+        the account of the credentials in use (STS, asked once per configuration).
+        """
         assert isinstance(location, SsmLocation)
+        self._check_account(location)
         try:
             answer = self._client(location).get_parameters(
                 Names=[location.name], WithDecryption=True
@@ -53,5 +84,6 @@ class SsmSource(SpecSource):
 
 
 __all__ = [
+    "SsmAccountMismatchError",
     "SsmSource",
 ]

@@ -65,3 +65,22 @@ def test_role_from_aws_reads_the_execution_role_policies(
         doc["executionRoleArn"] = arn
         result = run(write(tmp_path / "t.json", doc), "--role-from-aws", *aws_env, "--json")
         assert result.exit_code == code, result.output
+
+
+OTHER_ACCOUNT = "210987654321"
+
+
+def test_fetch_of_an_ssm_spec_of_another_account_is_an_error_finding(
+    aws: AwsLab, aws_env: list[str], tmp_path: Path
+) -> None:
+    aws.put_parameter("webapp01-credspec", json.dumps(EXAMPLE_SPEC))
+    document = example_doc("ssm.json")
+    reference = f"credentialspec:arn:aws:ssm:us-east-1:{OTHER_ACCOUNT}:parameter/webapp01-credspec"
+    document["containerDefinitions"][0]["dockerSecurityOptions"] = [reference]
+    result = run(write(tmp_path / "t.json", document), "--fetch", *aws_env, "--json")
+    assert result.exit_code == 1, result.output
+    (found,) = as_json(result)["errors"]
+    assert found["code"] == "account-mismatch"
+    assert OTHER_ACCOUNT in found["message"]
+    same = run(DATA / "ssm.json", "--fetch", *aws_env, "--json")
+    assert same.exit_code == 0, same.output

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gmsa.fsutil import PathEscapeError
+from gmsa.inputfile import NotRegularFileError, SymlinkLoopError
 from gmsa.reference import FileLocation, S3Location
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import (
@@ -16,6 +17,8 @@ from gmsa.source.interface import (
     SpecTooLargeError,
 )
 from gmsa.source.localdir import LocalDirSource
+from tests.support.cli import within
+from tests.support.special_files import SPECIAL_KINDS, special_file, symlink_loop
 
 
 @pytest.fixture
@@ -55,10 +58,29 @@ def test_missing_file_is_not_found(spec_dir: Path) -> None:
     assert "missing.json" in (caught.value.where or "")
 
 
-def test_a_directory_is_not_a_spec(spec_dir: Path) -> None:
-    (spec_dir / "folder.json").mkdir()
-    with pytest.raises(SpecNotFoundError):
-        LocalDirSource(spec_dir).fetch(FileLocation("folder.json"))
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_anything_but_a_regular_file_is_refused_at_once(kind: str, spec_dir: Path) -> None:
+    with (
+        special_file(kind, spec_dir) as (path, said),
+        within(5),
+        pytest.raises(NotRegularFileError) as caught,
+    ):
+        LocalDirSource(path.parent).fetch(FileLocation(path.name))
+    assert f"is {said}, not a regular file" in caught.value.what
+    assert caught.value.exit_code == 1
+
+
+def test_a_symlink_loop_is_named_as_one(spec_dir: Path) -> None:
+    loop = symlink_loop(spec_dir)
+    source = LocalDirSource(spec_dir)
+    for call in (source.fetch, source.current_version):
+        with pytest.raises(SymlinkLoopError) as caught:
+            call(FileLocation(loop.name))
+        assert caught.value.exit_code == 1
+
+
+def test_a_vanished_file_has_no_current_version(spec_dir: Path) -> None:
+    assert LocalDirSource(spec_dir).current_version(FileLocation("gone.json")) is None
 
 
 def test_traversal_out_of_the_directory_is_refused(spec_dir: Path) -> None:

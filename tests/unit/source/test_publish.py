@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from gmsa.source.publish import (
     LocalDirTarget,
     PublishTargetError,
     S3Target,
+    SpecExistsError,
     SsmTarget,
     parse_target,
     publish,
 )
+from tests.support.cli import within
 from tests.support.moto import ACCOUNT
 
 
@@ -144,6 +147,14 @@ def test_republishing_the_same_spec_is_unchanged(
         json.dumps(example_spec, indent=8).encode(), parse_target(str(tmp_path)), source="a.json"
     )
     assert again.unchanged
+
+
+def test_a_fifo_where_the_spec_would_go_is_refused_without_blocking(
+    tmp_path: Path, example_spec: dict[str, Any]
+) -> None:
+    os.mkfifo(tmp_path / "a.json")
+    with within(5), pytest.raises(SpecExistsError):
+        publish(json.dumps(example_spec).encode(), parse_target(str(tmp_path)), source="a.json")
 
 
 def test_kms_key_is_refused_for_a_directory(tmp_path: Path, example_spec_file: Path) -> None:
