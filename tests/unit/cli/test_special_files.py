@@ -49,9 +49,21 @@ CASES = [
     (command, kind)
     for command in COMMANDS
     for kind in SPECIAL_KINDS
-    # --policy refuses a directory while the command line is parsed (exit 2), tested below
-    if (command, kind) != ("iam check --policy", "directory")
+    # --policy refuses a directory while the command line is parsed (exit 2), and task
+    # check reads a directory as a CDK cloud assembly: both tested below
+    if (command, kind) not in (("iam check --policy", "directory"), ("task check", "directory"))
 ]
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_task_check_reads_a_directory_as_a_cloud_assembly_and_says_it_has_none(
+    json_output: bool, tmp_path: Path
+) -> None:
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    result = run(COMMANDS["task check"], folder, *(["--json"] if json_output else []))
+    assert result.exit_code == 1, result.output
+    assert "the directory has no *.template.json files" in said(result, json_output)
 
 
 @pytest.mark.parametrize(("command", "kind"), CASES)
