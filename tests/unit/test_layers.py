@@ -18,7 +18,8 @@ SRC = Path(gmsa.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("findings", "jsondoc", "fsutil", "identifiers", "singleflight"),
-    ("reference", "aws", "kerberos", "domainless"),
+    ("reference", "aws", "kerberos"),
+    ("domainless",),
     ("credspec",),
     ("source",),
     ("iam", "ad"),

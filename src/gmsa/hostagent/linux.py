@@ -25,17 +25,17 @@ no result, log line or error message.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from gmsa.aws import AwsConfig, get_secret_string
+from gmsa.aws import AwsConfig
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
-from gmsa.domainless import DomainlessUser
+from gmsa.domainless import DomainlessUser, UserSecretError
+from gmsa.domainless import read_domainless_user as read_secret_user
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, warning
 from gmsa.hostagent.interface import (
@@ -66,7 +66,6 @@ from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
-_MAX_SECRET_BYTES = 64 * 1024
 
 
 class DomainlessSecretError(HostAgentError):
@@ -355,57 +354,21 @@ class LinuxHostAgent(HostAgent):
 
 
 def read_domainless_user(aws: AwsConfig | None, arn: str) -> DomainlessUser:
-    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``.
+    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``
+    (:func:`gmsa.domainless.read_domainless_user`, once AWS settings are known).
 
-    The secret is the JSON object ``{"username": ..., "password": ..., "domainName": ...}``;
-    no error quotes any of it.
+    No error quotes any of the secret.
     """
-    where = f"secretsmanager:GetSecretValue on {arn}"
     if aws is None:
         raise SourceNotConfiguredError(
             "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
             where=arn,
             fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
         )
-    secret = parse_secret_arn(arn)
-    assert secret is not None
-    text = get_secret_string(aws, arn, region=secret.region)
-    if text is None:
-        raise DomainlessSecretError(
-            "the user secret has no SecretString (a binary secret cannot be read)",
-            where=where,
-            fix='store the secret as JSON text: {"username": ..., "password": ..., '
-            '"domainName": ...}',
-        )
-    if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
-        raise DomainlessSecretError(
-            "the user secret is larger than 64 KiB", where=where, fix="store only the user"
-        )
     try:
-        document = json.loads(text)
-    except ValueError:
-        # The parser's message may quote the secret: say only that it is not JSON.
-        document = None
-    if not isinstance(document, dict):
-        raise DomainlessSecretError(
-            "the user secret is not a JSON object",
-            where=where,
-            fix='store {"username": ..., "password": ..., "domainName": ...}',
-        )
-    values: dict[str, str] = {}
-    for key in ("username", "password", "domainName"):
-        value = document.get(key)
-        if not isinstance(value, str) or not value:
-            raise DomainlessSecretError(
-                f"the user secret has no non-empty string {key!r}",
-                where=where,
-                fix='store {"username": ..., "password": ..., "domainName": ...} '
-                "(key names are case-sensitive)",
-            )
-        values[key] = value
-    return DomainlessUser(
-        username=values["username"], password=values["password"], domain=values["domainName"]
-    )
+        return read_secret_user(aws, arn)
+    except UserSecretError as exc:
+        raise DomainlessSecretError(exc.what, where=exc.where, fix=exc.fix) from None
 
 
 def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:

@@ -242,7 +242,9 @@ def test_a_wrong_domain_user_password_is_not_echoed(client: TicketClient) -> Non
             password="Leaky-Secret-1",
             domain="example.com",
         )
-    assert status_of(caught.value) == "FAILED_PRECONDITION"
+    # UNAUTHENTICATED, which the ECS agent does not retry (the same secret fails again).
+    assert status_of(caught.value) == "UNAUTHENTICATED"
+    assert caught.value.code == "domainless-user-refused"
     assert "Leaky-Secret-1" not in caught.value.diagnostics()
 
 
