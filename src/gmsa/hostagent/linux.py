@@ -16,7 +16,12 @@ This is what the ECS agent does on Linux with the credentials-fetcher daemon
 - a small ledger (:mod:`gmsa.hostagent.ledger`, in
   ``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically) records the
   lease, so cleanup deletes exactly that lease, even after a restart;
-- if anything fails after the lease was made, the lease is deleted again.
+- if anything fails after the lease was made, the lease is deleted again;
+- a domainless task's lease is kept alive as the ECS agent does it: when the
+  task's execution-role credentials are refreshed, or after the ticket service
+  restarted (it keeps user passwords in memory only), :meth:`LinuxHostAgent.renew`
+  reads the user secret again and calls RenewNonDomainJoinedKerberosLease, so a
+  rotated password or a new user in the secret is used from then on.
 
 The domainless user's password is read from Secrets Manager with the task
 execution role and handed to the ticket service; it lives only in memory, in
@@ -29,6 +34,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gmsa.aws import AwsConfig
 from gmsa.credspec.model import CredentialSpec
@@ -73,6 +79,30 @@ class DomainlessSecretError(HostAgentError):
 
     code = "invalid-domainless-secret"
     exit_code = ExitCode.INVALID
+
+
+@dataclass(frozen=True)
+class RenewedTask:
+    """What :meth:`LinuxHostAgent.renew` did for one task."""
+
+    task_id: str
+    """The task."""
+    lease_id: str | None
+    """The task's lease; None when the task was never prepared here."""
+    user: str | None
+    """``user@domain`` of the domainless user renewed with; None when there was nothing to
+    renew (a domain-joined lease is renewed by the ticket service itself)."""
+    renewed: tuple[str, ...] = ()
+    """The task's ticket directories that got a fresh ticket."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view (never the password)."""
+        return {
+            "task_id": self.task_id,
+            "lease_id": self.lease_id,
+            "user": self.user,
+            "renewed": list(self.renewed),
+        }
 
 
 @dataclass
@@ -300,6 +330,53 @@ class LinuxHostAgent(HostAgent):
             return True
         return False
 
+    # ------------------------------------------------------------------ renew
+
+    def renew(self, task_def: TaskDefinition, task_id: str) -> RenewedTask:
+        """Keep a domainless task's lease alive (RenewNonDomainJoinedKerberosLease).
+
+        Call it when the task's execution-role credentials are refreshed and after the
+        ticket service restarted. The task's domainless specs are fetched again and
+        their user secret read with the current credentials (``fetcher``/``aws``), so a
+        new password, or a new user, is what the service renews with. A task never
+        prepared here, or whose lease is domain-joined, needs nothing.
+        """
+        check_task_id(task_id)
+        lease_id = read_lease(self.state_dir, task_id)
+        if lease_id is None:
+            return RenewedTask(task_id, None, None)
+        plans, _ = plan_references(task_def, _Plan)
+        domainless = [p for p in plans.values() if p.reference.mode is Mode.DOMAINLESS]
+        if not domainless:
+            return RenewedTask(task_id, lease_id, None)
+        for plan in domainless:
+            self._load(plan, [])
+        user = self._domainless_user(domainless)
+        try:
+            with self._client() as client:
+                renewed = client.renew_domainless(
+                    username=user.username, password=user.password, domain=user.domain
+                )
+        except GmsaError as exc:
+            err = HostAgentError(
+                f"the ticket service could not renew the task's lease {lease_id}: {exc.what}",
+                where=exc.where or str(self.socket),
+                fix=exc.fix,
+                exit_code=exc.exit_code,
+            )
+            err.code = exc.code
+            raise err from None
+        mine = tuple(p for p in renewed if Path(p).parent.name == lease_id)
+        if not mine:
+            raise HostAgentError(
+                f"the ticket service holds no lease {lease_id} for {user} any more "
+                "(deleted, or expired by its TTL)",
+                where=str(self.krb_dir / lease_id),
+                fix="prepare the task again (gmsa task prepare) to get a new lease",
+                exit_code=ExitCode.EXTERNAL,
+            )
+        return RenewedTask(task_id, lease_id, str(user), mine)
+
     # ------------------------------------------------------------------ cleanup
 
     def cleanup(self, task_id: str) -> CleanupResult:
@@ -450,6 +527,7 @@ def _user_of(container: ContainerDefinition) -> str | None:
 __all__ = [
     "DomainlessSecretError",
     "LinuxHostAgent",
+    "RenewedTask",
     "parse_user",
     "read_domainless_user",
 ]

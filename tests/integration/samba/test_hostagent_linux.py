@@ -390,3 +390,87 @@ def test_container_user_given_by_name_gets_a_warning(host: Host, aws: AwsLab) ->
         task(container("web", f"credentialspec:{arn}", user="nginx")), TASK_ID
     )
     assert [w.code for w in prepared.warnings] == ["container-user-not-numeric"]
+
+
+# --------------------------------------------------------------------------- keeping leases alive
+
+
+def restarted(host: Host, lab: DomainLab, tmp_path: Path) -> tuple[TicketService, TicketServer]:
+    """A new ticket service over the same krb directory, as after a restart: it has the
+    leases from disk but no domain user's password."""
+    settings = ServiceSettings(host_identity=HostKeytab(lab.host_keytab))
+    service = TicketService(
+        LeaseStore(host.krb_dir), create_provider("active-directory", settings), settings
+    )
+    service.start(scheduler=False)
+    sockets = tmp_path / "sock-restarted"
+    sockets.mkdir(mode=0o750)
+    server = TicketServer(service, sockets / "cf.sock", workers=4)
+    server.start()
+    return service, server
+
+
+def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
+    host: Host, aws: AwsLab, lab: DomainLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = aws.put_secret(
+        "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": PASSWORD, "domainName": DOMAIN}
+    )
+    arn = publish(aws, GMSA, domainless_spec(GMSA, secret))
+    definition = {
+        "runtimePlatform": {"operatingSystemFamily": "LINUX"},
+        "containerDefinitions": [container("web", f"credentialspecdomainless:{arn}")],
+    }
+    prepared = agent_for(host, aws).prepare(task(*definition["containerDefinitions"]), TASK_ID)
+    lease = str(prepared.lease_id)
+    cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
+    issued = cache.read_bytes()
+    service, server = restarted(host, lab, tmp_path)
+    try:
+        assert service.status()["leases"][0]["awaiting_credentials"] is True
+        path = tmp_path / "task.json"
+        path.write_text(json.dumps(definition))
+        where = ["--krb-dir", str(host.krb_dir), "--socket", str(server.socket_path)]
+        result = run_cli(
+            monkeypatch, aws, "task", "renew", str(path), "--task-id", TASK_ID, *where, "--json"
+        )
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out == {
+            "task_id": TASK_ID,
+            "lease_id": lease,
+            "user": f"{HOST_DIRECT}$@{DOMAIN}",
+            "renewed": [str(host.krb_dir / lease / GMSA)],
+        }
+        assert PASSWORD not in result.output
+        assert service.status()["leases"][0]["awaiting_credentials"] is False
+        assert cache.read_bytes() != issued
+        assert cache_principal(str(cache.parent)) == f"{GMSA}$@{REALM}"
+    finally:
+        server.stop(grace=0)
+        service.stop()
+
+
+def test_renew_of_a_domain_joined_or_unknown_task_needs_nothing(host: Host, aws: AwsLab) -> None:
+    arn = publish(aws, GMSA)
+    agent = agent_for(host, aws)
+    definition = task(container("web", f"credentialspec:{arn}"))
+    assert agent.renew(definition, TASK_ID).lease_id is None
+    prepared = agent.prepare(definition, TASK_ID)
+    renewed = agent.renew(definition, TASK_ID)
+    assert (renewed.lease_id, renewed.user, renewed.renewed) == (prepared.lease_id, None, ())
+
+
+def test_renew_after_the_lease_is_gone_says_to_prepare_again(host: Host, aws: AwsLab) -> None:
+    secret = aws.put_secret(
+        "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": PASSWORD, "domainName": DOMAIN}
+    )
+    arn = publish(aws, GMSA, domainless_spec(GMSA, secret))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    prepared = agent.prepare(definition, TASK_ID)
+    host.service.delete_lease(str(prepared.lease_id))
+    with pytest.raises(HostAgentError) as caught:
+        agent.renew(definition, TASK_ID)
+    assert "prepare the task again" in str(caught.value.fix)
+    assert PASSWORD not in caught.value.diagnostics()
