@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from gmsa.aws import AwsAccessDeniedError, AwsCredentialsError, AwsNotFoundError
 from gmsa.domainless import DomainlessUser
 from gmsa.reference import S3Location
 from gmsa.tickets.arn import ArnReader, AwsKeys
+from gmsa.tickets.server import TicketServer
+from gmsa.tickets.service import TicketService
 from tests.conftest import EXAMPLE_SPEC
 
 START = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
@@ -102,3 +107,17 @@ class AwsDouble(ArnReader):
         self._check(secret_arn, keys, "secretsmanager:GetSecretValue")
         doc = self.secrets[secret_arn]
         return DomainlessUser(doc["username"], doc["domainName"], doc["password"])
+
+
+@contextmanager
+def serving(service: TicketService, socket_dir: Path) -> Iterator[TicketServer]:
+    """Start ``service`` (no scheduler) and serve it on ``socket_dir``/cf.sock; stop both."""
+    service.start(scheduler=False)
+    socket_dir.mkdir(mode=0o750)
+    server = TicketServer(service, socket_dir / "cf.sock", workers=4)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(grace=0)
+        service.stop()

@@ -72,6 +72,12 @@ def _call(context: grpc.ServicerContext, what: str, action: Callable[[], T]) -> 
         _abort(context, exc)
 
 
+def _keys(request: pb.KerberosArnLeaseRequest | pb.RenewKerberosArnLeaseRequest) -> AwsKeys:
+    return AwsKeys(
+        request.access_key_id, request.secret_access_key, request.session_token, request.region
+    )
+
+
 class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
     """The seven credentials-fetcher RPCs, each a thin call into :class:`TicketService`."""
 
@@ -143,12 +149,7 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
     def AddKerberosArnLease(
         self, request: pb.KerberosArnLeaseRequest, context: grpc.ServicerContext
     ) -> pb.CreateKerberosArnLeaseResponse:
-        keys = AwsKeys(
-            request.access_key_id,
-            request.secret_access_key,
-            request.session_token,
-            request.region,
-        )
+        keys = _keys(request)
         result = _call(
             context,
             "AddKerberosArnLease",
@@ -169,12 +170,7 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
     ) -> pb.RenewKerberosArnLeaseResponse:
         """``successful`` or ``failed``, as credentials-fetcher answers; a failure also sends
         its first error as trailing metadata (and every one is in the log and the status)."""
-        keys = AwsKeys(
-            request.access_key_id,
-            request.secret_access_key,
-            request.session_token,
-            request.region,
-        )
+        keys = _keys(request)
         renewal = _call(
             context, "RenewKerberosArnLease", lambda: self.service.renew_arn_leases(keys)
         )

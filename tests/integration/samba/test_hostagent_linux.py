@@ -35,7 +35,6 @@ from gmsa.tickets.interface import HostKeytab
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
-from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
 from tests.support.moto import AwsLab, IamLab
 from tests.support.samba import (
@@ -48,7 +47,7 @@ from tests.support.samba import (
     REALM,
     DomainLab,
 )
-from tests.support.tickets import spec_for
+from tests.support.tickets import serving, spec_for
 
 pytestmark = pytest.mark.xdist_group("samba")
 
@@ -72,24 +71,13 @@ class Host:
 
 
 @pytest.fixture
-def host(lab: DomainLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
-    monkeypatch.setenv("GMSA_DNS_SERVER", lab.dns_server)
-    for name in ("DOMAIN_CONTROLLER_GMSA", "GMSA_KDC", "GMSA_LDAP_PROTECTION"):
-        monkeypatch.delenv(name, raising=False)
-    settings = ServiceSettings(host_identity=HostKeytab(lab.host_keytab))
+def host(lab_dns: DomainLab, tmp_path: Path) -> Iterator[Host]:
+    settings = ServiceSettings(host_identity=HostKeytab(lab_dns.host_keytab))
     provider = create_provider("active-directory", settings)
     krb_dir = tmp_path / "krb"
     service = TicketService(LeaseStore(krb_dir), provider, settings)
-    service.start(scheduler=False)
-    sockets = tmp_path / "sock"
-    sockets.mkdir(mode=0o750)
-    server = TicketServer(service, sockets / "cf.sock", workers=4)
-    server.start()
-    try:
+    with serving(service, tmp_path / "sock") as server:
         yield Host(server.socket_path, krb_dir, service)
-    finally:
-        server.stop(grace=0)
-        service.stop()
 
 
 def aws_config(aws: AwsLab, role_arn: str | None = None) -> AwsConfig:
@@ -395,19 +383,13 @@ def test_container_user_given_by_name_gets_a_warning(host: Host, aws: AwsLab) ->
 # --------------------------------------------------------------------------- keeping leases alive
 
 
-def restarted(host: Host, lab: DomainLab, tmp_path: Path) -> tuple[TicketService, TicketServer]:
+def restarted(host: Host, lab: DomainLab) -> TicketService:
     """A new ticket service over the same krb directory, as after a restart: it has the
     leases from disk but no domain user's password."""
     settings = ServiceSettings(host_identity=HostKeytab(lab.host_keytab))
-    service = TicketService(
+    return TicketService(
         LeaseStore(host.krb_dir), create_provider("active-directory", settings), settings
     )
-    service.start(scheduler=False)
-    sockets = tmp_path / "sock-restarted"
-    sockets.mkdir(mode=0o750)
-    server = TicketServer(service, sockets / "cf.sock", workers=4)
-    server.start()
-    return service, server
 
 
 def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
@@ -425,8 +407,8 @@ def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
     lease = str(prepared.lease_id)
     cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
     issued = cache.read_bytes()
-    service, server = restarted(host, lab, tmp_path)
-    try:
+    service = restarted(host, lab)
+    with serving(service, tmp_path / "sock-restarted") as server:
         assert service.status()["leases"][0]["awaiting_credentials"] is True
         path = tmp_path / "task.json"
         path.write_text(json.dumps(definition))
@@ -446,9 +428,6 @@ def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
         assert service.status()["leases"][0]["awaiting_credentials"] is False
         assert cache.read_bytes() != issued
         assert cache_principal(str(cache.parent)) == f"{GMSA}$@{REALM}"
-    finally:
-        server.stop(grace=0)
-        service.stop()
 
 
 def test_renew_of_a_domain_joined_or_unknown_task_needs_nothing(host: Host, aws: AwsLab) -> None:

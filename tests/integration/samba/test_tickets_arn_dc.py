@@ -24,7 +24,6 @@ from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.interface import HostKeytab
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
-from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
 from tests.support.agent_rpc import call, generate_stubs
 from tests.support.moto import IamLab
@@ -37,7 +36,7 @@ from tests.support.samba import (
     REALM,
     DomainLab,
 )
-from tests.support.tickets import domainless_spec_for
+from tests.support.tickets import domainless_spec_for, serving
 
 pytestmark = pytest.mark.xdist_group("samba")
 
@@ -110,16 +109,7 @@ class ArnHost:
 
 
 @pytest.fixture
-def host(
-    lab: DomainLab,
-    iam_lab: IamLab,
-    stubs: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[ArnHost]:
-    monkeypatch.setenv("GMSA_DNS_SERVER", lab.dns_server)
-    for name in ("DOMAIN_CONTROLLER_GMSA", "GMSA_KDC", "GMSA_LDAP_PROTECTION"):
-        monkeypatch.delenv(name, raising=False)
+def host(lab_dns: DomainLab, iam_lab: IamLab, stubs: Path, tmp_path: Path) -> Iterator[ArnHost]:
     secret_arn = iam_lab.admin.put_secret(
         "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": PASSWORD, "domainName": DOMAIN}
     )
@@ -127,7 +117,7 @@ def host(
         BUCKET, "specs/webapp01.json", domainless_spec_for(GMSA, secret_arn, DOMAIN)
     )
     settings = ServiceSettings(
-        host_identity=HostKeytab(lab.host_keytab), ticket_reuse=datetime.timedelta(0)
+        host_identity=HostKeytab(lab_dns.host_keytab), ticket_reuse=datetime.timedelta(0)
     )
     krb_dir = tmp_path / "krb"
     service = TicketService(
@@ -136,16 +126,8 @@ def host(
         settings,
         arn_reader=AwsArnReader(endpoint_url=iam_lab.aws.endpoint),
     )
-    service.start(scheduler=False)
-    sockets = tmp_path / "sock"
-    sockets.mkdir(mode=0o750)
-    server = TicketServer(service, sockets / "cf.sock", workers=4)
-    server.start()
-    try:
+    with serving(service, tmp_path / "sock") as server:
         yield ArnHost(iam_lab, service, server.socket_path, stubs, krb_dir, secret_arn, spec_arn)
-    finally:
-        server.stop(grace=0)
-        service.stop()
 
 
 def leases_on_disk(krb_dir: Path) -> list[str]:

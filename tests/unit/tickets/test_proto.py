@@ -8,15 +8,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
-
-PROTO = (
-    Path(__file__).resolve().parents[3]
-    / "src"
-    / "gmsa"
-    / "tickets"
-    / "proto"
-    / "credentialsfetcher.proto"
-)
+from tests.support.agent_rpc import PROTO
 
 STRING = descriptor_pb2.FieldDescriptorProto.TYPE_STRING
 MESSAGE = descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE

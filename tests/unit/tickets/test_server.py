@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -20,11 +19,11 @@ from gmsa.tickets.client import TicketClient
 from gmsa.tickets.errors import RemoteError, ServiceUnreachableError, SocketError
 from gmsa.tickets.server import TicketServer, prepare_socket_path
 from gmsa.tickets.service import HEALTHY, TicketService
+from tests.support.agent_rpc import generate_stubs
 from tests.support.directory_double import DirectoryDouble
 from tests.support.tickets import AwsDouble, domainless_spec_for, spec_for
 
 HERE = Path(__file__).resolve().parent
-PROTO = HERE.parents[2] / "src" / "gmsa" / "tickets" / "proto" / "credentialsfetcher.proto"
 METHOD = "/credentialsfetcher.CredentialsFetcherService/"
 
 
@@ -168,20 +167,7 @@ def test_domainless_lease_and_renewal_on_the_wire(server: TicketServer, krb_dir:
 
 @pytest.fixture(scope="module")
 def agent_stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    protoc = pytest.importorskip("grpc_tools.protoc")
-    out = tmp_path_factory.mktemp("agent")
-    shutil.copy(PROTO, out / "credentialsfetcher.proto")
-    code = protoc.main(
-        [
-            "protoc",
-            f"--proto_path={out}",
-            f"--python_out={out}",
-            f"--grpc_python_out={out}",
-            str(out / "credentialsfetcher.proto"),
-        ]
-    )
-    assert code == 0
-    return out
+    return generate_stubs(tmp_path_factory.mktemp("agent"))
 
 
 def test_a_client_generated_from_the_proto_works_unchanged(
