@@ -394,6 +394,13 @@ def aws_error(exc: BaseException, *, action: str, resource: str) -> ExternalErro
 
 def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -> ExternalError:
     code, status = code_and_status(exc)
+    # Before the 403 fallback: S3 answers an unknown key with InvalidAccessKeyId and 403.
+    if code in _BAD_CREDENTIAL_CODES:
+        return AwsCredentialsError(
+            f"AWS refused the credentials ({code})",
+            where=where,
+            fix="check the access key, profile or session token (they may have expired)",
+        )
     if code in _DENIED_CODES or status == 403:
         return AwsAccessDeniedError(
             f"AWS refused {action} ({code or status})",
@@ -404,12 +411,6 @@ def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -
                 "(gmsa iam policy REFERENCE prints the whole policy); with --role-arn, "
                 "that is the task execution role"
             ),
-        )
-    if code in _BAD_CREDENTIAL_CODES:
-        return AwsCredentialsError(
-            f"AWS refused the credentials ({code})",
-            where=where,
-            fix="check the access key, profile or session token (they may have expired)",
         )
     if code in _NOT_FOUND_CODES or status == 404:
         return AwsNotFoundError(

@@ -5,13 +5,28 @@ password as itself: a domain user allowed to read it (listed in the gMSA's
 ``msDS-GroupMSAMembership``) does instead. The spec's ``PluginInput`` names a
 Secrets Manager secret holding that user (``username``, ``password``,
 ``domainName``); the Linux host agent reads it and hands it to the ticket
-service, which reads passwords as that user.
+service, which reads passwords as that user, and the ticket service reads it
+itself for ARN leases (:func:`read_domainless_user`, one reading for both).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
+
+from gmsa.aws import AwsConfig, get_secret_string
+from gmsa.errors import InvalidInputError
+from gmsa.reference import parse_secret_arn
+
+MAX_SECRET_BYTES = 64 * 1024
+"""The largest user secret read (Secrets Manager allows 64 KiB)."""
+
+
+class UserSecretError(InvalidInputError):
+    """The domainless user secret is not a Secrets Manager ARN, or not the expected document."""
+
+    code = "invalid-domainless-secret"
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,64 @@ class DomainlessUser:
         return f"{self.username}@{self.domain}"
 
 
+_SECRET_SHAPE = '{"username": ..., "password": ..., "domainName": ...}'  # noqa: S105
+
+
+def read_domainless_user(aws: AwsConfig, arn: str) -> DomainlessUser:
+    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``.
+
+    The secret is the JSON object ``{"username": ..., "password": ..., "domainName": ...}``
+    (other keys, such as ``distinguishedName``, are ignored). No error quotes any of it;
+    an AWS refusal is the typed error of :func:`gmsa.aws.aws_error`.
+    """
+    secret = parse_secret_arn(arn)
+    if secret is None:
+        raise UserSecretError(
+            "the credentialArn is not a Secrets Manager secret ARN (on Linux the user "
+            "secret is read from Secrets Manager)",
+            where=arn[:200],
+            fix="store the user secret in Secrets Manager and give its ARN "
+            "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
+        )
+    where = f"secretsmanager:GetSecretValue on {arn}"
+    text = get_secret_string(aws, arn, region=secret.region)
+    if text is None:
+        raise UserSecretError(
+            "the user secret has no SecretString (a binary secret cannot be read)",
+            where=where,
+            fix=f"store the secret as JSON text: {_SECRET_SHAPE}",
+        )
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SECRET_BYTES:
+        raise UserSecretError(
+            "the user secret is larger than 64 KiB", where=where, fix="store only the user"
+        )
+    try:
+        document = json.loads(text)
+    except ValueError:
+        # The parser's message may quote the secret: say only that it is not JSON.
+        document = None
+    if not isinstance(document, dict):
+        raise UserSecretError(
+            "the user secret is not a JSON object", where=where, fix=f"store {_SECRET_SHAPE}"
+        )
+    values: dict[str, str] = {}
+    for key in ("username", "password", "domainName"):
+        value = document.get(key)
+        if not isinstance(value, str) or not value:
+            raise UserSecretError(
+                f"the user secret has no non-empty string {key!r}",
+                where=where,
+                fix=f"store {_SECRET_SHAPE} (key names are case-sensitive)",
+            )
+        values[key] = value
+    return DomainlessUser(
+        username=values["username"], password=values["password"], domain=values["domainName"]
+    )
+
+
 __all__ = [
+    "MAX_SECRET_BYTES",
     "DomainlessUser",
+    "UserSecretError",
+    "read_domainless_user",
 ]

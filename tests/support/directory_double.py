@@ -37,8 +37,8 @@ from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProvider,
     CredentialProviderError,
+    DomainlessUserError,
     GmsaAccount,
-    HostIdentityError,
     HostKeytab,
     Identity,
     PasswordAccessDeniedError,
@@ -238,7 +238,7 @@ class DirectoryDouble(CredentialProvider):
         assert isinstance(identity, DomainlessUser)
         known = self.users.get(identity.username.lower())
         if known is None or known != identity.password:
-            raise HostIdentityError(
+            raise DomainlessUserError(
                 f"the KDC refused the domain user {identity.username}",
                 where=f"{identity.username}@{identity.domain}",
                 fix="check the domainless user's secret",

@@ -14,7 +14,7 @@ import click
 from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, GmsaGroup, echo_findings, emit_json, json_option
-from gmsa.cli.task_agent import cleanup, prepare
+from gmsa.cli.task_agent import cleanup, prepare, renew
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.fsutil import write_atomic
@@ -45,7 +45,7 @@ def _spec_dir(value: Path | None) -> Path | None:
 
 @click.group(cls=GmsaGroup)
 def task() -> None:
-    """Task definitions: check, patch, prepare, cleanup."""
+    """Task definitions: check, patch, prepare, renew, cleanup."""
 
 
 @task.command("check", cls=GmsaCommand)
@@ -300,6 +300,7 @@ def patch(
 
 task.add_command(prepare)
 task.add_command(cleanup)
+task.add_command(renew)
 task.add_command(run)
 task.add_command(stop)
 

@@ -270,6 +270,52 @@ def _print_prepared(result: PreparedTask, credspec_dir: Path) -> None:
 
 
 @click.command(cls=GmsaCommand)
+@click.argument("taskdef")
+@click.option("--task-id", required=True, help="The task's id, as given to prepare.")
+@host_agent_options(
+    click.option(
+        "--platform",
+        type=click.Choice(["linux"]),
+        help="Only the Linux host agent renews (Windows' CCG plugin renews by itself).",
+    ),
+    assume_help="Read S3/SSM specs and the user secret with the base credentials instead "
+    "of assuming the task definition's executionRoleArn.",
+)
+@aws_options
+@json_option
+def renew(
+    taskdef: str, task_id: str, host: HostAgentOptions, json_output: bool, **aws: Any
+) -> None:
+    """Keep a domainless task's lease alive, as the ECS agent does (TASKDEF may be -).
+
+    Run it when the task's execution-role credentials are refreshed, and for every
+    running task after the ticket service restarted (it keeps domain users'
+    passwords in memory only). The user secret named by the task's domainless specs
+    is read again with the task execution role and sent with
+    RenewNonDomainJoinedKerberosLease, so a rotated password or a new user in the
+    secret is used from now on. A domain-joined lease needs nothing: the ticket
+    service renews it by itself.
+    """
+    task_def = load_task_definition(taskdef)
+    agent = host.agent("linux", task_def, aws)
+    assert isinstance(agent, LinuxHostAgent)
+    result = agent.renew(task_def, task_id)
+    if json_output:
+        emit_json(result.to_dict())
+    elif result.lease_id is None:
+        click.echo(f"task {result.task_id}: nothing recorded for this task; nothing to renew")
+    elif result.user is None:
+        click.echo(
+            f"task {result.task_id}: lease {result.lease_id} is domain-joined; "
+            "the ticket service renews it by itself"
+        )
+    else:
+        click.echo(f"task {result.task_id}: lease {result.lease_id} renewed as {result.user}")
+        for path in result.renewed:
+            click.echo(f"  renewed  {path}")
+
+
+@click.command(cls=GmsaCommand)
 @click.option("--task-id", required=True, help="The task's id, as given to prepare.")
 @host_agent_options(
     click.option(
@@ -321,4 +367,5 @@ __all__ = [
     "host_agent_options",
     "platform_for",
     "prepare",
+    "renew",
 ]

@@ -16,7 +16,12 @@ This is what the ECS agent does on Linux with the credentials-fetcher daemon
 - a small ledger (:mod:`gmsa.hostagent.ledger`, in
   ``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically) records the
   lease, so cleanup deletes exactly that lease, even after a restart;
-- if anything fails after the lease was made, the lease is deleted again.
+- if anything fails after the lease was made, the lease is deleted again;
+- a domainless task's lease is kept alive as the ECS agent does it: when the
+  task's execution-role credentials are refreshed, or after the ticket service
+  restarted (it keeps user passwords in memory only), :meth:`LinuxHostAgent.renew`
+  reads the user secret again and calls RenewNonDomainJoinedKerberosLease, so a
+  rotated password or a new user in the secret is used from then on.
 
 The domainless user's password is read from Secrets Manager with the task
 execution role and handed to the ticket service; it lives only in memory, in
@@ -25,17 +30,18 @@ no result, log line or error message.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from gmsa.aws import AwsConfig, get_secret_string
+from gmsa.aws import AwsConfig
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
-from gmsa.domainless import DomainlessUser
+from gmsa.domainless import DomainlessUser, UserSecretError
+from gmsa.domainless import read_domainless_user as read_secret_user
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, warning
 from gmsa.hostagent.interface import (
@@ -66,7 +72,6 @@ from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
-_MAX_SECRET_BYTES = 64 * 1024
 
 
 class DomainlessSecretError(HostAgentError):
@@ -74,6 +79,30 @@ class DomainlessSecretError(HostAgentError):
 
     code = "invalid-domainless-secret"
     exit_code = ExitCode.INVALID
+
+
+@dataclass(frozen=True)
+class RenewedTask:
+    """What :meth:`LinuxHostAgent.renew` did for one task."""
+
+    task_id: str
+    """The task."""
+    lease_id: str | None
+    """The task's lease; None when the task was never prepared here."""
+    user: str | None
+    """``user@domain`` of the domainless user renewed with; None when there was nothing to
+    renew (a domain-joined lease is renewed by the ticket service itself)."""
+    renewed: tuple[str, ...] = ()
+    """The task's ticket directories that got a fresh ticket."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view (never the password)."""
+        return {
+            "task_id": self.task_id,
+            "lease_id": self.lease_id,
+            "user": self.user,
+            "renewed": list(self.renewed),
+        }
 
 
 @dataclass
@@ -301,6 +330,53 @@ class LinuxHostAgent(HostAgent):
             return True
         return False
 
+    # ------------------------------------------------------------------ renew
+
+    def renew(self, task_def: TaskDefinition, task_id: str) -> RenewedTask:
+        """Keep a domainless task's lease alive (RenewNonDomainJoinedKerberosLease).
+
+        Call it when the task's execution-role credentials are refreshed and after the
+        ticket service restarted. The task's domainless specs are fetched again and
+        their user secret read with the current credentials (``fetcher``/``aws``), so a
+        new password, or a new user, is what the service renews with. A task never
+        prepared here, or whose lease is domain-joined, needs nothing.
+        """
+        check_task_id(task_id)
+        lease_id = read_lease(self.state_dir, task_id)
+        if lease_id is None:
+            return RenewedTask(task_id, None, None)
+        plans, _ = plan_references(task_def, _Plan)
+        domainless = [p for p in plans.values() if p.reference.mode is Mode.DOMAINLESS]
+        if not domainless:
+            return RenewedTask(task_id, lease_id, None)
+        for plan in domainless:
+            self._load(plan, [])
+        user = self._domainless_user(domainless)
+        try:
+            with self._client() as client:
+                renewed = client.renew_domainless(
+                    username=user.username, password=user.password, domain=user.domain
+                )
+        except GmsaError as exc:
+            err = HostAgentError(
+                f"the ticket service could not renew the task's lease {lease_id}: {exc.what}",
+                where=exc.where or str(self.socket),
+                fix=exc.fix,
+                exit_code=exc.exit_code,
+            )
+            err.code = exc.code
+            raise err from None
+        mine = tuple(p for p in renewed if Path(p).parent.name == lease_id)
+        if not mine:
+            raise HostAgentError(
+                f"the ticket service holds no lease {lease_id} for {user} any more "
+                "(deleted, or expired by its TTL)",
+                where=str(self.krb_dir / lease_id),
+                fix="prepare the task again (gmsa task prepare) to get a new lease",
+                exit_code=ExitCode.EXTERNAL,
+            )
+        return RenewedTask(task_id, lease_id, str(user), mine)
+
     # ------------------------------------------------------------------ cleanup
 
     def cleanup(self, task_id: str) -> CleanupResult:
@@ -355,57 +431,21 @@ class LinuxHostAgent(HostAgent):
 
 
 def read_domainless_user(aws: AwsConfig | None, arn: str) -> DomainlessUser:
-    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``.
+    """The domain user in the Secrets Manager secret ``arn``, read with ``aws``
+    (:func:`gmsa.domainless.read_domainless_user`, once AWS settings are known).
 
-    The secret is the JSON object ``{"username": ..., "password": ..., "domainName": ...}``;
-    no error quotes any of it.
+    No error quotes any of the secret.
     """
-    where = f"secretsmanager:GetSecretValue on {arn}"
     if aws is None:
         raise SourceNotConfiguredError(
             "a domainless spec names a Secrets Manager secret, but no AWS settings were given",
             where=arn,
             fix="give the AWS options (--region, --role-arn, --endpoint-url, --profile)",
         )
-    secret = parse_secret_arn(arn)
-    assert secret is not None
-    text = get_secret_string(aws, arn, region=secret.region)
-    if text is None:
-        raise DomainlessSecretError(
-            "the user secret has no SecretString (a binary secret cannot be read)",
-            where=where,
-            fix='store the secret as JSON text: {"username": ..., "password": ..., '
-            '"domainName": ...}',
-        )
-    if len(text.encode("utf-8", "surrogatepass")) > _MAX_SECRET_BYTES:
-        raise DomainlessSecretError(
-            "the user secret is larger than 64 KiB", where=where, fix="store only the user"
-        )
     try:
-        document = json.loads(text)
-    except ValueError:
-        # The parser's message may quote the secret: say only that it is not JSON.
-        document = None
-    if not isinstance(document, dict):
-        raise DomainlessSecretError(
-            "the user secret is not a JSON object",
-            where=where,
-            fix='store {"username": ..., "password": ..., "domainName": ...}',
-        )
-    values: dict[str, str] = {}
-    for key in ("username", "password", "domainName"):
-        value = document.get(key)
-        if not isinstance(value, str) or not value:
-            raise DomainlessSecretError(
-                f"the user secret has no non-empty string {key!r}",
-                where=where,
-                fix='store {"username": ..., "password": ..., "domainName": ...} '
-                "(key names are case-sensitive)",
-            )
-        values[key] = value
-    return DomainlessUser(
-        username=values["username"], password=values["password"], domain=values["domainName"]
-    )
+        return read_secret_user(aws, arn)
+    except UserSecretError as exc:
+        raise DomainlessSecretError(exc.what, where=exc.where, fix=exc.fix) from None
 
 
 def _directories(reply: LeaseReply, plans: list[_Plan]) -> dict[str, Path]:
@@ -487,6 +527,7 @@ def _user_of(container: ContainerDefinition) -> str | None:
 __all__ = [
     "DomainlessSecretError",
     "LinuxHostAgent",
+    "RenewedTask",
     "parse_user",
     "read_domainless_user",
 ]

@@ -75,6 +75,7 @@ from gmsa.tickets.interface import (
     AccountNotFoundError,
     CredentialProvider,
     CredentialProviderError,
+    DomainlessUserError,
     GmsaAccount,
     HostIdentityError,
     Identity,
@@ -416,7 +417,8 @@ def _connect_error(exc: GmsaError, account: GmsaAccount, identity: Identity) -> 
             else "check the domainless user's name, password and domain in the secret the "
             "credential spec points to"
         )
-        return HostIdentityError(
+        refused = DomainlessUserError if isinstance(identity, DomainlessUser) else HostIdentityError
+        return refused(
             f"{reader} cannot authenticate to {account.domain}: {exc.what}",
             where=exc.where,
             fix=exc.fix or identity_fix,

@@ -9,7 +9,15 @@ message carries a password, key or ticket.
 from __future__ import annotations
 
 from gmsa.ad.errors import ManagedPasswordBlobError
-from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
+from gmsa.aws import AwsCredentialsError
+from gmsa.errors import (
+    AccessDeniedError,
+    ExitCode,
+    ExternalError,
+    GmsaError,
+    InvalidInputError,
+    NotFoundError,
+)
 
 
 class TicketError(GmsaError):
@@ -32,6 +40,14 @@ class LeaseIdError(LeaseRequestError):
     """A lease id is not one this service could have issued (20 lowercase hex digits)."""
 
     code = "invalid-lease-id"
+
+
+class LeaseExistsError(TicketError):
+    """A caller-chosen lease id (an ARN lease's) names a lease that exists already."""
+
+    code = "lease-exists"
+    exit_code = ExitCode.INVALID
+    grpc_status = "ALREADY_EXISTS"
 
 
 class LeaseNotFoundError(TicketError):
@@ -109,6 +125,12 @@ def grpc_status_of(exc: BaseException) -> str:
     status = getattr(exc, "grpc_status", None)
     if isinstance(status, str):
         return status
+    if isinstance(exc, AwsCredentialsError):
+        return "UNAUTHENTICATED"  # keys AWS refuses: the same call fails again (no retry)
+    if isinstance(exc, AccessDeniedError):
+        return "PERMISSION_DENIED"
+    if isinstance(exc, NotFoundError):
+        return "NOT_FOUND"
     if isinstance(exc, InvalidInputError):
         return "INVALID_ARGUMENT"
     if isinstance(exc, ExternalError):
@@ -117,6 +139,7 @@ def grpc_status_of(exc: BaseException) -> str:
 
 
 __all__ = [
+    "LeaseExistsError",
     "LeaseIdError",
     "LeaseNotFoundError",
     "LeaseRequestError",

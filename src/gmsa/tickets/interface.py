@@ -62,6 +62,17 @@ class HostIdentityError(CredentialProviderError):
     grpc_status = "FAILED_PRECONDITION"
 
 
+class DomainlessUserError(HostIdentityError):
+    """The domain controller refused the domainless user (wrong name, password or domain).
+
+    UNAUTHENTICATED, which the ECS agent does not retry: the same secret would be refused
+    again; only a corrected secret (and the next renew) helps.
+    """
+
+    code = "domainless-user-refused"
+    grpc_status = "UNAUTHENTICATED"
+
+
 @dataclass(frozen=True)
 class GmsaAccount:
     """A gMSA as a credential spec names it."""
@@ -121,7 +132,8 @@ class CredentialProvider(ABC):
 
         Over an encrypted connection only (LDAPS or SASL sign+seal). Raises
         :class:`AccountNotFoundError`, :class:`PasswordAccessDeniedError`,
-        :class:`HostIdentityError` or :class:`CredentialProviderError`.
+        :class:`HostIdentityError` (:class:`DomainlessUserError` for a refused
+        domainless user) or :class:`CredentialProviderError`.
         """
 
     @abstractmethod
@@ -138,6 +150,7 @@ __all__ = [
     "AccountNotFoundError",
     "CredentialProvider",
     "CredentialProviderError",
+    "DomainlessUserError",
     "GmsaAccount",
     "HostIdentityError",
     "HostKeytab",

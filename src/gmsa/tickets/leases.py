@@ -7,9 +7,15 @@ names the host agent shares are in :mod:`gmsa.tickets.layout`)::
     <krb dir>/<lease id>/<gMSA name>/krb5cc  the ticket cache (0600)
 
 A lease id is 20 lowercase hex digits made by :func:`new_lease_id` and checked by
-:func:`check_lease_id` on every call, so no id can name a path outside the krb
-directory. A new lease is built in a staging directory inside the krb directory
-and renamed into place: a crash leaves a staging directory (removed on the next
+:func:`check_lease_id`, or, for an ARN lease, the id its caller chose; every id that
+reaches the file system passes :func:`check_stored_lease_id`, and an ARN lease's
+directory names :func:`check_caller_name`, so no id or name can point outside the krb
+directory. An ARN lease's ticket directories are the caller's names
+(``<krb dir>/<lease id>/<directory>/krb5cc``), and its metadata records each
+spec's S3 ARN and the domain user, never the AWS credentials or a password.
+
+A new lease is built in a staging directory inside the krb directory and renamed
+into place: a crash leaves a staging directory (removed on the next
 start), never a half-written lease. Deletion renames the lease away first, so a
 half-deleted lease never looks like one either.
 """
@@ -20,6 +26,7 @@ import contextlib
 import datetime
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -41,6 +48,9 @@ _STAGING_PREFIX = ".staging-"
 _DELETING_PREFIX = ".deleting-"
 _MAX_METADATA_BYTES = 1 << 20
 _UNSAFE_NAME_CHARS = frozenset('/\\\0:*?"<>|')
+CALLER_NAME_MAX = 128
+"""Longest lease id or directory name an ARN lease's caller may choose."""
+_CALLER_NAME_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{CALLER_NAME_MAX - 1}}}")
 
 
 def new_lease_id() -> str:
@@ -58,6 +68,48 @@ def check_lease_id(lease_id: str) -> str:
             fix="pass the lease_id that AddKerberosLease returned",
         )
     return lease_id
+
+
+def check_caller_name(name: str, what: str, *, where: str) -> str:
+    """Return ``name`` if it can be one directory an ARN lease's caller chose; raise if not.
+
+    Letters, digits, ``-``, ``_`` and ``.`` (not first), at most :data:`CALLER_NAME_MAX`
+    characters: no separator, no traversal, no control or hidden name, and never the
+    lease's metadata file.
+    """
+    if (
+        not isinstance(name, str)
+        or not _CALLER_NAME_RE.fullmatch(name)
+        or ".." in name
+        or name.lower() == METADATA_NAME
+    ):
+        shown = repr(name[:40]) if isinstance(name, str) else type(name).__name__
+        raise LeaseRequestError(
+            f"{shown} cannot be a {what}: use 1 to {CALLER_NAME_MAX} letters, digits, '-', '_' "
+            "or '.' (not first), with no '/' and no '..'",
+            where=where,
+            fix=f"choose a plain name as the {what}",
+        )
+    return name
+
+
+def check_stored_lease_id(lease_id: str) -> str:
+    """Return ``lease_id`` if it may name a lease on disk: one this service issued
+    (:func:`check_lease_id`) or one an ARN lease's caller chose (:func:`check_caller_name`).
+    Raise LeaseIdError if not."""
+    if isinstance(lease_id, str) and LEASE_ID_RE.fullmatch(lease_id):
+        return lease_id
+    try:
+        return check_caller_name(lease_id, "lease id", where="lease_id")
+    except LeaseRequestError:
+        shown = repr(lease_id[:40]) if isinstance(lease_id, str) else type(lease_id).__name__
+        raise LeaseIdError(
+            f"{shown} is not a lease id: lease ids are {LEASE_ID_LENGTH} lowercase hex digits, "
+            f"or the plain name (up to {CALLER_NAME_MAX} letters, digits, '-', '_', '.') "
+            "an ARN lease was made with",
+            where="lease_id",
+            fix="pass the lease_id that AddKerberosLease or AddKerberosArnLease returned",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -90,6 +142,15 @@ class TicketRecord:
     """Why the last attempt to renew failed (no secrets); None after a success."""
     failures: int = 0
     """Failed attempts since the last success, for backoff."""
+    directory: str | None = None
+    """The ticket directory's name when the caller chose it (ARN leases); else the gMSA name."""
+    credspec_arn: str | None = None
+    """The S3 ARN of the spec (ARN leases): renewal reads it again."""
+
+    @property
+    def directory_name(self) -> str:
+        """The name of this ticket's directory in its lease."""
+        return self.directory if self.directory is not None else self.account.name
 
 
 @dataclass(frozen=True)
@@ -111,7 +172,9 @@ class Lease:
 
     @property
     def mode(self) -> str:
-        """``domain-joined`` or ``domainless``."""
+        """``domain-joined``, ``domainless``, or ``arn`` (specs and user read from AWS)."""
+        if any(r.credspec_arn for r in self.tickets):
+            return "arn"
         return "domainless" if self.domainless_user else "domain-joined"
 
 
@@ -135,15 +198,16 @@ class LeaseStore:
 
     def lease_dir(self, lease_id: str) -> Path:
         """``<root>/<lease id>``, for a valid id only."""
-        return self.root / check_lease_id(lease_id)
+        return self.root / check_stored_lease_id(lease_id)
 
-    def ticket_dir(self, lease_id: str, account: GmsaAccount) -> Path:
-        """``<root>/<lease id>/<gMSA name>``: what the ECS agent mounts."""
-        return self.lease_dir(lease_id) / safe_account_dir(account.name)
+    def ticket_dir(self, lease_id: str, ticket: TicketRecord | GmsaAccount) -> Path:
+        """``<root>/<lease id>/<directory>``: what the ECS agent mounts. The directory is
+        the record's chosen one (ARN leases), else the gMSA's name."""
+        return self.lease_dir(lease_id) / _directory_of(ticket)
 
-    def ccache_path(self, lease_id: str, account: GmsaAccount) -> Path:
-        """The lease's ticket cache for ``account``."""
-        return self.ticket_dir(lease_id, account) / CCACHE_NAME
+    def ccache_path(self, lease_id: str, ticket: TicketRecord | GmsaAccount) -> Path:
+        """The lease's ticket cache of ``ticket``."""
+        return self.ticket_dir(lease_id, ticket) / CCACHE_NAME
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -182,7 +246,7 @@ class LeaseStore:
             staging.mkdir(mode=0o700)
             staging.chmod(0o700)  # whatever the process umask
             for record in lease.tickets:
-                directory = staging / safe_account_dir(record.account.name)
+                directory = staging / _directory_of(record)
                 directory.mkdir(mode=0o700)
                 directory.chmod(0o700)
                 write_atomic(
@@ -205,11 +269,11 @@ class LeaseStore:
             if isinstance(exc, GmsaError):
                 raise
             raise self._fs_error("cannot write the lease", final, exc) from None
-        return tuple(self.ticket_dir(lease.lease_id, r.account) for r in lease.tickets)
+        return tuple(self.ticket_dir(lease.lease_id, r) for r in lease.tickets)
 
-    def write_ccache(self, lease: Lease, account: GmsaAccount, data: bytes) -> Path:
+    def write_ccache(self, lease: Lease, ticket: TicketRecord | GmsaAccount, data: bytes) -> Path:
         """Replace one ticket cache atomically (renewal)."""
-        path = self.ccache_path(lease.lease_id, account)
+        path = self.ccache_path(lease.lease_id, ticket)
         write_atomic(
             path,
             data,
@@ -229,7 +293,7 @@ class LeaseStore:
         try:
             self.lease_dir(lease.lease_id).chmod(0o711)
             for record in lease.tickets:
-                directory = self.ticket_dir(lease.lease_id, record.account)
+                directory = self.ticket_dir(lease.lease_id, record)
                 os.chown(directory, *owner.pair())
                 with contextlib.suppress(FileNotFoundError):
                     os.chown(directory / CCACHE_NAME, *owner.pair())
@@ -266,7 +330,7 @@ class LeaseStore:
         leases: list[Lease] = []
         broken: list[BrokenLease] = []
         for entry in self._entries():
-            if not LEASE_ID_RE.fullmatch(entry.name) or not entry.is_dir():
+            if not entry.is_dir() or not _may_be_lease(entry):
                 continue
             try:
                 document = jsondoc.load_file(
@@ -293,6 +357,26 @@ class LeaseStore:
             where=str(path),
             fix="check that the krb directory exists, is writable by the service and has space",
         )
+
+
+def _may_be_lease(entry: Path) -> bool:
+    """A directory of our own id format is a lease (broken without metadata); one with a
+    caller's name only when it holds lease metadata (other folders are not ours)."""
+    if LEASE_ID_RE.fullmatch(entry.name):
+        return True
+    try:
+        check_stored_lease_id(entry.name)
+    except LeaseIdError:
+        return False
+    return (entry / METADATA_NAME).is_file()
+
+
+def _directory_of(ticket: TicketRecord | GmsaAccount) -> str:
+    if isinstance(ticket, GmsaAccount):
+        return safe_account_dir(ticket.name)
+    if ticket.directory is not None:
+        return check_caller_name(ticket.directory, "directory", where="directory")
+    return safe_account_dir(ticket.account.name)
 
 
 def safe_account_dir(name: str) -> str:
@@ -343,6 +427,8 @@ def _encode(lease: Lease) -> bytes:
                 "last_renewal": iso_utc(r.last_renewal),
                 "last_error": r.last_error,
                 "failures": r.failures,
+                **({"directory": r.directory} if r.directory is not None else {}),
+                **({"credspec_arn": r.credspec_arn} if r.credspec_arn is not None else {}),
             }
             for r in lease.tickets
         ],
@@ -376,6 +462,14 @@ def _time(node: Any, key: str, path: str, *, optional: bool = False) -> datetime
     return moment
 
 
+def _optional(node: Any, key: str, path: str) -> str | None:
+    """A string field that leases written before it existed do not have."""
+    if not isinstance(node, dict) or node.get(key) is None:
+        return None
+    value: str = _field(node, key, str, path)
+    return value
+
+
 def _required_time(node: Any, key: str, path: str) -> datetime.datetime:
     moment = _time(node, key, path)
     if moment is None:
@@ -406,6 +500,12 @@ def _decode(document: Any, dir_name: str) -> Lease:
         path = f"$.tickets[{i}]"
         account = GmsaAccount(_field(node, "name", str, path), _field(node, "domain", str, path))
         safe_account_dir(account.name)
+        directory = _optional(node, "directory", path)
+        if directory is not None:
+            try:
+                check_caller_name(directory, "directory", where=f"{path}.directory")
+            except LeaseRequestError:
+                raise _Invalid(f"{METADATA_NAME}: {path}.directory is not a plain name") from None
         records.append(
             TicketRecord(
                 account=account,
@@ -414,6 +514,8 @@ def _decode(document: Any, dir_name: str) -> Lease:
                 last_renewal=_time(node, "last_renewal", path, optional=True),
                 last_error=_field(node, "last_error", (str, type(None)), path),
                 failures=_field(node, "failures", int, path),
+                directory=directory,
+                credspec_arn=_optional(node, "credspec_arn", path),
             )
         )
     if not records:
@@ -424,6 +526,7 @@ def _decode(document: Any, dir_name: str) -> Lease:
 
 
 __all__ = [
+    "CALLER_NAME_MAX",
     "METADATA_NAME",
     "METADATA_VERSION",
     "BrokenLease",
@@ -431,7 +534,9 @@ __all__ = [
     "LeaseStore",
     "Owner",
     "TicketRecord",
+    "check_caller_name",
     "check_lease_id",
+    "check_stored_lease_id",
     "iso_utc",
     "new_lease_id",
     "safe_account_dir",

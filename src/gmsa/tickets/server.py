@@ -31,6 +31,7 @@ import grpc
 from gmsa import jsondoc
 from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
+from gmsa.tickets.arn import AwsKeys
 from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
 from gmsa.tickets.leases import Owner
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
@@ -91,8 +92,14 @@ def _call(context: grpc.ServicerContext, what: str, action: Callable[[], T]) -> 
     return result
 
 
+def _keys(request: pb.KerberosArnLeaseRequest | pb.RenewKerberosArnLeaseRequest) -> AwsKeys:
+    return AwsKeys(
+        request.access_key_id, request.secret_access_key, request.session_token, request.region
+    )
+
+
 class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
-    """The five credentials-fetcher RPCs, each a thin call into :class:`TicketService`."""
+    """The seven credentials-fetcher RPCs, each a thin call into :class:`TicketService`."""
 
     def __init__(self, service: TicketService) -> None:
         self.service = service
@@ -158,6 +165,47 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         self, request: pb.HealthCheckRequest, context: grpc.ServicerContext
     ) -> pb.HealthCheckResponse:
         return pb.HealthCheckResponse(status=_call(context, "HealthCheck", self.service.health))
+
+    def AddKerberosArnLease(
+        self, request: pb.KerberosArnLeaseRequest, context: grpc.ServicerContext
+    ) -> pb.CreateKerberosArnLeaseResponse:
+        keys = _keys(request)
+        result = _call(
+            context,
+            "AddKerberosArnLease",
+            lambda: self.service.add_arn_lease(list(request.credspec_arns), keys),
+        )
+        return pb.CreateKerberosArnLeaseResponse(
+            lease_id=result.lease_id,
+            krb_ticket_response_map=[
+                pb.KerberosTicketArnResponse(
+                    credspec_arns=arn, created_kerberos_file_paths=str(path)
+                )
+                for arn, path in result.tickets
+            ],
+        )
+
+    def RenewKerberosArnLease(
+        self, request: pb.RenewKerberosArnLeaseRequest, context: grpc.ServicerContext
+    ) -> pb.RenewKerberosArnLeaseResponse:
+        """``successful`` or ``failed``, as credentials-fetcher answers; a failure also sends
+        its first error as trailing metadata (and every one is in the log and the status)."""
+        keys = _keys(request)
+        renewal = _call(
+            context, "RenewKerberosArnLease", lambda: self.service.renew_arn_leases(keys)
+        )
+        if renewal.failed:
+            lease_id, error = renewal.failed[0]
+            log.warning(
+                "RenewKerberosArnLease: %d failure(s), first lease %s: %s",
+                len(renewal.failed),
+                lease_id,
+                error,
+            )
+            context.set_trailing_metadata(
+                ((ERROR_METADATA, json.dumps(error.to_dict(), ensure_ascii=True)),)
+            )
+        return pb.RenewKerberosArnLeaseResponse(status=renewal.status)
 
 
 def _admin_handler(service: TicketService) -> grpc.GenericRpcHandler:

@@ -22,9 +22,11 @@ from typing import Any
 from gmsa.credspec.validate import load_spec
 from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
+from gmsa.reference import S3Location, parse_location
 from gmsa.tickets.acquire import Acquirer, Acquisition, Clock, utcnow
+from gmsa.tickets.arn import ArnReader, AwsArnReader, AwsKeys, parse_arn_entry
 from gmsa.tickets.config import ServiceSettings
-from gmsa.tickets.errors import LeaseNotFoundError, LeaseRequestError
+from gmsa.tickets.errors import LeaseExistsError, LeaseNotFoundError, LeaseRequestError
 from gmsa.tickets.interface import CredentialProvider, GmsaAccount, Identity
 from gmsa.tickets.leases import (
     BrokenLease,
@@ -32,7 +34,7 @@ from gmsa.tickets.leases import (
     LeaseStore,
     Owner,
     TicketRecord,
-    check_lease_id,
+    check_stored_lease_id,
     iso_utc,
     new_lease_id,
     safe_account_dir,
@@ -42,6 +44,10 @@ log = logging.getLogger("gmsa.tickets")
 
 HEALTHY = "OK"
 """What HealthCheck answers when every lease is fine (the ECS agent's expectation)."""
+RENEW_SUCCESSFUL = "successful"
+"""RenewKerberosArnLease's status when every ARN lease got fresh tickets."""
+RENEW_FAILED = "failed"
+"""RenewKerberosArnLease's status when any ARN lease could not be renewed."""
 _MAX_WAIT = 60.0
 
 
@@ -53,6 +59,41 @@ class LeaseResult:
     """The lease."""
     paths: tuple[Path, ...]
     """One ticket directory per gMSA: ``<krb dir>/<lease id>/<gMSA name>``."""
+
+
+@dataclass(frozen=True)
+class ArnLeaseResult:
+    """What AddKerberosArnLease answers."""
+
+    lease_id: str
+    """The lease id the caller chose."""
+    tickets: tuple[tuple[str, Path], ...]
+    """``(S3 ARN of the spec, <krb dir>/<lease id>/<directory>)`` per entry, in request order."""
+
+
+@dataclass(frozen=True)
+class ArnRenewal:
+    """What RenewKerberosArnLease did."""
+
+    renewed: tuple[Path, ...] = ()
+    """Ticket directories that got a fresh ticket."""
+    failed: tuple[tuple[str, GmsaError], ...] = ()
+    """``(lease id, error)`` for each ARN lease (or ticket) that could not be renewed; its
+    tickets stay as they were."""
+
+    @property
+    def status(self) -> str:
+        """``successful`` or ``failed``, as credentials-fetcher answers."""
+        return RENEW_FAILED if self.failed else RENEW_SUCCESSFUL
+
+
+@dataclass
+class _ArnReads:
+    """Specs and user secrets read in one ARN call: each ARN is read once per call."""
+
+    keys: AwsKeys
+    specs: dict[str, tuple[GmsaAccount, str]] = field(default_factory=dict)
+    users: dict[str, DomainlessUser] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -124,10 +165,13 @@ class TicketService:
         settings: ServiceSettings | None = None,
         *,
         clock: Clock = utcnow,
+        arn_reader: ArnReader | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or ServiceSettings()
         self.clock = clock
+        self.arn_reader = arn_reader or AwsArnReader()
+        """Reads ARN leases' specs and user secrets (from AWS unless a test gives another)."""
         self.acquirer = Acquirer(provider, clock=clock, reuse_for=self.settings.ticket_reuse)
         self._lock = threading.RLock()
         self._leases: dict[str, Lease] = {}
@@ -235,9 +279,200 @@ class TicketService:
             raise report.failed[0][2]
         return report.renewed
 
+    def add_arn_lease(self, entries: Sequence[str], keys: AwsKeys) -> ArnLeaseResult:
+        """A lease for domainless specs named by S3 ARNs (the agent's AddKerberosArnLease).
+
+        Each entry is ``<S3 ARN>#<lease id>/<directory>``; every entry names the same
+        lease id, and no directory twice. Each spec and its user secret are read with
+        ``keys``; every spec must name the same domain user. Either every ticket is
+        obtained and the lease written whole at ``<krb dir>/<lease id>/<directory>``,
+        or the call fails and nothing is written. The lease records each spec's ARN and
+        the user's name, never ``keys`` or the password.
+        """
+        keys.check()
+        if not entries:
+            raise LeaseRequestError(
+                "credspec_arns is empty",
+                where="credspec_arns",
+                fix="send at least one <S3 ARN of a domainless spec>#<lease id>/<directory>",
+            )
+        parsed = [parse_arn_entry(text, index) for index, text in enumerate(entries)]
+        lease_id = parsed[0].lease_id
+        directories: dict[str, int] = {}
+        for index, entry in enumerate(parsed):
+            where = f"credspec_arns[{index}]"
+            if entry.lease_id != lease_id:
+                raise LeaseRequestError(
+                    f"the entries name two lease ids ({lease_id!r}, {entry.lease_id!r}); "
+                    "one request makes one lease",
+                    where=where,
+                    fix="send one request per lease id",
+                )
+            earlier = directories.setdefault(entry.directory.lower(), index)
+            if earlier != index:
+                raise LeaseRequestError(
+                    f"the directory {entry.directory!r} appears twice (also in "
+                    f"credspec_arns[{earlier}])",
+                    where=where,
+                    fix="give every spec of the request its own directory",
+                )
+        self._check_unused(lease_id)
+        reads = _ArnReads(keys)
+        accounts, user = self._read_arns(
+            [(e.location, f"credspec_arns[{i}]") for i, e in enumerate(parsed)], reads
+        )
+        acquired: dict[tuple[str, str], Acquisition] = {}
+        for account in accounts:
+            if account.key not in acquired:
+                acquired[account.key] = self.acquirer.acquire(account, user)
+        now = self.clock()
+        records = tuple(
+            replace(
+                _record(account, acquired[account.key]),
+                directory=entry.directory,
+                credspec_arn=entry.arn,
+            )
+            for entry, account in zip(parsed, accounts, strict=True)
+        )
+        with self._lock:
+            self._check_unused(lease_id)
+            lease = Lease(
+                lease_id=lease_id,
+                created_at=now,
+                last_seen=now,
+                tickets=records,
+                domainless_user=(user.username, user.domain),
+                owner=self.settings.owner_for(tuple(a.name for a in accounts)),
+            )
+            paths = self.store.create(lease, {a.account: a.ccache for a in acquired.values()})
+            self._leases[lease_id] = lease
+            for item in acquired.values():
+                self._schedule(lease_id, item.account, item)
+            self._users[user.user_key] = user
+        self._wake.set()
+        log.info("ARN lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
+        return ArnLeaseResult(
+            lease_id, tuple((e.arn, p) for e, p in zip(parsed, paths, strict=True))
+        )
+
+    def renew_arn_leases(self, keys: AwsKeys) -> ArnRenewal:
+        """Fresh tickets for every ARN lease (the agent's RenewKerberosArnLease).
+
+        Each lease's specs and user secret are read again with ``keys``, so a new
+        password, or a new user, in the secret is used from now on (also by the
+        scheduler's own renewals). A lease whose spec or secret cannot be read, or
+        whose user the DC refuses, keeps its tickets as they are and is reported
+        failed with the reason (also in ``gmsa tickets status``).
+        """
+        keys.check()
+        now = self.clock()
+        with self._lock:
+            leases = [lease for lease in self._leases.values() if lease.mode == "arn"]
+        reads = _ArnReads(keys)
+        chosen: set[str] = set()
+        failed: list[tuple[str, GmsaError]] = []
+        for lease in leases:
+            try:
+                user = self._reread_arn_lease(lease, reads)
+            except GmsaError as exc:
+                log.warning("cannot renew ARN lease %s: %s", lease.lease_id, exc)
+                with self._lock:
+                    if lease.lease_id in self._leases:
+                        for record in lease.tickets:
+                            self._update(lease.lease_id, record.account, last_error=_reason(exc))
+                failed.append((lease.lease_id, exc))
+                continue
+            with self._lock:
+                current = self._leases.get(lease.lease_id)
+                if current is None:
+                    continue  # deleted meanwhile
+                self._users[user.user_key] = user
+                updated = replace(
+                    current, domainless_user=(user.username, user.domain), last_seen=now
+                )
+                self._replace(updated, save=True)
+            chosen.add(lease.lease_id)
+        report = self.run_due(force=True, only=chosen) if chosen else RoundReport()
+        failed += [(lease_id, error) for lease_id, _, error in report.failed]
+        return ArnRenewal(report.renewed, tuple(failed))
+
+    def _reread_arn_lease(self, lease: Lease, reads: _ArnReads) -> DomainlessUser:
+        """The lease's user, read again; every spec must still name the lease's gMSAs."""
+        targets: list[tuple[S3Location, str]] = []
+        for record in lease.tickets:
+            arn = record.credspec_arn or ""
+            location = parse_location(arn)
+            if not isinstance(location, S3Location):
+                raise LeaseRequestError(
+                    "the lease's metadata names a spec that is not in S3", where=arn
+                )
+            targets.append((location, arn))
+        accounts, user = self._read_arns(targets, reads)
+        for record, account in zip(lease.tickets, accounts, strict=True):
+            if account.key != record.account.key:
+                raise LeaseRequestError(
+                    f"the spec now names the gMSA {account}, but the lease holds tickets for "
+                    f"{record.account}",
+                    where=f"{record.credspec_arn} (directory {record.directory_name})",
+                    fix="make a new lease for the new gMSA and delete this one",
+                )
+        return user
+
+    def _read_arns(
+        self, targets: Sequence[tuple[S3Location, str]], reads: _ArnReads
+    ) -> tuple[list[GmsaAccount], DomainlessUser]:
+        """Each spec's gMSA and the one domain user their secrets name, read with the
+        call's keys (each ARN once per call)."""
+        accounts: list[GmsaAccount] = []
+        users: dict[tuple[str, str], tuple[DomainlessUser, str]] = {}
+        for location, where in targets:
+            known = reads.specs.get(location.arn)
+            if known is None:
+                data = self.arn_reader.read_spec(location, reads.keys)
+                spec = load_spec(data, source=location.arn)
+                secret_arn = (
+                    spec.host_account_config.credential_arn if spec.host_account_config else None
+                )
+                if not secret_arn:
+                    raise LeaseRequestError(
+                        "an ARN lease needs a domainless spec: its HostAccountConfig.PluginInput "
+                        "must name the user's Secrets Manager secret (CredentialArn)",
+                        where=f"{where}: {location.arn}",
+                        fix='add HostAccountConfig with PluginInput {"CredentialArn": '
+                        '"arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"}',
+                    )
+                account = GmsaAccount(spec.account_name, spec.domain_join_config.dns_name)
+                safe_account_dir(account.name)
+                known = reads.specs.setdefault(location.arn, (account, secret_arn))
+            account, secret_arn = known
+            user = reads.users.get(secret_arn)
+            if user is None:
+                user = reads.users.setdefault(
+                    secret_arn, self.arn_reader.read_user(secret_arn, reads.keys)
+                )
+            users.setdefault(user.user_key, (user, secret_arn))
+            accounts.append(account)
+        if len(users) > 1:
+            shown = ", ".join(f"{u} (from {arn})" for u, arn in users.values())
+            raise LeaseRequestError(
+                f"the specs name different domain users ({shown}); one lease reads every "
+                "gMSA password as one user",
+                where="credspec_arns",
+                fix="give every spec of the lease the same user secret, or make one lease per user",
+            )
+        return accounts, next(iter(users.values()))[0]
+
+    def _check_unused(self, lease_id: str) -> None:
+        if lease_id in self._leases or self.store.lease_dir(lease_id).exists():
+            raise LeaseExistsError(
+                f"a lease {lease_id} exists already",
+                where=str(self.store.lease_dir(lease_id)),
+                fix="choose another lease id, or delete the lease first (DeleteKerberosLease)",
+            )
+
     def delete_lease(self, lease_id: str) -> LeaseResult:
         """Remove a lease and its ticket caches."""
-        check_lease_id(lease_id)
+        check_stored_lease_id(lease_id)
         with self._lock:
             lease = self._leases.pop(lease_id, None)
             for key in [k for k in self._due if k[0] == lease_id]:
@@ -254,7 +489,7 @@ class TicketService:
 
     def set_owner(self, lease_id: str, owner: Owner) -> None:
         """Give a lease's caches to ``owner`` (now and at every renewal)."""
-        check_lease_id(lease_id)
+        check_stored_lease_id(lease_id)
         with self._lock:
             lease = self._leases.get(lease_id)
             if lease is None:
@@ -339,7 +574,8 @@ class TicketService:
                     "tickets": [
                         {
                             "gmsa": str(r.account),
-                            "path": str(self.store.ticket_dir(lease.lease_id, r.account)),
+                            "path": str(self.store.ticket_dir(lease.lease_id, r)),
+                            "credspec_arn": r.credspec_arn,
                             "start_time": iso_utc(r.start_time),
                             "end_time": iso_utc(r.end_time),
                             "last_renewal": iso_utc(r.last_renewal),
@@ -363,7 +599,7 @@ class TicketService:
     def lease(self, lease_id: str) -> Lease:
         """A lease's current record (for tests and the status view)."""
         with self._lock:
-            lease = self._leases.get(check_lease_id(lease_id))
+            lease = self._leases.get(check_stored_lease_id(lease_id))
         if lease is None:
             raise LeaseNotFoundError(f"there is no lease {lease_id}", where="lease_id")
         return lease
@@ -392,7 +628,11 @@ class TicketService:
                 identity = self._identity_for(lease)
                 if identity is None:
                     continue
+                held: set[tuple[str, str]] = set()
                 for record in lease.tickets:
+                    if record.account.key in held:
+                        continue  # an ARN lease may mount one gMSA in two directories
+                    held.add(record.account.key)
                     key = (record.account.key, identity.key)
                     group = groups.setdefault(key, _Group(record.account, identity))
                     member = (lease.lease_id, record.account)
@@ -425,7 +665,10 @@ class TicketService:
                 if lease is None:
                     continue  # deleted while the round ran
                 try:
-                    renewed.append(self.store.write_ccache(lease, account, acquired.ccache).parent)
+                    for record in lease.tickets:
+                        if record.account.key == account.key:
+                            written = self.store.write_ccache(lease, record, acquired.ccache)
+                            renewed.append(written.parent)
                 except GmsaError as exc:
                     log.error(
                         "lease %s: cannot write the ticket for %s: %s", lease_id, account, exc
@@ -457,8 +700,7 @@ class TicketService:
                     continue
                 record = _find(lease, account)
                 failures = record.failures + 1
-                message = f"{error.what}" + (f" ({error.where})" if error.where else "")
-                self._update(lease_id, account, last_error=message, failures=failures)
+                self._update(lease_id, account, last_error=_reason(error), failures=failures)
                 retry = self.settings.policy.retry_at(now, failures, record.end_time)
                 self._due[(lease_id, account.key[0])] = retry
                 failed.append((lease_id, account.name, error))
@@ -563,6 +805,11 @@ def _record(account: GmsaAccount, acquired: Acquisition) -> TicketRecord:
     )
 
 
+def _reason(error: GmsaError) -> str:
+    """A ticket's ``last_error``: what failed and where (never a secret)."""
+    return f"{error.what}" + (f" ({error.where})" if error.where else "")
+
+
 def _find(lease: Lease, account: GmsaAccount) -> TicketRecord:
     for record in lease.tickets:
         if record.account.key == account.key:
@@ -580,6 +827,10 @@ def _count(number: int, noun: str) -> str:
 
 __all__ = [
     "HEALTHY",
+    "RENEW_FAILED",
+    "RENEW_SUCCESSFUL",
+    "ArnLeaseResult",
+    "ArnRenewal",
     "LeaseResult",
     "RoundReport",
     "TicketService",

@@ -37,6 +37,15 @@ def gmsa(lab: DomainLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run
 
 
 @pytest.fixture
+def lab_dns(lab: DomainLab, monkeypatch: pytest.MonkeyPatch) -> DomainLab:
+    """The lab's DNS server for DC discovery, and no DC, KDC or LDAP override from outside."""
+    monkeypatch.setenv("GMSA_DNS_SERVER", lab.dns_server)
+    for name in ("DOMAIN_CONTROLLER_GMSA", "GMSA_KDC", "GMSA_LDAP_PROTECTION"):
+        monkeypatch.delenv(name, raising=False)
+    return lab
+
+
+@pytest.fixture
 def admin_args(lab: DomainLab) -> list[str]:
     """Options that reach the lab domain as Administrator (sealed LDAP, Kerberos)."""
     return lab.connection_args()

@@ -35,7 +35,6 @@ from gmsa.tickets.interface import HostKeytab
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
-from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
 from tests.support.moto import AwsLab, IamLab
 from tests.support.samba import (
@@ -48,7 +47,7 @@ from tests.support.samba import (
     REALM,
     DomainLab,
 )
-from tests.support.tickets import spec_for
+from tests.support.tickets import serving, spec_for
 
 pytestmark = pytest.mark.xdist_group("samba")
 
@@ -72,24 +71,13 @@ class Host:
 
 
 @pytest.fixture
-def host(lab: DomainLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
-    monkeypatch.setenv("GMSA_DNS_SERVER", lab.dns_server)
-    for name in ("DOMAIN_CONTROLLER_GMSA", "GMSA_KDC", "GMSA_LDAP_PROTECTION"):
-        monkeypatch.delenv(name, raising=False)
-    settings = ServiceSettings(host_identity=HostKeytab(lab.host_keytab))
+def host(lab_dns: DomainLab, tmp_path: Path) -> Iterator[Host]:
+    settings = ServiceSettings(host_identity=HostKeytab(lab_dns.host_keytab))
     provider = create_provider("active-directory", settings)
     krb_dir = tmp_path / "krb"
     service = TicketService(LeaseStore(krb_dir), provider, settings)
-    service.start(scheduler=False)
-    sockets = tmp_path / "sock"
-    sockets.mkdir(mode=0o750)
-    server = TicketServer(service, sockets / "cf.sock", workers=4)
-    server.start()
-    try:
+    with serving(service, tmp_path / "sock") as server:
         yield Host(server.socket_path, krb_dir, service)
-    finally:
-        server.stop(grace=0)
-        service.stop()
 
 
 def aws_config(aws: AwsLab, role_arn: str | None = None) -> AwsConfig:
@@ -390,3 +378,78 @@ def test_container_user_given_by_name_gets_a_warning(host: Host, aws: AwsLab) ->
         task(container("web", f"credentialspec:{arn}", user="nginx")), TASK_ID
     )
     assert [w.code for w in prepared.warnings] == ["container-user-not-numeric"]
+
+
+# --------------------------------------------------------------------------- keeping leases alive
+
+
+def restarted(host: Host, lab: DomainLab) -> TicketService:
+    """A new ticket service over the same krb directory, as after a restart: it has the
+    leases from disk but no domain user's password."""
+    settings = ServiceSettings(host_identity=HostKeytab(lab.host_keytab))
+    return TicketService(
+        LeaseStore(host.krb_dir), create_provider("active-directory", settings), settings
+    )
+
+
+def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
+    host: Host, aws: AwsLab, lab: DomainLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = aws.put_secret(
+        "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": PASSWORD, "domainName": DOMAIN}
+    )
+    arn = publish(aws, GMSA, domainless_spec(GMSA, secret))
+    definition = {
+        "runtimePlatform": {"operatingSystemFamily": "LINUX"},
+        "containerDefinitions": [container("web", f"credentialspecdomainless:{arn}")],
+    }
+    prepared = agent_for(host, aws).prepare(task(*definition["containerDefinitions"]), TASK_ID)
+    lease = str(prepared.lease_id)
+    cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
+    issued = cache.read_bytes()
+    service = restarted(host, lab)
+    with serving(service, tmp_path / "sock-restarted") as server:
+        assert service.status()["leases"][0]["awaiting_credentials"] is True
+        path = tmp_path / "task.json"
+        path.write_text(json.dumps(definition))
+        where = ["--krb-dir", str(host.krb_dir), "--socket", str(server.socket_path)]
+        result = run_cli(
+            monkeypatch, aws, "task", "renew", str(path), "--task-id", TASK_ID, *where, "--json"
+        )
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out == {
+            "task_id": TASK_ID,
+            "lease_id": lease,
+            "user": f"{HOST_DIRECT}$@{DOMAIN}",
+            "renewed": [str(host.krb_dir / lease / GMSA)],
+        }
+        assert PASSWORD not in result.output
+        assert service.status()["leases"][0]["awaiting_credentials"] is False
+        assert cache.read_bytes() != issued
+        assert cache_principal(str(cache.parent)) == f"{GMSA}$@{REALM}"
+
+
+def test_renew_of_a_domain_joined_or_unknown_task_needs_nothing(host: Host, aws: AwsLab) -> None:
+    arn = publish(aws, GMSA)
+    agent = agent_for(host, aws)
+    definition = task(container("web", f"credentialspec:{arn}"))
+    assert agent.renew(definition, TASK_ID).lease_id is None
+    prepared = agent.prepare(definition, TASK_ID)
+    renewed = agent.renew(definition, TASK_ID)
+    assert (renewed.lease_id, renewed.user, renewed.renewed) == (prepared.lease_id, None, ())
+
+
+def test_renew_after_the_lease_is_gone_says_to_prepare_again(host: Host, aws: AwsLab) -> None:
+    secret = aws.put_secret(
+        "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": PASSWORD, "domainName": DOMAIN}
+    )
+    arn = publish(aws, GMSA, domainless_spec(GMSA, secret))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    prepared = agent.prepare(definition, TASK_ID)
+    host.service.delete_lease(str(prepared.lease_id))
+    with pytest.raises(HostAgentError) as caught:
+        agent.renew(definition, TASK_ID)
+    assert "prepare the task again" in str(caught.value.fix)
+    assert PASSWORD not in caught.value.diagnostics()

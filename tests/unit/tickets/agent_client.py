@@ -59,6 +59,31 @@ def main() -> None:
             stub.AddKerberosLease(pb.CreateKerberosLeaseRequest(credspec_contents=[]), timeout=30)
         except grpc.RpcError as exc:
             out["empty_error"] = [exc.code().name, exc.details()]
+        if "arn_entries" in scenario:
+            keys = scenario["aws_keys"]
+            arn_lease = stub.AddKerberosArnLease(
+                pb.KerberosArnLeaseRequest(credspec_arns=scenario["arn_entries"], **keys),
+                timeout=30,
+            )
+            out["arn_lease_id"] = arn_lease.lease_id
+            out["arn_tickets"] = [
+                [t.credspec_arns, t.created_kerberos_file_paths]
+                for t in arn_lease.krb_ticket_response_map
+            ]
+            renewed_arn = stub.RenewKerberosArnLease(
+                pb.RenewKerberosArnLeaseRequest(**scenario["renew_keys"]),
+                timeout=30,
+            )
+            out["arn_renew_status"] = renewed_arn.status
+            try:
+                stub.AddKerberosArnLease(
+                    pb.KerberosArnLeaseRequest(
+                        credspec_arns=scenario["arn_entries"], **{**keys, "session_token": ""}
+                    ),
+                    timeout=30,
+                )
+            except grpc.RpcError as exc:
+                out["arn_missing_token_error"] = [exc.code().name, exc.details()]
     print(json.dumps(out))
 
 

@@ -8,17 +8,10 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
-
-PROTO = (
-    Path(__file__).resolve().parents[3]
-    / "src"
-    / "gmsa"
-    / "tickets"
-    / "proto"
-    / "credentialsfetcher.proto"
-)
+from tests.support.agent_rpc import PROTO
 
 STRING = descriptor_pb2.FieldDescriptorProto.TYPE_STRING
+MESSAGE = descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE
 REPEATED = descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED
 SINGLE = descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL
 
@@ -44,7 +37,29 @@ CONTRACT = {
     ],
     "HealthCheckRequest": [("service", 1, SINGLE)],
     "HealthCheckResponse": [("status", 1, SINGLE)],
+    "KerberosArnLeaseRequest": [
+        ("credspec_arns", 1, REPEATED), ("access_key_id", 2, SINGLE),
+        ("secret_access_key", 3, SINGLE), ("session_token", 4, SINGLE), ("region", 5, SINGLE),
+    ],
+    "KerberosTicketArnResponse": [
+        ("credspec_arns", 1, SINGLE), ("created_kerberos_file_paths", 2, SINGLE),
+    ],
+    "CreateKerberosArnLeaseResponse": [
+        ("lease_id", 1, SINGLE), ("krb_ticket_response_map", 2, REPEATED),
+    ],
+    "RenewKerberosArnLeaseRequest": [
+        ("access_key_id", 1, SINGLE), ("secret_access_key", 2, SINGLE),
+        ("session_token", 3, SINGLE), ("region", 4, SINGLE),
+    ],
+    "RenewKerberosArnLeaseResponse": [("status", 1, SINGLE)],
 }  # fmt: skip
+
+MESSAGE_FIELDS = {
+    ("CreateKerberosArnLeaseResponse", "krb_ticket_response_map"): (
+        ".credentialsfetcher.KerberosTicketArnResponse"
+    ),
+}
+"""Fields whose type is a message (every other field is a string)."""
 
 RPCS = {
     "AddKerberosLease": ("CreateKerberosLeaseRequest", "CreateKerberosLeaseResponse"),
@@ -58,6 +73,8 @@ RPCS = {
     ),
     "DeleteKerberosLease": ("DeleteKerberosLeaseRequest", "DeleteKerberosLeaseResponse"),
     "HealthCheck": ("HealthCheckRequest", "HealthCheckResponse"),
+    "AddKerberosArnLease": ("KerberosArnLeaseRequest", "CreateKerberosArnLeaseResponse"),
+    "RenewKerberosArnLease": ("RenewKerberosArnLeaseRequest", "RenewKerberosArnLeaseResponse"),
 }
 
 
@@ -86,7 +103,12 @@ def test_every_field_has_the_agents_name_number_and_label() -> None:
         m.name: [(f.name, f.number, f.label) for f in m.field] for m in committed().message_type
     }
     assert messages == CONTRACT
-    assert all(f.type == STRING for m in committed().message_type for f in m.field)
+    types = {
+        (m.name, f.name): f.type_name if f.type == MESSAGE else f.type
+        for m in committed().message_type
+        for f in m.field
+    }
+    assert types == {key: MESSAGE_FIELDS.get(key, STRING) for key in types}
 
 
 def test_the_committed_modules_were_generated_from_the_committed_proto(tmp_path: Path) -> None:

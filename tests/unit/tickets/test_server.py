@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -20,11 +19,11 @@ from gmsa.tickets.client import TicketClient
 from gmsa.tickets.errors import RemoteError, ServiceUnreachableError, SocketError
 from gmsa.tickets.server import TicketServer, prepare_socket_path
 from gmsa.tickets.service import HEALTHY, TicketService
+from tests.support.agent_rpc import generate_stubs
 from tests.support.directory_double import DirectoryDouble
-from tests.support.tickets import spec_for
+from tests.support.tickets import AwsDouble, domainless_spec_for, spec_for
 
 HERE = Path(__file__).resolve().parent
-PROTO = HERE.parents[2] / "src" / "gmsa" / "tickets" / "proto" / "credentialsfetcher.proto"
 METHOD = "/credentialsfetcher.CredentialsFetcherService/"
 
 
@@ -91,6 +90,49 @@ def test_add_kerberos_lease_on_the_wire(server: TicketServer, krb_dir: Path) -> 
     ]
 
 
+def test_arn_lease_and_renewal_on_the_wire(server: TicketServer, krb_dir: Path) -> None:
+    aws = AwsDouble()
+    server.service.arn_reader = aws
+    secret = aws.put_secret("user", "svc-gmsa", "User-Passw0rd!")
+    web = aws.put_spec("web.json", domainless_spec_for("WebApp01", secret))
+    worker = aws.put_spec("worker.json", domainless_spec_for("WebApp02", secret))
+    keys = field(2, "AKIAFIRST") + field(3, "secret") + field(4, "token") + field(5, "us-east-1")
+    request = field(1, f"{web}#task-01/web") + field(1, f"{worker}#task-01/worker") + keys
+    fields = parse(raw_call(server.socket_path, "AddKerberosArnLease", request))
+    assert [number for number, _ in fields] == [1, 2, 2]
+    assert fields[0] == (1, "task-01")
+    assert [parse(text.encode()) for _, text in fields[1:]] == [
+        [(1, web), (2, str(krb_dir / "task-01" / "web"))],
+        [(1, worker), (2, str(krb_dir / "task-01" / "worker"))],
+    ]
+    renew = field(1, "AKIAFIRST") + field(2, "secret") + field(3, "token") + field(4, "us-east-1")
+    assert parse(raw_call(server.socket_path, "RenewKerberosArnLease", renew)) == [
+        (1, "successful")
+    ]
+    aws.secrets[secret]["password"] = "Wrong-Passw0rd!"
+    assert parse(raw_call(server.socket_path, "RenewKerberosArnLease", renew)) == [(1, "failed")]
+    assert (krb_dir / "task-01" / "web" / "krb5cc").exists()
+
+
+def test_a_failed_arn_renew_sends_its_reason_as_metadata(server: TicketServer) -> None:
+    aws = AwsDouble()
+    server.service.arn_reader = aws
+    secret = aws.put_secret("user", "svc-gmsa", "User-Passw0rd!")
+    web = aws.put_spec("web.json", domainless_spec_for("WebApp01", secret))
+    keys = field(2, "AKIAFIRST") + field(3, "secret") + field(4, "token") + field(5, "us-east-1")
+    raw_call(server.socket_path, "AddKerberosArnLease", field(1, f"{web}#t/web") + keys)
+    aws.secrets[secret]["password"] = "Leaky-Wrong-1"
+    renew = field(1, "AKIAFIRST") + field(2, "secret") + field(3, "token") + field(4, "us-east-1")
+    with grpc.insecure_channel(f"unix:{server.socket_path}") as channel:
+        call = channel.unary_unary(METHOD + "RenewKerberosArnLease")
+        response, outcome = call.with_call(renew, timeout=20)
+    assert parse(response) == [(1, "failed")]
+    metadata = dict(outcome.trailing_metadata())
+    error = json.loads(metadata["gmsa-error"])
+    assert error["code"] == "domainless-user-refused"
+    assert "Leaky-Wrong-1" not in metadata["gmsa-error"]
+
+
 def test_health_check_on_the_wire(server: TicketServer) -> None:
     assert parse(raw_call(server.socket_path, "HealthCheck", field(1, "credentials-fetcher"))) == [
         (1, HEALTHY)
@@ -125,30 +167,35 @@ def test_domainless_lease_and_renewal_on_the_wire(server: TicketServer, krb_dir:
 
 @pytest.fixture(scope="module")
 def agent_stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    protoc = pytest.importorskip("grpc_tools.protoc")
-    out = tmp_path_factory.mktemp("agent")
-    shutil.copy(PROTO, out / "credentialsfetcher.proto")
-    code = protoc.main(
-        [
-            "protoc",
-            f"--proto_path={out}",
-            f"--python_out={out}",
-            f"--grpc_python_out={out}",
-            str(out / "credentialsfetcher.proto"),
-        ]
-    )
-    assert code == 0
-    return out
+    return generate_stubs(tmp_path_factory.mktemp("agent"))
 
 
 def test_a_client_generated_from_the_proto_works_unchanged(
     server: TicketServer, agent_stubs: Path, krb_dir: Path
 ) -> None:
+    aws = AwsDouble()
+    server.service.arn_reader = aws
+    secret = aws.put_secret("user", "svc-gmsa", "User-Passw0rd!")
+    arn = aws.put_spec("web.json", domainless_spec_for("WebApp01", secret))
+    aws.valid.add("AKIASECOND")
     scenario = {
         "specs": [spec_for("WebApp01"), spec_for("WebApp02")],
         "username": "svc-gmsa",
         "password": "User-Passw0rd!",
         "domain": "example.com",
+        "arn_entries": [f"{arn}#task-01/web"],
+        "aws_keys": {
+            "access_key_id": "AKIAFIRST",
+            "secret_access_key": "secret",
+            "session_token": "token",
+            "region": "us-east-1",
+        },
+        "renew_keys": {
+            "access_key_id": "AKIASECOND",
+            "secret_access_key": "secret2",
+            "session_token": "token2",
+            "region": "us-east-1",
+        },
     }
     result = subprocess.run(
         [
@@ -176,6 +223,11 @@ def test_a_client_generated_from_the_proto_works_unchanged(
     assert not (krb_dir / lease).exists()
     assert out["empty_error"][0] == "INVALID_ARGUMENT"
     assert "credspec_contents is empty" in out["empty_error"][1]
+    assert out["arn_lease_id"] == "task-01"
+    assert out["arn_tickets"] == [[arn, str(krb_dir / "task-01" / "web")]]
+    assert out["arn_renew_status"] == "successful"
+    assert out["arn_missing_token_error"][0] == "INVALID_ARGUMENT"
+    assert "session_token must not be empty" in out["arn_missing_token_error"][1]
 
 
 # --------------------------------------------------------------------------- errors
@@ -242,7 +294,9 @@ def test_a_wrong_domain_user_password_is_not_echoed(client: TicketClient) -> Non
             password="Leaky-Secret-1",
             domain="example.com",
         )
-    assert status_of(caught.value) == "FAILED_PRECONDITION"
+    # UNAUTHENTICATED, which the ECS agent does not retry (the same secret fails again).
+    assert status_of(caught.value) == "UNAUTHENTICATED"
+    assert caught.value.code == "domainless-user-refused"
     assert "Leaky-Secret-1" not in caught.value.diagnostics()
 
 

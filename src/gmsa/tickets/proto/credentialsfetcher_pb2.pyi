@@ -5,7 +5,8 @@ The credentials-fetcher gRPC API, as the Amazon ECS agent speaks it on Linux hos
 
 Package, service, message and field names and numbers are the wire contract: the
 agent's generated client must work against `gmsa tickets serve` unchanged. Do not
-renumber or rename anything here; add new calls in another service.
+renumber or rename anything here. Calls of the agent's API that are added later keep the
+agent's own names and numbers (the ARN leases below); gmsa's own calls go in another service.
 
 Regenerate the Python modules beside this file with: scripts/gen-proto
 """
@@ -248,3 +249,131 @@ class HealthCheckResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HealthCheckResponse: _TypeAlias = HealthCheckResponse  # noqa: Y015
+
+@_typing.final
+class KerberosArnLeaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDSPEC_ARNS_FIELD_NUMBER: _builtins.int
+    ACCESS_KEY_ID_FIELD_NUMBER: _builtins.int
+    SECRET_ACCESS_KEY_FIELD_NUMBER: _builtins.int
+    SESSION_TOKEN_FIELD_NUMBER: _builtins.int
+    REGION_FIELD_NUMBER: _builtins.int
+    access_key_id: _builtins.str
+    secret_access_key: _builtins.str
+    session_token: _builtins.str
+    region: _builtins.str
+    @_builtins.property
+    def credspec_arns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Each "<S3 ARN of a domainless spec>#<lease id>/<directory>"."""
+
+    def __init__(
+        self,
+        *,
+        credspec_arns: _abc.Iterable[_builtins.str] | None = ...,
+        access_key_id: _builtins.str = ...,
+        secret_access_key: _builtins.str = ...,
+        session_token: _builtins.str = ...,
+        region: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_key_id", b"access_key_id", "credspec_arns", b"credspec_arns", "region", b"region", "secret_access_key", b"secret_access_key", "session_token", b"session_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KerberosArnLeaseRequest: _TypeAlias = KerberosArnLeaseRequest  # noqa: Y015
+
+@_typing.final
+class KerberosTicketArnResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDSPEC_ARNS_FIELD_NUMBER: _builtins.int
+    CREATED_KERBEROS_FILE_PATHS_FIELD_NUMBER: _builtins.int
+    credspec_arns: _builtins.str
+    """One spec's S3 ARN and its ticket directory (singular despite the plural names)."""
+    created_kerberos_file_paths: _builtins.str
+    def __init__(
+        self,
+        *,
+        credspec_arns: _builtins.str = ...,
+        created_kerberos_file_paths: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_kerberos_file_paths", b"created_kerberos_file_paths", "credspec_arns", b"credspec_arns"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KerberosTicketArnResponse: _TypeAlias = KerberosTicketArnResponse  # noqa: Y015
+
+@_typing.final
+class CreateKerberosArnLeaseResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEASE_ID_FIELD_NUMBER: _builtins.int
+    KRB_TICKET_RESPONSE_MAP_FIELD_NUMBER: _builtins.int
+    lease_id: _builtins.str
+    @_builtins.property
+    def krb_ticket_response_map(self) -> _containers.RepeatedCompositeFieldContainer[Global___KerberosTicketArnResponse]: ...
+    def __init__(
+        self,
+        *,
+        lease_id: _builtins.str = ...,
+        krb_ticket_response_map: _abc.Iterable[Global___KerberosTicketArnResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["krb_ticket_response_map", b"krb_ticket_response_map", "lease_id", b"lease_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateKerberosArnLeaseResponse: _TypeAlias = CreateKerberosArnLeaseResponse  # noqa: Y015
+
+@_typing.final
+class RenewKerberosArnLeaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCESS_KEY_ID_FIELD_NUMBER: _builtins.int
+    SECRET_ACCESS_KEY_FIELD_NUMBER: _builtins.int
+    SESSION_TOKEN_FIELD_NUMBER: _builtins.int
+    REGION_FIELD_NUMBER: _builtins.int
+    access_key_id: _builtins.str
+    secret_access_key: _builtins.str
+    session_token: _builtins.str
+    region: _builtins.str
+    def __init__(
+        self,
+        *,
+        access_key_id: _builtins.str = ...,
+        secret_access_key: _builtins.str = ...,
+        session_token: _builtins.str = ...,
+        region: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_key_id", b"access_key_id", "region", b"region", "secret_access_key", b"secret_access_key", "session_token", b"session_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewKerberosArnLeaseRequest: _TypeAlias = RenewKerberosArnLeaseRequest  # noqa: Y015
+
+@_typing.final
+class RenewKerberosArnLeaseResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """"successful" when every ARN lease's tickets were renewed, else "failed"."""
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewKerberosArnLeaseResponse: _TypeAlias = RenewKerberosArnLeaseResponse  # noqa: Y015

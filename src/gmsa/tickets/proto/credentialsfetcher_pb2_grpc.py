@@ -59,6 +59,16 @@ class CredentialsFetcherServiceStub:
                 request_serializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.HealthCheckRequest.SerializeToString,
                 response_deserializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.HealthCheckResponse.FromString,
                 _registered_method=True)
+        self.AddKerberosArnLease = channel.unary_unary(
+                '/credentialsfetcher.CredentialsFetcherService/AddKerberosArnLease',
+                request_serializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.KerberosArnLeaseRequest.SerializeToString,
+                response_deserializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.CreateKerberosArnLeaseResponse.FromString,
+                _registered_method=True)
+        self.RenewKerberosArnLease = channel.unary_unary(
+                '/credentialsfetcher.CredentialsFetcherService/RenewKerberosArnLease',
+                request_serializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.RenewKerberosArnLeaseRequest.SerializeToString,
+                response_deserializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.RenewKerberosArnLeaseResponse.FromString,
+                _registered_method=True)
 
 
 class CredentialsFetcherServiceServicer:
@@ -99,6 +109,22 @@ class CredentialsFetcherServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddKerberosArnLease(self, request, context):
+        """Domainless specs named by S3 ARNs, read (with the domain user's secret) using the given
+        AWS credentials; the caller names each ticket directory: <krb dir>/<lease id>/<directory>.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewKerberosArnLease(self, request, context):
+        """Fresh tickets for every ARN lease, re-reading each spec and user secret with these
+        credentials.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CredentialsFetcherServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +152,16 @@ def add_CredentialsFetcherServiceServicer_to_server(servicer, server):
                     servicer.HealthCheck,
                     request_deserializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.HealthCheckRequest.FromString,
                     response_serializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.HealthCheckResponse.SerializeToString,
+            ),
+            'AddKerberosArnLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddKerberosArnLease,
+                    request_deserializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.KerberosArnLeaseRequest.FromString,
+                    response_serializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.CreateKerberosArnLeaseResponse.SerializeToString,
+            ),
+            'RenewKerberosArnLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewKerberosArnLease,
+                    request_deserializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.RenewKerberosArnLeaseRequest.FromString,
+                    response_serializer=gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.RenewKerberosArnLeaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +299,60 @@ class CredentialsFetcherService:
             '/credentialsfetcher.CredentialsFetcherService/HealthCheck',
             gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.HealthCheckRequest.SerializeToString,
             gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.HealthCheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddKerberosArnLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credentialsfetcher.CredentialsFetcherService/AddKerberosArnLease',
+            gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.KerberosArnLeaseRequest.SerializeToString,
+            gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.CreateKerberosArnLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewKerberosArnLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/credentialsfetcher.CredentialsFetcherService/RenewKerberosArnLease',
+            gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.RenewKerberosArnLeaseRequest.SerializeToString,
+            gmsa_dot_tickets_dot_proto_dot_credentialsfetcher__pb2.RenewKerberosArnLeaseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,7 +5,8 @@ The credentials-fetcher gRPC API, as the Amazon ECS agent speaks it on Linux hos
 
 Package, service, message and field names and numbers are the wire contract: the
 agent's generated client must work against `gmsa tickets serve` unchanged. Do not
-renumber or rename anything here; add new calls in another service.
+renumber or rename anything here. Calls of the agent's API that are added later keep the
+agent's own names and numbers (the ARN leases below); gmsa's own calls go in another service.
 
 Regenerate the Python modules beside this file with: scripts/gen-proto
 """
@@ -48,6 +49,14 @@ class CredentialsFetcherServiceStub:
     """Remove a lease and its ticket caches."""
     HealthCheck: _grpc.UnaryUnaryMultiCallable[_credentialsfetcher_pb2.HealthCheckRequest, _credentialsfetcher_pb2.HealthCheckResponse]
     """"OK" when the service and every lease are healthy; otherwise the reason."""
+    AddKerberosArnLease: _grpc.UnaryUnaryMultiCallable[_credentialsfetcher_pb2.KerberosArnLeaseRequest, _credentialsfetcher_pb2.CreateKerberosArnLeaseResponse]
+    """Domainless specs named by S3 ARNs, read (with the domain user's secret) using the given
+    AWS credentials; the caller names each ticket directory: <krb dir>/<lease id>/<directory>.
+    """
+    RenewKerberosArnLease: _grpc.UnaryUnaryMultiCallable[_credentialsfetcher_pb2.RenewKerberosArnLeaseRequest, _credentialsfetcher_pb2.RenewKerberosArnLeaseResponse]
+    """Fresh tickets for every ARN lease, re-reading each spec and user secret with these
+    credentials.
+    """
 
 @_typing.type_check_only
 class CredentialsFetcherServiceAsyncStub(CredentialsFetcherServiceStub):
@@ -62,6 +71,14 @@ class CredentialsFetcherServiceAsyncStub(CredentialsFetcherServiceStub):
     """Remove a lease and its ticket caches."""
     HealthCheck: _aio.UnaryUnaryMultiCallable[_credentialsfetcher_pb2.HealthCheckRequest, _credentialsfetcher_pb2.HealthCheckResponse]  # type: ignore[assignment]
     """"OK" when the service and every lease are healthy; otherwise the reason."""
+    AddKerberosArnLease: _aio.UnaryUnaryMultiCallable[_credentialsfetcher_pb2.KerberosArnLeaseRequest, _credentialsfetcher_pb2.CreateKerberosArnLeaseResponse]  # type: ignore[assignment]
+    """Domainless specs named by S3 ARNs, read (with the domain user's secret) using the given
+    AWS credentials; the caller names each ticket directory: <krb dir>/<lease id>/<directory>.
+    """
+    RenewKerberosArnLease: _aio.UnaryUnaryMultiCallable[_credentialsfetcher_pb2.RenewKerberosArnLeaseRequest, _credentialsfetcher_pb2.RenewKerberosArnLeaseResponse]  # type: ignore[assignment]
+    """Fresh tickets for every ARN lease, re-reading each spec and user secret with these
+    credentials.
+    """
 
 class CredentialsFetcherServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -103,5 +120,25 @@ class CredentialsFetcherServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_credentialsfetcher_pb2.HealthCheckResponse, _abc.Awaitable[_credentialsfetcher_pb2.HealthCheckResponse]]:
         """"OK" when the service and every lease are healthy; otherwise the reason."""
+
+    @_abc_1.abstractmethod
+    def AddKerberosArnLease(
+        self,
+        request: _credentialsfetcher_pb2.KerberosArnLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credentialsfetcher_pb2.CreateKerberosArnLeaseResponse, _abc.Awaitable[_credentialsfetcher_pb2.CreateKerberosArnLeaseResponse]]:
+        """Domainless specs named by S3 ARNs, read (with the domain user's secret) using the given
+        AWS credentials; the caller names each ticket directory: <krb dir>/<lease id>/<directory>.
+        """
+
+    @_abc_1.abstractmethod
+    def RenewKerberosArnLease(
+        self,
+        request: _credentialsfetcher_pb2.RenewKerberosArnLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credentialsfetcher_pb2.RenewKerberosArnLeaseResponse, _abc.Awaitable[_credentialsfetcher_pb2.RenewKerberosArnLeaseResponse]]:
+        """Fresh tickets for every ARN lease, re-reading each spec and user secret with these
+        credentials.
+        """
 
 def add_CredentialsFetcherServiceServicer_to_server(servicer: CredentialsFetcherServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
