@@ -440,11 +440,12 @@ def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -
     )
 
 
-def get_secret_string(config: AwsConfig, arn: str, *, region: str) -> str | None:
-    """The ``SecretString`` of the Secrets Manager secret ``arn``; ``None`` for a binary one.
+def get_secret_string(config: AwsConfig, arn: str, *, region: str | None) -> str | None:
+    """The ``SecretString`` of the Secrets Manager secret ``arn`` (or name); ``None`` for a
+    binary one.
 
-    ``region`` is the secret's (from its ARN). A failure becomes a typed error
-    naming ``secretsmanager:GetSecretValue`` and the secret.
+    ``region`` is the secret's (from its ARN); None: the configuration's. A failure
+    becomes a typed error naming ``secretsmanager:GetSecretValue`` and the secret.
     """
     try:
         client = config.client("secretsmanager", region=region)

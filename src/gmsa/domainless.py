@@ -74,8 +74,20 @@ def read_domainless_user(aws: AwsConfig, arn: str) -> DomainlessUser:
             fix="store the user secret in Secrets Manager and give its ARN "
             "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
         )
+    return _user_from_secret(aws, arn, secret.region)
+
+
+def read_host_user(aws: AwsConfig, secret: str) -> DomainlessUser:
+    """The domain user a host outside the domain acts as, from the Secrets Manager secret
+    named ``secret`` (a name in the configuration's region, or an ARN): what
+    ``CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA`` names on an ECS host."""
+    located = parse_secret_arn(secret)
+    return _user_from_secret(aws, secret, located.region if located else None)
+
+
+def _user_from_secret(aws: AwsConfig, arn: str, region: str | None) -> DomainlessUser:
     where = f"secretsmanager:GetSecretValue on {arn}"
-    text = get_secret_string(aws, arn, region=secret.region)
+    text = get_secret_string(aws, arn, region=region)
     if text is None:
         raise UserSecretError(
             "the user secret has no SecretString (a binary secret cannot be read)",
@@ -115,4 +127,5 @@ __all__ = [
     "DomainlessUser",
     "UserSecretError",
     "read_domainless_user",
+    "read_host_user",
 ]

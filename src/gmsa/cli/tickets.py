@@ -17,8 +17,10 @@ import click
 from prometheus_client import start_http_server
 
 from gmsa import jsondoc
+from gmsa.aws import AwsConfig
 from gmsa.cli._common import GmsaGroup, emit_json, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
+from gmsa.domainless import read_host_user
 from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import ServiceSettings, load_document, load_settings, settings_from
@@ -234,13 +236,22 @@ def _start_metrics(metrics: ServiceMetrics | None, listen: tuple[str, int] | Non
     return exporter
 
 
-def _with_deployment(settings: ServiceSettings, deployment: Deployment) -> ServiceSettings:
-    """The settings with the deployment's DC and OU, which the provider reads."""
-    return replace(
+def _with_deployment(
+    settings: ServiceSettings, deployment: Deployment, aws: AwsConfig | None = None
+) -> ServiceSettings:
+    """The settings with the deployment's DC and OU, which the provider reads, and on a
+    host outside the domain the domain user from its secret (read with the host's AWS
+    credentials) as the identity of AddKerberosLease."""
+    settings = replace(
         settings,
         domain_controller=deployment.text("domain_controller"),
         gmsa_ou=deployment.text("gmsa_ou"),
     )
+    secret = deployment.text("domainless_secret")
+    if secret:
+        user = read_host_user(aws or AwsConfig(), secret)
+        settings = replace(settings, host_identity=user)
+    return settings
 
 
 def _reload(

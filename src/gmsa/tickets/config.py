@@ -29,7 +29,7 @@ from typing import Any
 from gmsa import jsondoc
 from gmsa.tickets.deployment import KEYS as DEPLOYMENT_KEYS
 from gmsa.tickets.errors import TicketConfigError
-from gmsa.tickets.interface import DEFAULT_KEYTAB, HostKeytab
+from gmsa.tickets.interface import DEFAULT_KEYTAB, HostKeytab, Identity
 from gmsa.tickets.leases import Owner
 from gmsa.tickets.renewal import RenewalPolicy
 
@@ -40,8 +40,9 @@ _MAX_CONFIG_BYTES = 1 << 20
 class ServiceSettings:
     """How the service behaves; defaults suit a domain-joined ECS container instance."""
 
-    host_identity: HostKeytab = field(default_factory=HostKeytab)
-    """Who reads passwords for domain-joined leases."""
+    host_identity: Identity = field(default_factory=HostKeytab)
+    """Who reads passwords for AddKerberosLease: the host's keytab, or on a host outside
+    the domain the user of ``CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA``."""
     policy: RenewalPolicy = field(default_factory=RenewalPolicy)
     """When to renew and retry."""
     lease_ttl: datetime.timedelta | None = None

@@ -54,6 +54,8 @@ KNOBS: tuple[Knob, ...] = (
          "a DC to use instead of DNS SRV discovery"),
     Knob("gmsa_ou", None, ("CF_GMSA_OU", "CF_GMSA_DISTINGUISHED_NAME"), None,
          "the OU (distinguished name) gMSA accounts are searched in"),
+    Knob("domainless_secret", None, ("CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA",),
+         None, "a host outside the domain: the Secrets Manager secret of its domain user"),
 )  # fmt: skip
 """Every deployment setting."""
 KEYS = frozenset(knob.key for knob in KNOBS)
