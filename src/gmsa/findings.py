@@ -7,7 +7,7 @@ problem it can see as :class:`Finding` objects so a user fixes them all at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,11 @@ class Severity(StrEnum):
     """It will fail: the input must change."""
     WARNING = "warning"
     """It may work but looks wrong, or relies on something not checked."""
+    INFO = "info"
+    """Not a problem: something a reader should know (a value not checked, a hint)."""
+
+
+_SOURCE_PATH_SEPARATOR = " -> "
 
 
 @dataclass(frozen=True)
@@ -35,19 +40,53 @@ class Finding:
     """What is wrong, in one sentence."""
     fix: str | None = None
     """How to fix it, when there is a clear way."""
+    source: str | None = None
+    """The file or reference the finding is about, when it is not the checked input
+    itself (a spec a task definition references); ``None``: the checked input."""
+    referenced_at: str | None = None
+    """With :attr:`source`: the JSON path in the checked input that refers to it."""
+
+    @property
+    def where(self) -> str:
+        """Where, for a person: the referring path, then the path inside the source
+        (``A.B -> C.D``); without a referring path, the source, then the path in it
+        (``file.json: C.D``)."""
+        if self.referenced_at:
+            return _SOURCE_PATH_SEPARATOR.join(p for p in (self.referenced_at, self.path) if p)
+        return ": ".join(p for p in (self.source, self.path) if p)
 
     def to_dict(self) -> dict[str, Any]:
-        """The finding as JSON."""
+        """The finding as JSON, in the shape the per-command lists have always had
+        (``path`` is :attr:`where`)."""
         return {
             "code": self.code,
-            "path": self.path,
+            "path": self.where,
             "message": self.message,
             "fix": self.fix,
         }
 
+    def to_json(self, default_source: str | None = None) -> dict[str, Any]:
+        """The finding as an item of the output envelope's ``findings``: ``path`` is a
+        JSON path inside ``source`` (or ``None``), never joined with a reference."""
+        item: dict[str, Any] = {
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message,
+            "fix": self.fix,
+            "path": self.path or None,
+            "source": self.source or default_source,
+        }
+        if self.referenced_at:
+            item["referenced_at"] = self.referenced_at
+        return item
+
+    def about(self, source: str, referenced_at: str | None = None) -> Finding:
+        """The same finding, about ``source`` (referred to at ``referenced_at``)."""
+        return replace(self, source=source, referenced_at=referenced_at)
+
     def render(self) -> str:
         """One or two lines for a person."""
-        where = f"{self.path}: " if self.path else ""
+        where = f"{self.where}: " if self.where else ""
         text = f"{self.severity.value}: {where}{self.message}"
         if self.fix:
             text += f"\n    fix: {self.fix}"
@@ -62,6 +101,16 @@ def error(code: str, path: str, message: str, fix: str | None = None) -> Finding
 def warning(code: str, path: str, message: str, fix: str | None = None) -> Finding:
     """Shorthand for a warning finding."""
     return Finding(Severity.WARNING, code, path, message, fix)
+
+
+def warning_about(code: str, source: str, message: str, fix: str | None = None) -> Finding:
+    """A warning about a file, a reference or an option as a whole (no path inside it)."""
+    return Finding(Severity.WARNING, code, "", message, fix, source=source)
+
+
+def info(code: str, path: str, message: str, fix: str | None = None) -> Finding:
+    """Shorthand for an informational finding."""
+    return Finding(Severity.INFO, code, path, message, fix)
 
 
 def errors_of(findings: Iterable[Finding]) -> list[Finding]:
@@ -96,7 +145,9 @@ __all__ = [
     "error",
     "errors_of",
     "has_errors",
+    "info",
     "json_path",
     "warning",
+    "warning_about",
     "warnings_of",
 ]

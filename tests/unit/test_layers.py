@@ -18,7 +18,7 @@ SRC = Path(gmsa.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("findings", "jsondoc", "fsutil", "identifiers", "singleflight"),
-    ("reference", "aws", "kerberos", "domainless"),
+    ("reference", "aws", "kerberos", "domainless", "report"),
     ("credspec",),
     ("source",),
     ("iam", "ad"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from gmsa import __version__
@@ -10,6 +12,7 @@ from gmsa.cli.demo import demo
 from gmsa.cli.doctor import doctor
 from gmsa.cli.iam import iam
 from gmsa.cli.ref import ref
+from gmsa.cli.schema import schema
 from gmsa.cli.spec import spec
 from gmsa.cli.task import task
 from gmsa.cli.tickets import tickets
@@ -26,7 +29,8 @@ Exit codes:
 @click.group(cls=GmsaGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gmsa")
 @click.option("-v", "--verbose", is_flag=True, help="Show the underlying cause of errors.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Give containers Active Directory identities through gMSA credential specs,
     and check every step before it can fail.
 
@@ -38,6 +42,9 @@ def cli(verbose: bool) -> None:
       gmsa task check taskdef.json            lint a task definition
       gmsa demo                               the whole path on a local AWS endpoint
     """
+    if os.environ.get("NO_COLOR"):
+        # https://no-color.org: no colour when NO_COLOR is set, whatever the terminal.
+        ctx.color = False
 
 
 cli.add_command(spec)
@@ -47,6 +54,7 @@ cli.add_command(task)
 cli.add_command(demo)
 cli.add_command(doctor)
 cli.add_command(tickets)
+cli.add_command(schema)
 
 
 def main() -> None:

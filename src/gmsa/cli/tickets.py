@@ -14,9 +14,10 @@ from typing import Any
 import click
 
 from gmsa import jsondoc
-from gmsa.cli._common import GmsaGroup, emit_json, json_option
+from gmsa.cli._common import GmsaGroup, count, emit_report, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, InvalidInputError
+from gmsa.findings import Finding, Severity
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import load_settings
 from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
@@ -143,13 +144,13 @@ def _owner(text: str | None) -> tuple[int, int] | None:
     return int(uid), int(gid)
 
 
-def _print_reply(reply: LeaseReply, verb: str, json_output: bool, **extra: Any) -> None:
-    if json_output:
-        emit_json({"lease_id": reply.lease_id, "paths": list(reply.paths), **extra})
-        return
-    click.echo(f"lease {reply.lease_id} {verb}")
-    for path in reply.paths:
-        click.echo(f"  {path}")
+def _print_reply(reply: LeaseReply, verb: str) -> None:
+    def text() -> None:
+        click.echo(f"lease {reply.lease_id} {verb}")
+        for path in reply.paths:
+            click.echo(f"  {path}")
+
+    emit_report([], results={"lease_id": reply.lease_id, "paths": list(reply.paths)}, text=text)
 
 
 @tickets.command()
@@ -193,7 +194,7 @@ def lease(
             reply = client.add_lease(contents)
         if owner_ids is not None:
             client.set_owner(reply.lease_id, *owner_ids)
-    _print_reply(reply, "created", json_output)
+    _print_reply(reply, "created")
 
 
 @tickets.command()
@@ -213,12 +214,13 @@ def renew(
     password = _password(password_stdin)
     with TicketClient(socket_path) as client:
         paths = client.renew_domainless(username=username, password=password, domain=domain)
-    if json_output:
-        emit_json({"renewed": list(paths)})
-        return
-    click.echo(f"renewed {len(paths)} ticket cache(s)")
-    for path in paths:
-        click.echo(f"  {path}")
+
+    def text() -> None:
+        click.echo(f"renewed {count(len(paths), 'ticket cache')}")
+        for path in paths:
+            click.echo(f"  {path}")
+
+    emit_report([], results={"renewed": list(paths)}, text=text)
 
 
 @tickets.command()
@@ -229,7 +231,7 @@ def delete(lease_id: str, socket_path: Path, json_output: bool) -> None:
     """Delete a lease and its ticket caches."""
     with TicketClient(socket_path) as client:
         reply = client.delete_lease(lease_id)
-    _print_reply(reply, "deleted", json_output)
+    _print_reply(reply, "deleted")
 
 
 @tickets.command()
@@ -243,11 +245,39 @@ def status(socket_path: Path, json_output: bool) -> None:
     with TicketClient(socket_path) as client:
         report = client.status()
     healthy = report.get("status") == HEALTHY
-    if json_output:
-        emit_json(report)
-    else:
-        _print_status(report)
+    emit_report(
+        status_findings(report), ok=healthy, results=report, text=lambda: _print_status(report)
+    )
     sys.exit(int(ExitCode.OK if healthy else ExitCode.INVALID))
+
+
+def status_findings(report: dict[str, Any]) -> list[Finding]:
+    """The problems a status report shows: tickets whose renewal failed, unreadable leases."""
+    found: list[Finding] = []
+    for item in report.get("leases") or []:
+        for ticket in item.get("tickets") or []:
+            if ticket.get("last_error"):
+                failures = count(int(ticket.get("failures") or 0), "failure")
+                found.append(
+                    Finding(
+                        Severity.ERROR,
+                        "ticket-renewal-failed",
+                        "",
+                        f"{ticket.get('gmsa')}: last error ({failures}): {ticket['last_error']}",
+                        source=str(item.get("lease_id")),
+                    )
+                )
+    for broken in report.get("unreadable_leases") or []:
+        found.append(
+            Finding(
+                Severity.ERROR,
+                "unreadable-lease",
+                "",
+                f"unreadable: {broken['reason']}",
+                source=str(broken["path"]),
+            )
+        )
+    return found
 
 
 def _print_status(report: dict[str, Any]) -> None:
@@ -269,7 +299,7 @@ def _print_status(report: dict[str, Any]) -> None:
             if ticket.get("last_error"):
                 click.echo(
                     click.style(
-                        f"      last error ({ticket.get('failures')} failure(s)): "
+                        f"      last error ({count(int(ticket.get('failures') or 0), 'failure')}): "
                         f"{ticket['last_error']}",
                         fg="red",
                     )
@@ -286,5 +316,6 @@ __all__ = [
     "serve",
     "socket_option",
     "status",
+    "status_findings",
     "tickets",
 ]

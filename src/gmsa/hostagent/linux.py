@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gmsa.aws import AwsConfig, get_secret_string
@@ -37,7 +37,7 @@ from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.domainless import DomainlessUser
 from gmsa.errors import ExitCode, GmsaError
-from gmsa.findings import Finding, warning
+from gmsa.findings import Finding, warning, warning_about
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
@@ -169,7 +169,7 @@ class LinuxHostAgent(HostAgent):
             replaced = previous if previous != reply.lease_id else None
             if replaced is not None and self._delete_quietly(replaced):
                 warnings.append(
-                    warning(
+                    warning_about(
                         "stale-lease-left",
                         str(self.krb_dir / replaced),
                         f"the lease {replaced} of an earlier prepare of this task could not "
@@ -451,18 +451,22 @@ def _owner_for(
         user = _user_of(container)
         if user is None:
             continue
-        where = f"{task_def.source}: {container.path}.user"
+        path = f"{container.path}.user"
+        where = f"{task_def.source}: {path}"
         pair = parse_user(user)
         if pair is None:
             if user.strip().split(":")[0] not in ("root", "0"):
                 warnings.append(
-                    warning(
-                        "container-user-not-numeric",
-                        where,
-                        f"the container runs as {user!r}, a name the host cannot resolve; its "
-                        "ticket cache stays readable by root only",
-                        'give the numeric uid[:gid] (e.g. "1000:1000") so gmsa can give the '
-                        "cache to that user",
+                    replace(
+                        warning(
+                            "container-user-not-numeric",
+                            path,
+                            f"the container runs as {user!r}, a name the host cannot resolve; "
+                            "its ticket cache stays readable by root only",
+                            'give the numeric uid[:gid] (e.g. "1000:1000") so gmsa can give '
+                            "the cache to that user",
+                        ),
+                        source=task_def.source,
                     )
                 )
             continue

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gmsa.findings import Finding, error, errors_of, json_path, warning, warnings_of
+from gmsa.findings import Finding, error, errors_of, info, json_path, warning, warnings_of
 from gmsa.iam.evaluate import decisions_to_findings, evaluate
 from gmsa.iam.requirements import InvalidArnError, required_permissions
 from gmsa.reference import FileLocation, Mode, Reference
@@ -32,7 +32,6 @@ from gmsa.taskdef.model import (
 )
 
 _ROLE_ARN_RE = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_SPEC_PATH_SEPARATOR = " -> "
 WINDOWS_SERVER_2016 = "WINDOWS_SERVER_2016_FULL"
 """The ``runtimePlatform.operatingSystemFamily`` of Windows Server 2016 (hostname rule applies)."""
 
@@ -100,7 +99,9 @@ class TaskReport:
     task_findings: tuple[Finding, ...]
     """Findings about the task as a whole (execution role, compatibilities, modes)."""
     hints: tuple[str, ...] = ()
-    """Advice that is not a problem (shown to people, not in JSON)."""
+    """Advice that is not a problem, as a sentence each (the :attr:`notes` as text)."""
+    notes: tuple[Finding, ...] = ()
+    """Advice that is not a problem, as info findings with their paths."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -200,13 +201,17 @@ def lint_task_definition(
     _lint_specs(out, task, specs)
     if policies is not None:
         _lint_iam(out, task, specs, policies)
-    hints: list[str] = []
+    notes: list[Finding] = []
     legacy = [u for u in task.credential_spec_uses if u.field == FIELD_DOCKER_SECURITY_OPTIONS]
     if legacy and not _is_fargate(task):
-        hints.append(
-            f"{out.at(legacy[0].path)}: dockerSecurityOptions works, but credentialSpecs is "
-            "the newer field ECS prefers (and the only one Fargate accepts); "
-            "gmsa task patch moves the reference"
+        notes.append(
+            info(
+                "credential-specs-preferred",
+                out.at(legacy[0].path),
+                "dockerSecurityOptions works, but credentialSpecs is the newer field ECS "
+                "prefers (and the only one Fargate accepts)",
+                "gmsa task patch moves the reference",
+            )
         )
     containers = tuple(
         ContainerReport(
@@ -230,7 +235,8 @@ def lint_task_definition(
         family=task.family,
         containers=containers,
         task_findings=tuple(out.task_level),
-        hints=tuple(hints),
+        hints=tuple(f"{n.where}: {n.message}; {n.fix}" for n in notes),
+        notes=tuple(notes),
     )
 
 
@@ -520,11 +526,7 @@ def _lint_specs(
                 continue
             base = out.at(use.path)
             for finding in resolved.findings:
-                path = f"{base}{_SPEC_PATH_SEPARATOR}{finding.path}" if finding.path else base
-                out.add(
-                    Finding(finding.severity, finding.code, path, finding.message, finding.fix),
-                    container,
-                )
+                out.add(finding.about(resolved.source, referenced_at=base), container)
             spec = resolved.spec
             if spec is None:
                 continue
