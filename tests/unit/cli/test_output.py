@@ -270,3 +270,58 @@ def test_quiet_prints_only_problems(lab: dict[str, Path]) -> None:
     assert bad.exit_code == 1
     assert bad.stdout.startswith("  error: ")
     assert "valid" not in bad.stdout
+
+
+# --json never carries less than the text, and the text never less than --json.
+
+
+def test_task_check_json_carries_the_hint_the_text_shows(lab: dict[str, Path]) -> None:
+    text = run("task", "check", DATA / "file.json", "--spec-dir", lab["specdir"])
+    assert "hint: containerDefinitions[0].dockerSecurityOptions[0]" in text.stdout
+    document = json.loads(
+        run("task", "check", DATA / "file.json", "--spec-dir", lab["specdir"], "--json").stdout
+    )
+    (note,) = [f for f in document["findings"] if f["severity"] == "info"]
+    assert note["code"] == "credential-specs-preferred"
+    assert note["path"] == "containerDefinitions[0].dockerSecurityOptions[0]"
+    assert note["message"] in text.stdout
+    assert document["hints"] and document["hints"][0] in text.stdout
+
+
+def test_spec_publish_json_carries_the_spec_warnings(lab: dict[str, Path]) -> None:
+    target = f"dir:{lab['tmp'] / 'published'}"
+    text = run("spec", "publish", lab["spec"], target)
+    assert text.exit_code == 0
+    assert "warnings (the spec was stored" in text.stdout
+    document = json.loads(run("spec", "publish", lab["spec"], target, "--json").stdout)
+    assert document["unchanged"] is True
+    codes = [f["code"] for f in document["findings"]]
+    assert codes
+    assert [w["code"] for w in document["warnings"]] == codes
+    for finding in document["findings"]:
+        assert finding["message"] in text.stdout
+
+
+def test_task_run_text_shows_the_warnings_json_has(capsys: pytest.CaptureFixture[str]) -> None:
+    from gmsa.cli.task_run import _print_result
+    from gmsa.hostagent.docker_run import ContainerOutcome, RunResult
+    from gmsa.hostagent.interface import PreparedTask
+
+    user = Finding(
+        Severity.WARNING,
+        "container-user-not-numeric",
+        "containerDefinitions[0].user",
+        "the container runs as 'app', a name the host cannot resolve",
+        "give the numeric uid[:gid]",
+        source="task.json",
+    )
+    result = RunResult(
+        "t1",
+        (ContainerOutcome("app", "c" * 64, True, 0),),
+        prepared=PreparedTask("t1", (), (user,)),
+    )
+    _print_result(result)
+    shown = capsys.readouterr().err
+    assert "task.json: containerDefinitions[0].user: the container runs as 'app'" in shown
+    assert "fix: give the numeric uid[:gid]" in shown
+    assert result.to_dict()["prepared"]["warnings"][0]["code"] == "container-user-not-numeric"
