@@ -104,7 +104,14 @@ def _finish(report: DoctorReport, title: str) -> None:
         results=report.to_dict(),
         text=lambda: echo_report(report, title=title),
     )
-    finish(int(ExitCode.INVALID if report.failed else ExitCode.OK))
+    finish(int(exit_code_of(report)))
+
+
+def exit_code_of(report: DoctorReport) -> ExitCode:
+    """3 when the domain could not be reached at all, 1 when a check failed, else 0."""
+    if not report.reached:
+        return ExitCode.EXTERNAL
+    return ExitCode.INVALID if report.failed else ExitCode.OK
 
 
 @click.command(cls=GmsaCommand)
@@ -204,6 +211,7 @@ def verify(file: Path, host: str | None, json_output: bool, **connection: Any) -
 __all__ = [
     "doctor",
     "echo_report",
+    "exit_code_of",
     "load_spec_file",
     "report_findings",
     "verify",

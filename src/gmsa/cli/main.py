@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sys
+from typing import Any
 
 import click
 
@@ -57,8 +60,53 @@ cli.add_command(tickets)
 cli.add_command(schema)
 
 
+class _ClosedPipeTolerant(io.RawIOBase):
+    """Standard output that a reader may close early (``gmsa ... | head``): what cannot
+    be written any more is dropped, so the command still ends with its own exit code."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._closed_by_reader = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, data: Any) -> int:
+        size = len(memoryview(data))
+        if self._closed_by_reader:
+            return size
+        try:
+            return os.write(self._fd, data)
+        except BrokenPipeError:
+            self._closed_by_reader = True
+            return size
+
+
+def _tolerate_closed_stdout() -> None:
+    """Let the reader of a piped stdout close it without failing the command."""
+    stdout = sys.stdout
+    if stdout is None or stdout.isatty():
+        return
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    stdout.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_ClosedPipeTolerant(fd)),
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        line_buffering=bool(stdout.line_buffering),
+    )
+
+
 def main() -> None:
     """Console script."""
+    _tolerate_closed_stdout()
     cli(prog_name="gmsa")
 
 
