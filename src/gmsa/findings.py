@@ -128,6 +128,12 @@ def has_errors(findings: Sequence[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
 
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 error``, ``2 errors``, ``0 warnings``: how every message counts, never
+    ``error(s)``. ``plural`` for nouns that do not take an ``s``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def json_path(*parts: str | int) -> str:
     """Join JSON path parts: ``("A", "B", 0, "Name")`` gives ``A.B[0].Name``."""
     out = ""
@@ -142,6 +148,7 @@ def json_path(*parts: str | int) -> str:
 __all__ = [
     "Finding",
     "Severity",
+    "count",
     "error",
     "errors_of",
     "has_errors",

@@ -47,7 +47,7 @@ from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import DnsLookupError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
-from gmsa.findings import Finding, errors_of, warnings_of
+from gmsa.findings import Finding, count, errors_of, warnings_of
 from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
 from gmsa.kerberos.errors import DcUnreachableError, DirectoryError
 from gmsa.kerberos.kdc import KDC_PORT
@@ -237,7 +237,7 @@ def _network_checks(options: ConnectOptions, domain: str | None) -> list[Check]:
                     "dns-srv",
                     domain,
                     Status.PASS,
-                    f"_ldap._tcp.dc._msdcs.{domain} lists {len(records)} DC(s): {listing}",
+                    f"_ldap._tcp.dc._msdcs.{domain} lists {count(len(records), 'DC')}: {listing}",
                     details={"records": [r.target for r in records]},
                 )
             )
@@ -428,7 +428,7 @@ def _validity_check(findings: Sequence[Finding]) -> Check:
             "spec-valid",
             "credential spec",
             Status.WARN,
-            f"{len(warnings)} warning(s), first: {warnings[0].message}",
+            f"{count(len(warnings), 'warning')}, first: {warnings[0].message}",
             warnings[0].fix,
             details,
         )

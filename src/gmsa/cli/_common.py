@@ -8,7 +8,7 @@ error's exit code, never a traceback.
 A command that reports findings ends with :func:`emit_report`: the one place
 that decides between text, the JSON envelope (:func:`gmsa.report.envelope`) and
 SARIF (:func:`gmsa.report.sarif_log`). Text is printed with the helpers here:
-:func:`echo_findings` (one way to show a finding), :func:`count` ("1 error",
+:func:`echo_findings` (one way to show a finding), :func:`gmsa.findings.count` ("1 error",
 "2 errors"), :func:`listing` and :func:`echo_success`.
 """
 
@@ -26,7 +26,7 @@ import click
 
 from gmsa.cli._aws import F
 from gmsa.errors import ExitCode, GmsaError
-from gmsa.findings import Finding, Severity, has_errors
+from gmsa.findings import Finding, Severity, count, has_errors
 from gmsa.report import (
     LineLookup,
     envelope,
@@ -218,11 +218,6 @@ def echo_findings(findings: Sequence[Finding], *, indent: str = "  ", err: bool 
             click.echo(indent + line, err=err)
 
 
-def count(number: int, noun: str, plural: str | None = None) -> str:
-    """``1 error``, ``2 errors``, ``0 warnings``: never ``error(s)``."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
-
-
 def finding_counts(findings: Sequence[Finding]) -> str:
     """``2 errors, 1 warning`` for the findings (only the kinds present; empty if none)."""
     parts = []
@@ -264,7 +259,6 @@ __all__ = [
     "GmsaGroup",
     "Output",
     "OutputFormat",
-    "count",
     "current_output",
     "echo_failure",
     "echo_findings",

@@ -14,7 +14,6 @@ from gmsa import jsondoc
 from gmsa.cli._common import (
     GmsaCommand,
     GmsaGroup,
-    count,
     echo_failure,
     echo_findings,
     echo_success,
@@ -36,7 +35,7 @@ from gmsa.credspec.validate import (
     check_path,
 )
 from gmsa.errors import ExitCode, ExternalError
-from gmsa.findings import Finding, error
+from gmsa.findings import Finding, count, error
 
 STDIN = "-"
 

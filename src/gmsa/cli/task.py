@@ -16,7 +16,6 @@ from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import (
     GmsaCommand,
     GmsaGroup,
-    count,
     current_output,
     echo_findings,
     emit_report,
@@ -25,6 +24,7 @@ from gmsa.cli._common import (
 from gmsa.cli.task_agent import cleanup, prepare
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
+from gmsa.findings import count
 from gmsa.fsutil import write_atomic
 from gmsa.iam.policy import load_policy_file
 from gmsa.iam.role import role_policies

@@ -28,9 +28,9 @@ from typing import Any, cast
 import click
 
 from gmsa.cli._aws import F, apply_options, aws_config_from, aws_options
-from gmsa.cli._common import GmsaCommand, count, echo_findings, emit_report, json_option
+from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
 from gmsa.errors import InvalidInputError
-from gmsa.findings import Finding, Severity
+from gmsa.findings import Finding, Severity, count
 from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
 from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.hostagent.windows import WindowsHostAgent

@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from gmsa.cli._aws import aws_options
-from gmsa.cli._common import GmsaCommand, count, echo_findings, emit_report, json_option
+from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
 from gmsa.cli.task_agent import HostAgentOptions, host_agent_options
+from gmsa.findings import count
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
 from gmsa.hostagent.interface import HostAgent
 from gmsa.taskdef.model import load_task_definition

@@ -14,10 +14,10 @@ from typing import Any
 import click
 
 from gmsa import jsondoc
-from gmsa.cli._common import GmsaGroup, count, emit_report, json_option
+from gmsa.cli._common import GmsaGroup, emit_report, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, InvalidInputError
-from gmsa.findings import Finding, Severity
+from gmsa.findings import Finding, Severity, count
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import load_settings
 from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET

@@ -62,7 +62,12 @@ from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import SourceNotConfiguredError
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
 from gmsa.tickets.client import LeaseReply, TicketClient
-from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
+from gmsa.tickets.errors import (
+    LeaseNotFoundError,
+    RemoteError,
+    ServiceUnreachableError,
+    SocketError,
+)
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
@@ -276,8 +281,12 @@ class LinuxHostAgent(HostAgent):
             if index is not None and int(index.group(1)) < len(plans):
                 plan = plans[int(index.group(1))]
                 where = f"container {plan.containers[0]!r} ({plan.raw}): {where}"
+            answered = not isinstance(exc, ServiceUnreachableError | SocketError)
             err = HostAgentError(
-                f"the ticket service refused the lease: {exc.what}",
+                # "refused" only when the service answered; otherwise it was not reached.
+                f"the ticket service refused the lease: {exc.what}"
+                if answered
+                else f"could not ask the ticket service for a lease: {exc.what}",
                 where=where,
                 fix=exc.fix,
                 exit_code=exc.exit_code,

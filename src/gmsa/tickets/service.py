@@ -21,6 +21,7 @@ from typing import Any
 from gmsa.credspec.validate import load_spec
 from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
+from gmsa.findings import count
 from gmsa.tickets.acquire import Acquirer, Acquisition, Clock, utcnow
 from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.errors import LeaseNotFoundError, LeaseRequestError
@@ -159,7 +160,7 @@ class TicketService:
             self._broken = broken
         for item in broken:
             log.warning("lease %s is unreadable: %s", item.path, item.reason)
-        log.info("recovered %d lease(s) from %s", len(leases), self.store.root)
+        log.info("recovered %s from %s", count(len(leases), "lease"), self.store.root)
         if scheduler:
             self._thread = threading.Thread(target=self._loop, name="gmsa-renewal", daemon=True)
             self._thread.start()
@@ -270,7 +271,7 @@ class TicketService:
             return HEALTHY
         shown = "; ".join(problems[:3])
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-        return f"FAILING: {len(problems)} problem(s): {shown}{more}"
+        return f"FAILING: {count(len(problems), 'problem')}: {shown}{more}"
 
     def status(self) -> dict[str, Any]:
         """Every lease and ticket with its end time, last renewal and last error, as JSON."""
@@ -408,7 +409,7 @@ class TicketService:
                     failures=0,
                 )
                 self._schedule(lease_id, account, acquired)
-        log.info("renewed %s in %d lease(s)", group.account, len(renewed))
+        log.info("renewed %s in %s", group.account, count(len(renewed), "lease"))
         return renewed
 
     def _apply_failure(
