@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import install_output_check
+
 EXAMPLE_SPEC: dict[str, Any] = {
     "CmsPlugins": ["ActiveDirectory"],
     "DomainJoinConfig": {
@@ -43,3 +45,11 @@ def specdir(tmp_path: Path) -> Path:
     path = tmp_path / "CredentialSpecs"
     path.mkdir()
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _output_follows_its_schema() -> Any:
+    """Every --json run follows the output schema, every --format sarif run SARIF 2.1.0."""
+    undo = install_output_check()
+    yield
+    undo()

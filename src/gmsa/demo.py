@@ -23,7 +23,7 @@ from typing import Any
 
 from gmsa.aws import AwsConfig
 from gmsa.errors import AccessDeniedError, GmsaError
-from gmsa.findings import Finding
+from gmsa.findings import Finding, count
 from gmsa.localaws import EmbeddedAws, embedded_aws
 
 REGION = "us-east-1"
@@ -224,7 +224,7 @@ def _check(
     report = lint_task_definition(
         task, windows_server_2016=windows_server_2016, specs=specs, policies=policies
     )
-    verdict = "passes" if report.valid else f"FAILS ({len(report.errors)} error(s))"
+    verdict = "passes" if report.valid else f"FAILS ({count(len(report.errors), 'error')})"
     out.step(f"check: {verdict}; role policies read: " + ", ".join(p.name for p in policies))
     out.findings(list(report.findings))
     return report

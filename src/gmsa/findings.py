@@ -7,7 +7,7 @@ problem it can see as :class:`Finding` objects so a user fixes them all at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -20,7 +20,10 @@ class Severity(StrEnum):
     WARNING = "warning"
     """It may work but looks wrong, or relies on something not checked."""
     INFO = "info"
-    """Not a problem: something that was not checked, and why."""
+    """Not a problem: something a reader should know (a value not checked, a hint)."""
+
+
+_SOURCE_PATH_SEPARATOR = " -> "
 
 
 @dataclass(frozen=True)
@@ -37,36 +40,69 @@ class Finding:
     """What is wrong, in one sentence."""
     fix: str | None = None
     """How to fix it, when there is a clear way."""
+    source: str | None = None
+    """The file or reference the finding is about, when it is not the checked input
+    itself (a spec a task definition references); ``None``: the checked input."""
+    referenced_at: str | None = None
+    """With :attr:`source`: the JSON path in the checked input that refers to it."""
     resource: str | None = None
     """The resource of a template or plan it is about (a CloudFormation logical id, a
     Terraform address); ``path`` is then a path inside that resource."""
-    source: str | None = None
-    """The file it is about, when that is not the checked input itself."""
     line: int | None = None
     """The line in ``source`` (1-based), where the input has lines."""
 
+    @property
+    def where(self) -> str:
+        """Where, for a person: the referring path, then the path inside the source
+        (``A.B -> C.D``); without a referring path, the source, then the path in it
+        (``file.json: C.D``)."""
+        if self.referenced_at:
+            return _SOURCE_PATH_SEPARATOR.join(p for p in (self.referenced_at, self.path) if p)
+        head = f"{self.source}:{self.line}" if self.source and self.line else self.source
+        return ": ".join(p for p in (head, self.resource, self.path) if p)
+
     def to_dict(self) -> dict[str, Any]:
-        """The finding as JSON (``resource``, ``source`` and ``line`` only when known)."""
+        """The finding as JSON, in the shape the per-command lists have always had
+        (``path`` is :attr:`where`); a finding about a template or plan resource keeps
+        ``path`` inside the resource and adds ``resource``, ``source`` and ``line``."""
+        if self.resource is None:
+            return {"code": self.code, "path": self.where, "message": self.message, "fix": self.fix}
         out: dict[str, Any] = {
             "code": self.code,
             "path": self.path,
             "message": self.message,
             "fix": self.fix,
         }
-        for key in ("resource", "source", "line"):
+        for key in ("resource", "source", "referenced_at", "line"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         return out
 
+    def to_json(self, default_source: str | None = None) -> dict[str, Any]:
+        """The finding as an item of the output envelope's ``findings``: ``path`` is a
+        JSON path inside ``source`` (or ``None``), never joined with a reference."""
+        item: dict[str, Any] = {
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message,
+            "fix": self.fix,
+            "path": self.path or None,
+            "source": self.source or default_source,
+        }
+        for key in ("referenced_at", "resource", "line"):
+            value = getattr(self, key)
+            if value is not None:
+                item[key] = value
+        return item
+
+    def about(self, source: str, referenced_at: str | None = None) -> Finding:
+        """The same finding, about ``source`` (referred to at ``referenced_at``)."""
+        return replace(self, source=source, referenced_at=referenced_at)
+
     def render(self) -> str:
         """One or two lines for a person."""
-        where = ""
-        if self.source is not None:
-            where += f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
-        if self.resource is not None:
-            where += f"{self.resource}: "
-        where += f"{self.path}: " if self.path else ""
+        where = f"{self.where}: " if self.where else ""
         text = f"{self.severity.value}: {where}{self.message}"
         if self.fix:
             text += f"\n    fix: {self.fix}"
@@ -83,13 +119,18 @@ def warning(code: str, path: str, message: str, fix: str | None = None) -> Findi
     return Finding(Severity.WARNING, code, path, message, fix)
 
 
+def warning_about(code: str, source: str, message: str, fix: str | None = None) -> Finding:
+    """A warning about a file, a reference or an option as a whole (no path inside it)."""
+    return Finding(Severity.WARNING, code, "", message, fix, source=source)
+
+
 NOT_CHECKED = "not-checked"
 """The code of an info finding about a value or rule that could not be checked (a
 template value known only at deploy time, a Terraform value known only after apply)."""
 
 
 def info(code: str, path: str, message: str, fix: str | None = None) -> Finding:
-    """Shorthand for an info finding."""
+    """Shorthand for an informational finding."""
     return Finding(Severity.INFO, code, path, message, fix)
 
 
@@ -113,6 +154,12 @@ def has_errors(findings: Sequence[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
 
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 error``, ``2 errors``, ``0 warnings``: how every message counts, never
+    ``error(s)``. ``plural`` for nouns that do not take an ``s``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def json_path(*parts: str | int) -> str:
     """Join JSON path parts: ``("A", "B", 0, "Name")`` gives ``A.B[0].Name``."""
     out = ""
@@ -128,6 +175,7 @@ __all__ = [
     "NOT_CHECKED",
     "Finding",
     "Severity",
+    "count",
     "error",
     "errors_of",
     "has_errors",
@@ -135,5 +183,6 @@ __all__ = [
     "infos_of",
     "json_path",
     "warning",
+    "warning_about",
     "warnings_of",
 ]

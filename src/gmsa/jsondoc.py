@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,75 @@ def dumps(value: Any) -> str:
     return json.dumps(value, indent=4, ensure_ascii=False) + "\n"
 
 
+_PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_RAW = json.JSONDecoder()
+
+
+def _path_parts(path: str) -> list[str | int] | None:
+    """``A.B[0].C`` as ``["A", "B", 0, "C"]``; ``None`` when it is not such a path."""
+    parts: list[str | int] = []
+    pos = 0
+    while pos < len(path):
+        match = _PATH_PART.match(path, pos)
+        if match is None:
+            return None
+        index, key = match.groups()
+        parts.append(int(index) if index is not None else key)
+        pos = match.end()
+    return parts
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WHITESPACE.match(text, pos)
+    return match.end() if match else pos
+
+
+def _child(text: str, pos: int, part: str | int) -> int | None:
+    """Where the value of ``part`` (a key or an index) starts in the container at ``pos``."""
+    opener = text[pos : pos + 1]
+    if opener not in ("{", "[") or (opener == "{") != isinstance(part, str):
+        return None
+    pos = _skip(text, pos + 1)
+    index = 0
+    while pos < len(text) and text[pos] not in "}]":
+        if opener == "{":
+            key, pos = _RAW.raw_decode(text, pos)
+            pos = _skip(text, _skip(text, pos) + 1)
+            if key == part:
+                return pos
+        elif index == part:
+            return pos
+        _, pos = _RAW.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if text[pos : pos + 1] == ",":
+            pos = _skip(text, pos + 1)
+        index += 1
+    return None
+
+
+def line_of(text: str, path: str) -> int | None:
+    """The line (from 1) where the value at JSON path ``path`` (``A.B[0].C``, the form
+    :func:`gmsa.findings.json_path` writes) starts in the JSON ``text``; ``None`` when
+    the text is not JSON or holds no such value. An empty path is the document itself."""
+    parts = _path_parts(path)
+    if parts is None:
+        return None
+    text = text.lstrip("\ufeff")
+    pos = _skip(text, 0)
+    try:
+        for part in parts:
+            found = _child(text, pos, part)
+            if found is None:
+                return None
+            pos = found
+    except (ValueError, IndexError):
+        return None
+    if pos >= len(text):
+        return None
+    return _line_col(text, pos)[0]
+
+
 def type_name(value: Any) -> str:
     """A JSON value's type as an error message says it: ``a string``, ``an array``, ``null``."""
     if value is None:
@@ -250,6 +320,7 @@ __all__ = [
     "NumberOutOfRangeError",
     "decode_text",
     "dumps",
+    "line_of",
     "load_file",
     "loads",
     "read_bytes",

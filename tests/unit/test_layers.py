@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("inputfile", "findings"),
     ("jsondoc", "fsutil", "identifiers", "singleflight"),
-    ("reference", "aws", "kerberos"),
+    ("reference", "aws", "kerberos", "report"),
     ("domainless",),
     ("credspec",),
     ("source",),

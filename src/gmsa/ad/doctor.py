@@ -44,11 +44,12 @@ from gmsa.ad.connection import (
 )
 from gmsa.ad.discovery import find_domain_controllers, resolve_address, split_host_port
 from gmsa.ad.domain import DomainInfo, read_domain
+from gmsa.ad.errors import DnsLookupError
 from gmsa.credspec.model import CredentialSpec
 from gmsa.errors import GmsaError
-from gmsa.findings import Finding, errors_of, warnings_of
+from gmsa.findings import Finding, count, errors_of, warnings_of
 from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
-from gmsa.kerberos.errors import DirectoryError
+from gmsa.kerberos.errors import DcUnreachableError, DirectoryError
 from gmsa.kerberos.kdc import KDC_PORT
 from gmsa.kerberos.keytab import default_keytab_principal, read_keytab
 
@@ -131,6 +132,8 @@ class DoctorReport:
     """The DC the directory checks used."""
     identity: str | None
     """Who the DC authenticated."""
+    reached: bool = True
+    """Whether the domain could be reached at all (no DC found or none answered: false)."""
 
     @property
     def failed(self) -> bool:
@@ -145,6 +148,7 @@ class DoctorReport:
         """The report as JSON."""
         return {
             "ok": not self.failed,
+            "reached": self.reached,
             "summary": self.counts(),
             "server": self.server,
             "identity": self.identity,
@@ -183,7 +187,10 @@ def run_doctor(request: DoctorRequest) -> DoctorReport:
                 "the domain, account and host checks need a connection to a DC",
             )
         )
-        return DoctorReport(tuple(checks), 0, time.perf_counter() - started, None, None)
+        reached = not isinstance(exc, DcUnreachableError | DnsLookupError)
+        return DoctorReport(
+            tuple(checks), 0, time.perf_counter() - started, None, None, reached=reached
+        )
     with ldap:
         checks.append(
             Check(
@@ -230,7 +237,7 @@ def _network_checks(options: ConnectOptions, domain: str | None) -> list[Check]:
                     "dns-srv",
                     domain,
                     Status.PASS,
-                    f"_ldap._tcp.dc._msdcs.{domain} lists {len(records)} DC(s): {listing}",
+                    f"_ldap._tcp.dc._msdcs.{domain} lists {count(len(records), 'DC')}: {listing}",
                     details={"records": [r.target for r in records]},
                 )
             )
@@ -421,7 +428,7 @@ def _validity_check(findings: Sequence[Finding]) -> Check:
             "spec-valid",
             "credential spec",
             Status.WARN,
-            f"{len(warnings)} warning(s), first: {warnings[0].message}",
+            f"{count(len(warnings), 'warning')}, first: {warnings[0].message}",
             warnings[0].fix,
             details,
         )

@@ -7,6 +7,7 @@ __all__ = [
     "iam",
     "main",
     "ref",
+    "schema",
     "spec",
     "spec_new",
     "spec_publish",

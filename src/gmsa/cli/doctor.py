@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gmsa.cli._common import GmsaCommand, emit_json, finish, json_option
+from gmsa.cli._common import GmsaCommand, emit_report, finish, json_option
 from gmsa.cli.ad import directory_options, pop_connection
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.validate import CredentialSpecError, check_path
 from gmsa.errors import ExitCode
-from gmsa.findings import Finding
+from gmsa.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from gmsa.ad.doctor import DoctorReport
@@ -78,12 +78,40 @@ def echo_report(report: DoctorReport, *, title: str) -> None:
     )
 
 
-def _finish(report: DoctorReport, json_output: bool, title: str) -> None:
-    if json_output:
-        emit_json(report.to_dict())
-    else:
-        echo_report(report, title=title)
-    finish(int(ExitCode.INVALID if report.failed else ExitCode.OK))
+_SEVERITIES = {"fail": Severity.ERROR, "warn": Severity.WARNING}
+
+
+def report_findings(report: DoctorReport) -> list[Finding]:
+    """The checks that failed or warned, as findings about what they checked."""
+    return [
+        Finding(
+            _SEVERITIES[check.status.value],
+            check.id,
+            "",
+            check.message,
+            check.fix,
+            source=check.subject,
+        )
+        for check in report.checks
+        if check.status.value in _SEVERITIES
+    ]
+
+
+def _finish(report: DoctorReport, title: str) -> None:
+    emit_report(
+        report_findings(report),
+        ok=not report.failed,
+        results=report.to_dict(),
+        text=lambda: echo_report(report, title=title),
+    )
+    finish(int(exit_code_of(report)))
+
+
+def exit_code_of(report: DoctorReport) -> ExitCode:
+    """3 when the domain could not be reached at all, 1 when a check failed, else 0."""
+    if not report.reached:
+        return ExitCode.EXTERNAL
+    return ExitCode.INVALID if report.failed else ExitCode.OK
 
 
 @click.command(cls=GmsaCommand)
@@ -148,7 +176,7 @@ def doctor(
         network=not skip_network,
     )
     report = run_doctor(request)
-    _finish(report, json_output, "gmsa doctor")
+    _finish(report, "gmsa doctor")
 
 
 @click.command(cls=GmsaCommand)
@@ -177,12 +205,14 @@ def verify(file: Path, host: str | None, json_output: bool, **connection: Any) -
         options, credentials, spec=spec, spec_findings=findings, host=host, network=False
     )
     report = run_doctor(request)
-    _finish(report, json_output, f"gmsa spec verify {file}")
+    _finish(report, f"gmsa spec verify {file}")
 
 
 __all__ = [
     "doctor",
     "echo_report",
+    "exit_code_of",
     "load_spec_file",
+    "report_findings",
     "verify",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -10,9 +11,17 @@ import click
 from gmsa import jsondoc
 from gmsa.aws import AwsConfig
 from gmsa.cli._aws import aws_base_options
-from gmsa.cli._common import GmsaGroup, echo_findings, emit_json, exit_for, json_option
+from gmsa.cli._common import (
+    GmsaGroup,
+    current_output,
+    echo_findings,
+    emit_report,
+    exit_for,
+    json_option,
+    listing,
+)
 from gmsa.errors import ExitCode
-from gmsa.findings import Finding, warning
+from gmsa.findings import Finding, has_errors, warning
 from gmsa.iam.evaluate import Decision, decisions_to_findings, evaluate
 from gmsa.iam.policy import PolicyDocument, least_privilege_policy, load_policy_file
 from gmsa.iam.requirements import (
@@ -87,6 +96,11 @@ def _needs(
     return _Needs(merge_permissions(groups), owners, tuple(findings))
 
 
+def _about_references(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings whose path names a reference (or an option), as findings about it."""
+    return [f if f.source or not f.path else replace(f, path="", source=f.path) for f in findings]
+
+
 @click.group(cls=GmsaGroup)
 def iam() -> None:
     """IAM permissions of the task execution role for credential specs."""
@@ -114,27 +128,33 @@ def policy(
     """
     needs = _needs(references, secret_arns, kms_key_arns)
     document = least_privilege_policy(needs.permissions) if needs.permissions else None
-    if json_output:
-        emit_json(
-            {
-                "policy": document,
-                "permissions": [p.to_dict() for p in needs.permissions],
-                "findings": [f.to_dict() for f in needs.findings],
-            }
-        )
-        return
-    if document is None:
-        click.echo(
-            "no IAM permission needed: file:// specs are read from the host's "
-            "CredentialSpecs directory",
-            err=True,
-        )
-    else:
+
+    def text() -> None:
+        if document is None:
+            click.echo(
+                "no IAM permission needed: file:// specs are read from the host's "
+                "CredentialSpecs directory",
+                err=True,
+            )
+        else:
+            click.echo(jsondoc.dumps(document), nl=False)
+        if needs.findings:
+            click.echo(err=True)
+            echo_findings(needs.findings, indent="", err=True)
+
+    if current_output().quiet and document is not None:
         click.echo(jsondoc.dumps(document), nl=False)
-    if needs.findings:
-        click.echo(err=True)
-    for finding in needs.findings:
-        click.echo(finding.render(), err=True)
+    emit_report(
+        _about_references(needs.findings),
+        ok=not has_errors(needs.findings),
+        results={
+            "policy": document,
+            "permissions": [p.to_dict() for p in needs.permissions],
+            "findings": [f.to_dict() for f in needs.findings],
+        },
+        text=text,
+        err=True,
+    )
 
 
 @iam.command("check")
@@ -189,18 +209,18 @@ def check(
         key = (decision.permission.action, decision.permission.resource)
         findings.extend(decisions_to_findings([decision], path=needs.owners.get(key, "")))
     allowed = all(d.allowed for d in decisions)
-    if json_output:
-        emit_json(
-            {
-                "allowed": allowed,
-                "policies": [p.name for p in policies],
-                "decisions": [d.to_dict() for d in decisions],
-                "findings": [f.to_dict() for f in findings],
-            }
-        )
-    else:
-        _echo_check(policies, decisions, findings, allowed)
     code = ExitCode.OK if allowed and exit_for(findings) == 0 else ExitCode.INVALID
+    emit_report(
+        _about_references(findings),
+        ok=code is ExitCode.OK,
+        results={
+            "allowed": allowed,
+            "policies": [p.name for p in policies],
+            "decisions": [d.to_dict() for d in decisions],
+            "findings": [f.to_dict() for f in findings],
+        },
+        text=lambda: _echo_check(policies, decisions, findings, allowed),
+    )
     click.get_current_context().exit(int(code))
 
 
@@ -210,7 +230,7 @@ def _echo_check(
     findings: list[Finding],
     allowed: bool,
 ) -> None:
-    click.echo("policies: " + (", ".join(p.name for p in policies) or "(none)"))
+    click.echo("policies: " + listing((p.name for p in policies), empty="(none)"))
     if not decisions:
         click.echo("nothing to check: file:// specs need no IAM permission")
     for d in decisions:

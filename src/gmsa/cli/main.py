@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import os
+import sys
+from typing import Any
+
 import click
 
 from gmsa import __version__
@@ -10,6 +15,7 @@ from gmsa.cli.demo import demo
 from gmsa.cli.doctor import doctor
 from gmsa.cli.iam import iam
 from gmsa.cli.ref import ref
+from gmsa.cli.schema import schema
 from gmsa.cli.spec import spec
 from gmsa.cli.task import task
 from gmsa.cli.tickets import tickets
@@ -26,7 +32,8 @@ Exit codes:
 @click.group(cls=GmsaGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gmsa")
 @click.option("-v", "--verbose", is_flag=True, help="Show the underlying cause of errors.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Give containers Active Directory identities through gMSA credential specs,
     and check every step before it can fail.
 
@@ -38,6 +45,9 @@ def cli(verbose: bool) -> None:
       gmsa task check taskdef.json            lint a task definition
       gmsa demo                               the whole path on a local AWS endpoint
     """
+    if os.environ.get("NO_COLOR"):
+        # https://no-color.org: no colour when NO_COLOR is set, whatever the terminal.
+        ctx.color = False
 
 
 cli.add_command(spec)
@@ -47,10 +57,56 @@ cli.add_command(task)
 cli.add_command(demo)
 cli.add_command(doctor)
 cli.add_command(tickets)
+cli.add_command(schema)
+
+
+class _ClosedPipeTolerant(io.RawIOBase):
+    """Standard output that a reader may close early (``gmsa ... | head``): what cannot
+    be written any more is dropped, so the command still ends with its own exit code."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._closed_by_reader = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, data: Any) -> int:
+        size = len(memoryview(data))
+        if self._closed_by_reader:
+            return size
+        try:
+            return os.write(self._fd, data)
+        except BrokenPipeError:
+            self._closed_by_reader = True
+            return size
+
+
+def _tolerate_closed_stdout() -> None:
+    """Let the reader of a piped stdout close it without failing the command."""
+    stdout = sys.stdout
+    if stdout is None or stdout.isatty():
+        return
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    stdout.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_ClosedPipeTolerant(fd)),
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        line_buffering=bool(stdout.line_buffering),
+    )
 
 
 def main() -> None:
     """Console script."""
+    _tolerate_closed_stdout()
     cli(prog_name="gmsa")
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from gmsa.cli._common import GmsaGroup, echo_findings, emit_json, json_option
+from gmsa.cli._common import GmsaGroup, echo_findings, emit_report, json_option
 from gmsa.errors import ExitCode
-from gmsa.findings import Finding
+from gmsa.findings import Finding, Severity
 from gmsa.iam.requirements import Permission, required_permissions, requirement_findings
 from gmsa.reference import InvalidReferenceError, Reference, parse
 
@@ -36,6 +36,15 @@ class _Result:
             "permissions": [p.to_dict() for p in self.permissions],
             "findings": [f.to_dict() for f in self.findings],
         }
+
+    def all_findings(self) -> list[Finding]:
+        """What the check found, each about the reference: an invalid one is an error."""
+        if self.error is not None:
+            error = self.error
+            found = [Finding(Severity.ERROR, error.code, "", error.what, error.fix)]
+        else:
+            found = list(self.findings)
+        return [f.about(self.value) for f in found]
 
 
 @click.group(cls=GmsaGroup)
@@ -71,14 +80,18 @@ def check(
     """
     results = [_check_one(value, secret_arn, kms_key_arn) for value in references]
     valid = all(r.reference is not None for r in results)
-    if json_output:
-        documents = [r.to_dict() for r in results]
-        emit_json(
-            documents[0] if len(documents) == 1 else {"valid": valid, "references": documents}
-        )
-    else:
+    documents = [r.to_dict() for r in results]
+
+    def text() -> None:
         for result in results:
             _echo(result)
+
+    emit_report(
+        [f for r in results for f in r.all_findings()],
+        ok=valid,
+        results=documents[0] if len(documents) == 1 else {"valid": valid, "references": documents},
+        text=text,
+    )
     click.get_current_context().exit(int(ExitCode.OK if valid else ExitCode.INVALID))
 
 

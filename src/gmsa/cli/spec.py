@@ -14,8 +14,11 @@ from gmsa import jsondoc
 from gmsa.cli._common import (
     GmsaCommand,
     GmsaGroup,
+    echo_failure,
     echo_findings,
-    emit_json,
+    echo_success,
+    emit_report,
+    finding_counts,
     finish,
     json_option,
 )
@@ -32,7 +35,7 @@ from gmsa.credspec.validate import (
     check_path,
 )
 from gmsa.errors import ExitCode, ExternalError
-from gmsa.findings import error
+from gmsa.findings import Finding, count, error
 
 STDIN = "-"
 
@@ -56,17 +59,18 @@ def _read(name: str) -> SpecReport:
     return check_path(Path(name))
 
 
-def _status_line(report: SpecReport) -> str:
-    errors, warnings = len(report.errors), len(report.warnings)
-    counts = []
-    if errors:
-        counts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    if warnings:
-        counts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    detail = f" ({', '.join(counts)})" if counts else ""
+def _echo_status(report: SpecReport) -> None:
+    counts = finding_counts(report.findings)
+    detail = f" ({counts})" if counts else ""
     if report.valid:
-        return click.style("✓", fg="green") + f" {report.source}: valid{detail}"
-    return click.style("✗", fg="red") + f" {report.source}: not valid{detail}"
+        echo_success(f"{report.source}: valid{detail}")
+    else:
+        echo_failure(f"{report.source}: not valid{detail}")
+
+
+def _about_file(report: SpecReport) -> list[Finding]:
+    """A report's findings, each naming the file it is about."""
+    return [f if f.source else f.about(report.source) for f in report.findings]
 
 
 @spec.command(cls=GmsaCommand)
@@ -97,15 +101,23 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
                 SpecReport(name, None, (error("unreadable-file", "", exc.what, exc.fix),))
             )
     all_valid = all(r.valid for r in reports)
-    if json_output:
-        emit_json({"valid": all_valid, "files": [r.to_dict() for r in reports]})
-    else:
+
+    def text() -> None:
         for report in reports:
-            click.echo(_status_line(report))
+            _echo_status(report)
             echo_findings(report.findings)
         if len(reports) > 1:
             good = sum(r.valid for r in reports)
-            click.echo(f"{len(reports)} files: {good} valid, {len(reports) - good} not valid")
+            click.echo(
+                f"{count(len(reports), 'file')}: {good} valid, {len(reports) - good} not valid"
+            )
+
+    emit_report(
+        [f for r in reports for f in _about_file(r)],
+        ok=all_valid and not unreadable,
+        results={"valid": all_valid, "files": [r.to_dict() for r in reports]},
+        text=text,
+    )
     if unreadable:
         finish(int(ExitCode.EXTERNAL))
     finish(int(ExitCode.OK if all_valid else ExitCode.INVALID))
@@ -138,13 +150,14 @@ def show(file: str, canonical: bool, json_output: bool) -> None:
         click.echo(render(report.spec), nl=False)
         return
     summary = describe(report.spec) if report.spec is not None else None
-    if json_output:
-        emit_json({**report.to_dict(), "spec": summary})
-    else:
-        click.echo(_status_line(report))
+
+    def text() -> None:
+        _echo_status(report)
         if summary is not None:
             _echo_summary(summary)
         echo_findings(report.findings)
+
+    emit_report(_about_file(report), results={**report.to_dict(), "spec": summary}, text=text)
     finish(int(ExitCode.OK if report.valid else ExitCode.INVALID))
 
 

@@ -5,17 +5,25 @@ Only argument parsing and output here; the spec is built in :mod:`gmsa.ad.specge
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from gmsa.cli._common import GmsaCommand, emit_json, finish, json_option
+from gmsa.cli._common import (
+    GmsaCommand,
+    current_output,
+    echo_findings,
+    emit_report,
+    finish,
+    json_option,
+)
 from gmsa.cli.ad import directory_options, pop_connection
 from gmsa.credspec.render import render, to_document
 from gmsa.credspec.validate import CredentialSpecError, check_document
 from gmsa.errors import ExitCode, InvalidInputError
-from gmsa.findings import Finding, Severity, has_errors
+from gmsa.findings import Finding, has_errors
 from gmsa.fsutil import write_atomic
 
 if TYPE_CHECKING:
@@ -104,17 +112,10 @@ def new(
     failed = has_errors(findings)
     if not failed and target is not None:
         write_atomic(target, render(generated.spec).encode(), exclusive=no_clobber)
-    if json_output:
-        emit_json(
-            {
-                "written": str(target) if target is not None and not failed else None,
-                "file_name": generated.file_name,
-                "spec": to_document(generated.spec),
-                "findings": [{**f.to_dict(), "severity": f.severity.value} for f in findings],
-                "ldap_round_trips": round_trips,
-            }
-        )
-    else:
+    written = str(target) if target is not None and not failed else None
+    about = [*(_about_account(f) for f in generated.findings), *report.findings]
+
+    def text() -> None:
         if target is None and not failed:
             click.echo(render(generated.spec), nl=False)
         elif not failed:
@@ -124,11 +125,23 @@ def new(
                 err=target is None,
             )
         if findings:
-            click.echo(
-                "not written:" if failed else "warnings:",
-                err=True,
-            )
-            _echo_to_stderr(findings)
+            click.echo("not written:" if failed else "warnings:", err=True)
+            echo_findings(findings, err=True)
+
+    if current_output().quiet and target is None and not failed:
+        click.echo(render(generated.spec), nl=False)
+    emit_report(
+        about,
+        source="generated spec",
+        results={
+            "written": written,
+            "file_name": generated.file_name,
+            "spec": to_document(generated.spec),
+            "ldap_round_trips": round_trips,
+        },
+        text=text,
+        err=True,
+    )
     finish(int(ExitCode.INVALID if failed else ExitCode.OK))
 
 
@@ -141,11 +154,11 @@ def _target(generated: GeneratedSpec, out: str | None, credspec_dir: Path | None
     return (credspec_dir or Path()) / generated.file_name
 
 
-def _echo_to_stderr(findings: list[Finding]) -> None:
-    ordered = sorted(findings, key=lambda f: f.severity is not Severity.ERROR)
-    for finding in ordered:
-        for line in finding.render().split("\n"):
-            click.echo("  " + line, err=True)
+def _about_account(finding: Finding) -> Finding:
+    """A finding of the account lookup: about the account it names, at no JSON path."""
+    if finding.source or not finding.path:
+        return finding
+    return replace(finding, path="", source=finding.path)
 
 
 __all__ = [

@@ -11,7 +11,7 @@ import click
 
 from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
-from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
+from gmsa.cli._common import GmsaCommand, echo_findings, echo_success, emit_report, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.source.publish import LocalDirTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
@@ -100,21 +100,31 @@ def publish(
         kms_key_id=kms_key_id,
         secure=secure,
     )
-    if json_output:
-        emit_json(result.to_dict())
-        return
-    state = "already stored, unchanged" if result.unchanged else "stored"
-    version = f", version {result.version}" if result.version else ""
-    click.echo(
-        click.style("✓", fg="green")
-        + f" {source} {state} at {result.target} ({result.size} bytes{version})"
+    next_step = f"gmsa iam policy {result.reference}"
+
+    def text() -> None:
+        state = "already stored, unchanged" if result.unchanged else "stored"
+        version = f", version {result.version}" if result.version else ""
+        echo_success(f"{source} {state} at {result.target} ({result.size} bytes{version})")
+        click.echo("reference for the task definition (credentialSpecs or dockerSecurityOptions):")
+        click.echo(f"  {result.reference}")
+        click.echo(f"next: {next_step}")
+        if result.warnings:
+            click.echo("warnings (the spec was stored; fix them and publish again):")
+            echo_findings(result.warnings)
+
+    emit_report(
+        result.warnings,
+        ok=True,
+        source=source,
+        results={
+            **result.to_dict(),
+            "unchanged": result.unchanged,
+            "warnings": [f.to_dict() for f in result.warnings],
+            "next": next_step,
+        },
+        text=text,
     )
-    click.echo("reference for the task definition (credentialSpecs or dockerSecurityOptions):")
-    click.echo(f"  {result.reference}")
-    click.echo(f"next: gmsa iam policy {result.reference}")
-    if result.warnings:
-        click.echo("warnings (the spec was stored; fix them and publish again):")
-        echo_findings(result.warnings)
 
 
 __all__ = [

@@ -13,10 +13,18 @@ import click
 
 from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
-from gmsa.cli._common import GmsaCommand, GmsaGroup, echo_findings, emit_json, json_option
+from gmsa.cli._common import (
+    GmsaCommand,
+    GmsaGroup,
+    current_output,
+    echo_findings,
+    emit_report,
+    json_option,
+)
 from gmsa.cli.task_agent import cleanup, prepare, renew
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
+from gmsa.findings import count
 from gmsa.fsutil import write_atomic
 from gmsa.iam.policy import load_policy_file
 from gmsa.iam.role import role_policies
@@ -135,10 +143,13 @@ def check(
 
     if loaded.ecs is not None:
         report = lint(loaded.ecs)
-        if json_output:
-            emit_json(report.to_dict())
-        else:
-            _echo_report(report)
+        emit_report(
+            [*report.findings, *report.notes],
+            ok=report.valid,
+            source=report.source,
+            results={**report.to_dict(), "hints": list(report.hints)},
+            text=lambda: _echo_report(report),
+        )
         click.get_current_context().exit(int(ExitCode.OK if report.valid else ExitCode.INVALID))
 
     reports = [
@@ -148,21 +159,27 @@ def check(
         for r in loaded.resources
     ]
     valid = all(r.valid for r in reports)
-    if json_output:
-        emit_json(
-            {
-                "valid": valid,
-                "source": loaded.source,
-                "input_format": loaded.input_format.value,
-                "task_definitions": [r.to_dict() for r in reports],
-                "errors": [f.to_dict() for r in reports for f in r.errors],
-                "warnings": [f.to_dict() for r in reports for f in r.warnings],
-                "info": [f.to_dict() for r in reports for f in r.infos],
-            }
-        )
-    else:
+
+    def text() -> None:
         for report in reports:
             _echo_report(report)
+
+    emit_report(
+        [f for r in reports for f in (*r.findings, *r.notes)],
+        ok=valid,
+        source=loaded.source,
+        results={
+            "valid": valid,
+            "source": loaded.source,
+            "input_format": loaded.input_format.value,
+            "task_definitions": [r.to_dict() for r in reports],
+            "errors": [f.to_dict() for r in reports for f in r.errors],
+            "warnings": [f.to_dict() for r in reports for f in r.warnings],
+            "info": [f.to_dict() for r in reports for f in r.infos],
+            "hints": [h for r in reports for h in r.hints],
+        },
+        text=text,
+    )
     click.get_current_context().exit(int(ExitCode.OK if valid else ExitCode.INVALID))
 
 
@@ -190,11 +207,10 @@ def _echo_report(report: TaskReport) -> None:
         echo_findings(report.task_findings, indent="  ")
     for hint in report.hints:
         click.echo(f"hint: {hint}")
-    errors, warnings = len(report.errors), len(report.warnings)
     verdict = click.style("valid", fg="green") if report.valid else click.style("invalid", fg="red")
     click.echo(
-        f"{where}: {verdict}, {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)}"
+        f"{where}: {verdict}, {count(len(report.errors), 'error')}, "
+        f"{count(len(report.warnings), 'warning')}"
     )
 
 
@@ -284,18 +300,33 @@ def patch(
     )
     text = jsondoc.dumps(document)
     target = Path(taskdef) if in_place else out
-    if target is None:
-        click.echo(text, nl=False)
-    else:
+    machine = current_output().machine
+    if target is not None:
         write_atomic(target, text.encode("utf-8"))
-        if not json_output:
-            click.echo(f"wrote {target}", err=True)
+    elif not machine:
+        click.echo(text, nl=False)
 
     patched = parse_task_definition(document, source=str(target or "<patched>"))
     findings = lint_task_definition(patched).findings
-    if findings and not json_output:
-        click.echo("the patched task definition still has findings:", err=True)
-        echo_findings(findings, err=True)
+
+    def report() -> None:
+        if target is not None:
+            click.echo(f"wrote {target}", err=True)
+        if findings:
+            click.echo("the patched task definition still has findings:", err=True)
+            echo_findings(findings, err=True)
+
+    emit_report(
+        findings,
+        ok=True,
+        source=str(target) if target is not None else "<patched>",
+        results={
+            "written": str(target) if target is not None else None,
+            "task_definition": document,
+        },
+        text=report,
+        err=True,
+    )
 
 
 task.add_command(prepare)

@@ -28,8 +28,9 @@ from typing import Any, cast
 import click
 
 from gmsa.cli._aws import F, apply_options, aws_config_from, aws_options
-from gmsa.cli._common import GmsaCommand, echo_findings, emit_json, json_option
+from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
 from gmsa.errors import InvalidInputError
+from gmsa.findings import Finding, Severity, count
 from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
 from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.hostagent.windows import WindowsHostAgent
@@ -224,17 +225,21 @@ def prepare(
     task_def = load_task_definition(taskdef)
     chosen = host.platform_for(task_def)
     result = host.agent(chosen, task_def, aws).prepare(task_def, task_id, task_arn)
-    if json_output:
-        emit_json(result.to_dict())
-    elif chosen == "linux":
-        _print_prepared_linux(result)
-    else:
-        _print_prepared(result, _require_credspec_dir(host.credspec_dir))
+
+    def text() -> None:
+        if chosen == "linux":
+            _print_prepared_linux(result)
+        else:
+            _print_prepared(result, _require_credspec_dir(host.credspec_dir))
+
+    emit_report(result.warnings, ok=True, source=taskdef, results=result.to_dict(), text=text)
 
 
 def _print_prepared_linux(result: PreparedTask) -> None:
-    count = len(result.containers)
-    click.echo(f"task {result.task_id}: {count} container(s) prepared, lease {result.lease_id}")
+    click.echo(
+        f"task {result.task_id}: {count(len(result.containers), 'container')} prepared, "
+        f"lease {result.lease_id}"
+    )
     for container in result.containers:
         click.echo(f"  {container.name}")
         click.echo(f"    reference:   {container.reference}")
@@ -250,8 +255,10 @@ def _print_prepared_linux(result: PreparedTask) -> None:
 
 
 def _print_prepared(result: PreparedTask, credspec_dir: Path) -> None:
-    count = len(result.containers)
-    click.echo(f"task {result.task_id}: {count} container(s) prepared in {credspec_dir}")
+    click.echo(
+        f"task {result.task_id}: {count(len(result.containers), 'container')} prepared "
+        f"in {credspec_dir}"
+    )
     for container in result.containers:
         how = "written" if container.written else "your own file, used in place"
         click.echo(f"  {container.name}")
@@ -300,19 +307,21 @@ def renew(
     agent = host.agent("linux", task_def, aws)
     assert isinstance(agent, LinuxHostAgent)
     result = agent.renew(task_def, task_id)
-    if json_output:
-        emit_json(result.to_dict())
-    elif result.lease_id is None:
-        click.echo(f"task {result.task_id}: nothing recorded for this task; nothing to renew")
-    elif result.user is None:
-        click.echo(
-            f"task {result.task_id}: lease {result.lease_id} is domain-joined; "
-            "the ticket service renews it by itself"
-        )
-    else:
-        click.echo(f"task {result.task_id}: lease {result.lease_id} renewed as {result.user}")
-        for path in result.renewed:
-            click.echo(f"  renewed  {path}")
+
+    def text() -> None:
+        if result.lease_id is None:
+            click.echo(f"task {result.task_id}: nothing recorded for this task; nothing to renew")
+        elif result.user is None:
+            click.echo(
+                f"task {result.task_id}: lease {result.lease_id} is domain-joined; "
+                "the ticket service renews it by itself"
+            )
+        else:
+            click.echo(f"task {result.task_id}: lease {result.lease_id} renewed as {result.user}")
+            for path in result.renewed:
+                click.echo(f"  renewed  {path}")
+
+    emit_report([], ok=True, source=task_def.source, results=result.to_dict(), text=text)
 
 
 @click.command(cls=GmsaCommand)
@@ -335,10 +344,11 @@ def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
     cleaned up) is not an error: nothing is removed.
     """
     result = host.agent(host.platform_for(None), None, {}).cleanup(task_id)
-    if json_output:
-        emit_json(result.to_dict())
-    else:
-        _print_cleanup(result)
+    kept = [
+        Finding(Severity.WARNING, "file-kept", "", f"kept: {kept.reason}", source=kept.file)
+        for kept in result.kept
+    ]
+    emit_report(kept, ok=True, results=result.to_dict(), text=lambda: _print_cleanup(result))
 
 
 def _print_cleanup(result: CleanupResult) -> None:
@@ -352,7 +362,7 @@ def _print_cleanup(result: CleanupResult) -> None:
         for name in result.missing:
             click.echo(f"  gone     {name} (already deleted)")
         return
-    click.echo(f"task {result.task_id}: removed {len(result.removed)} file(s)")
+    click.echo(f"task {result.task_id}: removed {count(len(result.removed), 'file')}")
     for name in result.removed:
         click.echo(f"  removed  {name}")
     for name in result.missing:

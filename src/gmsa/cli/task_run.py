@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from gmsa.cli._aws import aws_options
-from gmsa.cli._common import GmsaCommand, emit_json, json_option
+from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
 from gmsa.cli.task_agent import HostAgentOptions, host_agent_options
+from gmsa.findings import count
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
 from gmsa.hostagent.interface import HostAgent
 from gmsa.taskdef.model import load_task_definition
@@ -107,10 +108,15 @@ def run(
         ctx.exit(INTERRUPTED)
     finally:
         client.close()
-    if json_output:
-        emit_json(result.to_dict())
-    else:
-        _print_result(result)
+    warnings = result.prepared.warnings if result.prepared is not None else ()
+    emit_report(
+        warnings,
+        ok=result.exit_code == 0,
+        source=taskdef,
+        results=result.to_dict(),
+        text=lambda: _print_result(result),
+        err=True,
+    )
     ctx.exit(result.exit_code)
 
 
@@ -125,6 +131,9 @@ def _print_result(result: RunResult) -> None:
             state = f"exited {container.exit_code}"
         kind = "essential" if container.essential else "not essential"
         click.echo(f"container {container.name} ({kind}): {state}", err=True)
+    if result.prepared is not None and result.prepared.warnings:
+        click.echo("warnings:", err=True)
+        echo_findings(result.prepared.warnings, err=True)
     if result.detached:
         click.echo(
             f"task {result.task_id} started; stop it with gmsa task stop "
@@ -149,10 +158,11 @@ def stop(task_id: str, docker_host: str | None, host: HostAgentOptions, json_out
         removed = stop_task(client, task_id, agent)
     finally:
         client.close()
-    if json_output:
-        emit_json({"task_id": task_id, "removed_containers": removed})
-    else:
-        click.echo(f"task {task_id}: removed {removed} container(s)")
+    emit_report(
+        [],
+        results={"task_id": task_id, "removed_containers": removed},
+        text=lambda: click.echo(f"task {task_id}: removed {count(removed, 'container')}"),
+    )
 
 
 __all__ = [

@@ -18,10 +18,11 @@ from prometheus_client import start_http_server
 
 from gmsa import jsondoc
 from gmsa.aws import AwsConfig
-from gmsa.cli._common import GmsaGroup, emit_json, json_option
+from gmsa.cli._common import GmsaGroup, emit_report, json_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.domainless import read_host_user
 from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
+from gmsa.findings import Finding, Severity, count
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import ServiceSettings, load_document, load_settings, settings_from
 from gmsa.tickets.deployment import ECS_CONFIG, SOCKET_NAME, Deployment, read_ecs_config
@@ -367,13 +368,13 @@ def _owner(text: str | None) -> tuple[int, int] | None:
     return int(uid), int(gid)
 
 
-def _print_reply(reply: LeaseReply, verb: str, json_output: bool, **extra: Any) -> None:
-    if json_output:
-        emit_json({"lease_id": reply.lease_id, "paths": list(reply.paths), **extra})
-        return
-    click.echo(f"lease {reply.lease_id} {verb}")
-    for path in reply.paths:
-        click.echo(f"  {path}")
+def _print_reply(reply: LeaseReply, verb: str) -> None:
+    def text() -> None:
+        click.echo(f"lease {reply.lease_id} {verb}")
+        for path in reply.paths:
+            click.echo(f"  {path}")
+
+    emit_report([], results={"lease_id": reply.lease_id, "paths": list(reply.paths)}, text=text)
 
 
 @tickets.command()
@@ -417,7 +418,7 @@ def lease(
             reply = client.add_lease(contents)
         if owner_ids is not None:
             client.set_owner(reply.lease_id, *owner_ids)
-    _print_reply(reply, "created", json_output)
+    _print_reply(reply, "created")
 
 
 @tickets.command()
@@ -437,12 +438,13 @@ def renew(
     password = _password(password_stdin)
     with TicketClient(socket_path) as client:
         paths = client.renew_domainless(username=username, password=password, domain=domain)
-    if json_output:
-        emit_json({"renewed": list(paths)})
-        return
-    click.echo(f"renewed {len(paths)} ticket cache(s)")
-    for path in paths:
-        click.echo(f"  {path}")
+
+    def text() -> None:
+        click.echo(f"renewed {count(len(paths), 'ticket cache')}")
+        for path in paths:
+            click.echo(f"  {path}")
+
+    emit_report([], results={"renewed": list(paths)}, text=text)
 
 
 @tickets.command()
@@ -453,7 +455,7 @@ def delete(lease_id: str, socket_path: Path, json_output: bool) -> None:
     """Delete a lease and its ticket caches."""
     with TicketClient(socket_path) as client:
         reply = client.delete_lease(lease_id)
-    _print_reply(reply, "deleted", json_output)
+    _print_reply(reply, "deleted")
 
 
 @tickets.command()
@@ -467,11 +469,39 @@ def status(socket_path: Path, json_output: bool) -> None:
     with TicketClient(socket_path) as client:
         report = client.status()
     healthy = report.get("status") == HEALTHY
-    if json_output:
-        emit_json(report)
-    else:
-        _print_status(report)
+    emit_report(
+        status_findings(report), ok=healthy, results=report, text=lambda: _print_status(report)
+    )
     sys.exit(int(ExitCode.OK if healthy else ExitCode.INVALID))
+
+
+def status_findings(report: dict[str, Any]) -> list[Finding]:
+    """The problems a status report shows: tickets whose renewal failed, unreadable leases."""
+    found: list[Finding] = []
+    for item in report.get("leases") or []:
+        for ticket in item.get("tickets") or []:
+            if ticket.get("last_error"):
+                failures = count(int(ticket.get("failures") or 0), "failure")
+                found.append(
+                    Finding(
+                        Severity.ERROR,
+                        "ticket-renewal-failed",
+                        "",
+                        f"{ticket.get('gmsa')}: last error ({failures}): {ticket['last_error']}",
+                        source=str(item.get("lease_id")),
+                    )
+                )
+    for broken in report.get("unreadable_leases") or []:
+        found.append(
+            Finding(
+                Severity.ERROR,
+                "unreadable-lease",
+                "",
+                f"unreadable: {broken['reason']}",
+                source=str(broken["path"]),
+            )
+        )
+    return found
 
 
 def _print_status(report: dict[str, Any]) -> None:
@@ -493,7 +523,7 @@ def _print_status(report: dict[str, Any]) -> None:
             if ticket.get("last_error"):
                 click.echo(
                     click.style(
-                        f"      last error ({ticket.get('failures')} failure(s)): "
+                        f"      last error ({count(int(ticket.get('failures') or 0), 'failure')}): "
                         f"{ticket['last_error']}",
                         fg="red",
                     )
@@ -510,6 +540,7 @@ __all__ = [
     "serve",
     "socket_option",
     "status",
+    "status_findings",
     "tickets",
     "unit",
 ]

@@ -22,7 +22,7 @@ from gmsa.credspec.model import MAX_SPEC_BYTES, CredentialSpec
 from gmsa.credspec.rules.document import read_document
 from gmsa.credspec.rules.walker import Walker
 from gmsa.errors import InvalidInputError
-from gmsa.findings import Finding, error, errors_of, has_errors, warning, warnings_of
+from gmsa.findings import Finding, count, error, errors_of, has_errors, warning, warnings_of
 from gmsa.inputfile import InputFileError
 
 CREDENTIALS_FETCHER_MAX_BYTES = 4000
@@ -44,7 +44,7 @@ class CredentialSpecError(InvalidInputError):
         errors = errors_of(self.findings) or list(self.findings)
         if errors:
             first = errors[0]
-            more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+            more = f" (and {count(len(errors) - 1, 'more error')})" if len(errors) > 1 else ""
             what = f"the credential spec is not valid: {first.message}{more}"
             where = f"{source}: {first.path}" if first.path else source
             fix = first.fix

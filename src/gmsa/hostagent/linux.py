@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.domainless import DomainlessUser, UserSecretError
 from gmsa.domainless import read_domainless_user as read_secret_user
 from gmsa.errors import ExitCode, GmsaError
-from gmsa.findings import Finding, warning
+from gmsa.findings import Finding, warning, warning_about
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
@@ -68,7 +68,12 @@ from gmsa.source.fetcher import SpecFetcher
 from gmsa.source.interface import SourceNotConfiguredError
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
 from gmsa.tickets.client import LeaseReply, TicketClient
-from gmsa.tickets.errors import LeaseNotFoundError, RemoteError
+from gmsa.tickets.errors import (
+    LeaseNotFoundError,
+    RemoteError,
+    ServiceUnreachableError,
+    SocketError,
+)
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
@@ -198,7 +203,7 @@ class LinuxHostAgent(HostAgent):
             replaced = previous if previous != reply.lease_id else None
             if replaced is not None and self._delete_quietly(replaced):
                 warnings.append(
-                    warning(
+                    warning_about(
                         "stale-lease-left",
                         str(self.krb_dir / replaced),
                         f"the lease {replaced} of an earlier prepare of this task could not "
@@ -305,8 +310,12 @@ class LinuxHostAgent(HostAgent):
             if index is not None and int(index.group(1)) < len(plans):
                 plan = plans[int(index.group(1))]
                 where = f"container {plan.containers[0]!r} ({plan.raw}): {where}"
+            answered = not isinstance(exc, ServiceUnreachableError | SocketError)
             err = HostAgentError(
-                f"the ticket service refused the lease: {exc.what}",
+                # "refused" only when the service answered; otherwise it was not reached.
+                f"the ticket service refused the lease: {exc.what}"
+                if answered
+                else f"could not ask the ticket service for a lease: {exc.what}",
                 where=where,
                 fix=exc.fix,
                 exit_code=exc.exit_code,
@@ -491,18 +500,22 @@ def _owner_for(
         user = _user_of(container)
         if user is None:
             continue
-        where = f"{task_def.source}: {container.path}.user"
+        path = f"{container.path}.user"
+        where = f"{task_def.source}: {path}"
         pair = parse_user(user)
         if pair is None:
             if user.strip().split(":")[0] not in ("root", "0"):
                 warnings.append(
-                    warning(
-                        "container-user-not-numeric",
-                        where,
-                        f"the container runs as {user!r}, a name the host cannot resolve; its "
-                        "ticket cache stays readable by root only",
-                        'give the numeric uid[:gid] (e.g. "1000:1000") so gmsa can give the '
-                        "cache to that user",
+                    replace(
+                        warning(
+                            "container-user-not-numeric",
+                            path,
+                            f"the container runs as {user!r}, a name the host cannot resolve; "
+                            "its ticket cache stays readable by root only",
+                            'give the numeric uid[:gid] (e.g. "1000:1000") so gmsa can give '
+                            "the cache to that user",
+                        ),
+                        source=task_def.source,
                     )
                 )
             continue

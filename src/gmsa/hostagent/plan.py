@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from gmsa.findings import Finding, Severity, warning
+from gmsa.findings import Finding, Severity
 from gmsa.hostagent.interface import TaskInputError
 from gmsa.reference import Reference
 from gmsa.taskdef.model import CredentialSpecUse, TaskDefinition
@@ -31,8 +31,9 @@ class ReferencePlan:
 
     def located(self, found: Finding) -> Finding:
         """A warning about the reference's spec, placed under the reference."""
-        path = f"{self.raw}: {found.path}" if found.path else self.raw
-        return Finding(Severity.WARNING, found.code, path, found.message, found.fix)
+        return Finding(
+            Severity.WARNING, found.code, found.path, found.message, found.fix, source=self.raw
+        )
 
 
 P = TypeVar("P", bound=ReferencePlan)
@@ -81,12 +82,14 @@ def valid_reference(use: CredentialSpecUse, source: str) -> Reference:
 
 def no_reference_warning(task_def: TaskDefinition) -> Finding:
     """The warning for a task none of whose containers names a credential spec."""
-    return warning(
+    return Finding(
+        Severity.WARNING,
         "no-credential-spec",
-        task_def.source,
+        "",
         "no container of the task references a credential spec; nothing to prepare",
         "add credentialSpecs (or a credentialspec: dockerSecurityOption) to a "
         "container: gmsa task patch",
+        source=task_def.source,
     )
 
 

@@ -37,7 +37,7 @@ from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render, with_plugin_input
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
 from gmsa.errors import GmsaError
-from gmsa.findings import Finding, warning
+from gmsa.findings import Finding, warning_about
 from gmsa.fsutil import write_atomic
 from gmsa.hostagent.interface import (
     CleanupResult,
@@ -170,7 +170,7 @@ class WindowsHostAgent(HostAgent):
             warnings.append(no_reference_warning(task_def))
         if task_arn is None and any(p.reference.mode is Mode.DOMAINLESS for p in plans.values()):
             warnings.append(
-                warning(
+                warning_about(
                     "task-arn-placeholder",
                     "--task-arn",
                     "no task ARN given: domainless specs get regKeyPath "
@@ -186,7 +186,7 @@ class WindowsHostAgent(HostAgent):
             left = self._commit(root, task_id, task_arn, list(plans.values()))
         if left:
             warnings.append(
-                warning(
+                warning_about(
                     "stale-files-left",
                     str(root),
                     "files of an earlier prepare of this task that it no longer uses were "
@@ -224,7 +224,7 @@ class WindowsHostAgent(HostAgent):
         match = check_task_arn(task_arn)
         if match.group("id") != task_id:
             warnings.append(
-                warning(
+                warning_about(
                     "task-arn-id-mismatch",
                     "--task-arn",
                     f"the task ARN ends in {match.group('id')!r}, not the task id {task_id!r}",
@@ -405,7 +405,7 @@ def _domainless_content(spec: CredentialSpec, registry_key: str, source: str) ->
 
 
 def _domainless_spec_warning(source: str) -> Finding:
-    return warning(
+    return warning_about(
         "domainless-spec-domain-joined-reference",
         source,
         "the spec has HostAccountConfig (domainless) but the reference is credentialspec: "

@@ -37,7 +37,6 @@ from gmsa.source.resolve import ResolvedSpec
 from gmsa.taskdef.model import (
     FIELD_CREDENTIAL_SPECS,
     FIELD_DOCKER_SECURITY_OPTIONS,
-    SPEC_PATH_SEPARATOR,
     ContainerDefinition,
     CredentialSpecUse,
     TaskDefinition,
@@ -111,9 +110,11 @@ class TaskReport:
     task_findings: tuple[Finding, ...]
     """Findings about the task as a whole (execution role, compatibilities, modes)."""
     hints: tuple[str, ...] = ()
-    """Advice that is not a problem (shown to people, not in JSON)."""
+    """Advice that is not a problem, as a sentence each (the :attr:`notes` as text)."""
     resource: str | None = None
     """The template or plan resource it was read from (logical id, Terraform address)."""
+    notes: tuple[Finding, ...] = ()
+    """Advice that is not a problem, as info findings with their paths."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -171,7 +172,8 @@ class _Collector:
     def add(self, finding: Finding, container: ContainerDefinition | None = None) -> None:
         origin = self.task.origin
         if origin is not None:
-            if finding.severity is not Severity.INFO and origin.is_unchecked(finding.path):
+            inside = finding.referenced_at or finding.path
+            if finding.severity is not Severity.INFO and origin.is_unchecked(inside):
                 return  # the value is known only at deploy time; a note says so
             finding = origin.locate(finding)
         if container is None:
@@ -234,13 +236,17 @@ def lint_task_definition(
     if task.origin is not None:
         for note in task.origin.notes:
             out.add(note)
-    hints: list[str] = []
+    notes: list[Finding] = []
     legacy = [u for u in task.credential_spec_uses if u.field == FIELD_DOCKER_SECURITY_OPTIONS]
     if legacy and not _is_fargate(task):
-        hints.append(
-            f"{out.at(legacy[0].path)}: dockerSecurityOptions works, but credentialSpecs is "
-            "the newer field ECS prefers (and the only one Fargate accepts); "
-            "gmsa task patch moves the reference"
+        notes.append(
+            info(
+                "credential-specs-preferred",
+                out.at(legacy[0].path),
+                "dockerSecurityOptions works, but credentialSpecs is the newer field ECS "
+                "prefers (and the only one Fargate accepts)",
+                "gmsa task patch moves the reference",
+            )
         )
     containers = tuple(
         ContainerReport(
@@ -264,7 +270,8 @@ def lint_task_definition(
         family=task.family,
         containers=containers,
         task_findings=tuple(out.task_level),
-        hints=tuple(hints),
+        hints=tuple(f"{n.where}: {n.message}; {n.fix}" for n in notes),
+        notes=tuple(notes),
         resource=task.origin.resource if task.origin else None,
     )
 
@@ -555,11 +562,7 @@ def _lint_specs(
                 continue
             base = out.at(use.path)
             for finding in resolved.findings:
-                path = f"{base}{SPEC_PATH_SEPARATOR}{finding.path}" if finding.path else base
-                out.add(
-                    Finding(finding.severity, finding.code, path, finding.message, finding.fix),
-                    container,
-                )
+                out.add(finding.about(resolved.source, referenced_at=base), container)
             spec = resolved.spec
             if spec is None:
                 continue

@@ -218,7 +218,11 @@ class Origin:
         return False
 
     def locate(self, finding: Finding) -> Finding:
-        """The finding with this resource, file and line."""
+        """The finding with this resource, file and line; a finding about a spec the
+        task definition references keeps that spec as its source, and its line is the
+        reference's."""
+        if finding.referenced_at:
+            return replace(finding, resource=self.resource, line=self.line(finding.referenced_at))
         return replace(
             finding, resource=self.resource, source=self.source, line=self.line(finding.path)
         )

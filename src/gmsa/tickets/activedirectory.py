@@ -275,8 +275,7 @@ class ActiveDirectoryProvider(CredentialProvider):
                 f"PrincipalsAllowedToRetrieveManagedPassword (Set-ADServiceAccount "
                 f"{account.name} -PrincipalsAllowedToRetrieveManagedPassword ...); the DC "
                 "reads the host's groups when it logs on, so the change is seen once this "
-                "service reconnects (at most connection_max_age later, 5 minutes by "
-                "default) or restarts",
+                "service opens a new connection to the DC (within 5 minutes) or restarts",
             )
         return blob
 

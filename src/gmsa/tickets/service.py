@@ -22,6 +22,7 @@ from typing import Any
 from gmsa.credspec.validate import load_spec
 from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
+from gmsa.findings import count
 from gmsa.reference import S3Location, parse_location
 from gmsa.tickets.acquire import Acquirer, Acquisition, Clock, utcnow
 from gmsa.tickets.arn import ArnReader, AwsArnReader, AwsKeys, parse_arn_entry
@@ -205,7 +206,7 @@ class TicketService:
             self._broken = broken
         for item in broken:
             log.warning("lease %s is unreadable: %s", item.path, item.reason)
-        log.info("recovered %d lease(s) from %s", len(leases), self.store.root)
+        log.info("recovered %s from %s", count(len(leases), "lease"), self.store.root)
         if scheduler:
             self._thread = threading.Thread(target=self._loop, name="gmsa-renewal", daemon=True)
             self._thread.start()
@@ -529,7 +530,7 @@ class TicketService:
             broken = len(self._broken)
         tickets = sum(len(lease.tickets) for lease in leases)
         failing = sum(1 for lease in leases for r in lease.tickets if r.failures)
-        line = f"{_count(len(leases), 'lease')}, {_count(tickets, 'ticket')}, {failing} failing"
+        line = f"{count(len(leases), 'lease')}, {count(tickets, 'ticket')}, {failing} failing"
         return line + (f", {broken} unreadable" if broken else "")
 
     def health(self) -> str:
@@ -539,7 +540,7 @@ class TicketService:
             return HEALTHY
         shown = "; ".join(problems[:3])
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-        return f"FAILING: {len(problems)} problem(s): {shown}{more}"
+        return f"FAILING: {count(len(problems), 'problem')}: {shown}{more}"
 
     def status(self) -> dict[str, Any]:
         """Every lease and ticket with its end time, last renewal and last error, as JSON."""
@@ -685,7 +686,7 @@ class TicketService:
                     failures=0,
                 )
                 self._schedule(lease_id, account, acquired)
-        log.info("renewed %s in %d lease(s)", group.account, len(renewed))
+        log.info("renewed %s in %s", group.account, count(len(renewed), "lease"))
         return renewed
 
     def _apply_failure(
@@ -819,10 +820,6 @@ def _find(lease: Lease, account: GmsaAccount) -> TicketRecord:
 
 def _user_key(user: tuple[str, str]) -> tuple[str, str]:
     return (user[0].lower(), user[1].lower())
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 __all__ = [

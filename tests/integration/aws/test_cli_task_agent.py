@@ -99,6 +99,8 @@ def test_ecs_example_file_task_definition_uses_the_users_file_and_cleanup_keeps_
     )
     done = cleanup("--task-id", TASK_ID, "--credspec-dir", specdir, "--json")
     assert as_json(done) == {
+        "ok": True,
+        "findings": [],
         "task_id": TASK_ID,
         "known": True,
         "removed": [],

@@ -130,7 +130,12 @@ def test_command_json_output(aws: AwsLab, example_spec_file: Path) -> None:
     result = run(aws, str(example_spec_file), "ssm:/gmsa/webapp01", "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert set(out) == {"reference", "target", "bytes", "version"}
+    # Today's fields, beside the envelope's and what the text output also shows.
+    assert set(out) == {"reference", "target", "bytes", "version"} | {
+        "ok", "findings", "unchanged", "warnings", "next"
+    }  # fmt: skip
+    assert out["ok"] is True
+    assert out["unchanged"] is False
     assert out["reference"].endswith(f":{ACCOUNT}:parameter/gmsa/webapp01")
     assert out["version"] == "1"
     assert out["bytes"] == len(canonical(json.loads(example_spec_file.read_text())))

@@ -15,7 +15,7 @@ from tests.support.samba import (
 
 
 def checks(result: Any) -> list[dict[str, Any]]:
-    assert result.exit_code in (0, 1), result.output
+    assert result.exit_code in (0, 1, 3), result.output  # 3: the domain was not reached
     found: list[dict[str, Any]] = json_of(result)["checks"]
     return found
 

@@ -66,6 +66,8 @@ def test_validate_all_valid_json_exits_0(tmp_path: Path) -> None:
     result = run("validate", write(tmp_path, "a.json", fresh("full")), "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
+        "ok": True,
+        "findings": [],
         "valid": True,
         "files": [
             {"source": str(tmp_path / "a.json"), "valid": True, "errors": [], "warnings": []}

@@ -334,9 +334,14 @@ def test_spec_findings_are_reported_under_the_reference_path() -> None:
     )
     (finding,) = report.findings
     assert finding.code == "gmsa-name-too-long"
-    assert finding.path == (
+    assert finding.where == (
         "containerDefinitions[0].credentialSpecs[0] -> DomainJoinConfig.MachineAccountName"
     )
+    assert finding.to_dict()["path"] == finding.where
+    # In the output envelope the path is inside the spec, and the spec is the source.
+    assert finding.path == "DomainJoinConfig.MachineAccountName"
+    assert finding.referenced_at == "containerDefinitions[0].credentialSpecs[0]"
+    assert finding.source is not None
 
 
 def test_paths_in_describe_output_point_into_the_wrapper() -> None:

@@ -373,7 +373,7 @@ def test_health_lists_at_most_three_problems(
         service.add_lease([spec_for("WebApp01")])
     double.down = True
     service.run_due(clock.advance(7 * H))
-    assert service.health().startswith("FAILING: 5 problem(s): ")
+    assert service.health().startswith("FAILING: 5 problems: ")
     assert service.health().endswith("; and 2 more")
 
 
