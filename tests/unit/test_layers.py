@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("source",),
     ("iam", "ad"),
     ("taskdef",),
+    ("export",),
     ("tickets",),
     ("hostagent",),
     ("localaws",),

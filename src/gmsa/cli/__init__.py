@@ -4,6 +4,7 @@ __all__ = [
     "ad",
     "demo",
     "doctor",
+    "export",
     "iam",
     "main",
     "ref",

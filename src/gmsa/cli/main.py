@@ -8,6 +8,7 @@ from gmsa import __version__
 from gmsa.cli._common import GmsaGroup
 from gmsa.cli.demo import demo
 from gmsa.cli.doctor import doctor
+from gmsa.cli.export import export
 from gmsa.cli.iam import iam
 from gmsa.cli.ref import ref
 from gmsa.cli.spec import spec
@@ -47,6 +48,7 @@ cli.add_command(task)
 cli.add_command(demo)
 cli.add_command(doctor)
 cli.add_command(tickets)
+cli.add_command(export)
 
 
 def main() -> None:
