@@ -7,6 +7,7 @@ __all__ = [
     "export",
     "iam",
     "main",
+    "precommit",
     "ref",
     "spec",
     "spec_new",
