@@ -64,26 +64,26 @@ class KubernetesNameError(InvalidInputError):
 
 def check_subdomain(value: str, *, where: str) -> str:
     """``value`` when it is a DNS-1123 subdomain (what most object names must be)."""
-    if len(value) > SUBDOMAIN_MAX or not _SUBDOMAIN_RE.fullmatch(value):
-        raise KubernetesNameError(
-            f"{value!r} is not a valid Kubernetes name: at most {SUBDOMAIN_MAX} lower-case "
-            "letters, digits, '-' and '.', starting and ending with a letter or digit",
-            where=where,
-            fix=f"use e.g. {_suggest(value, SUBDOMAIN_MAX)!r}",
-        )
-    return value
+    return _check(value, _SUBDOMAIN_RE, SUBDOMAIN_MAX, "name", "'-' and '.'", where)
 
 
 def check_label(value: str, *, where: str) -> str:
     """``value`` when it is a DNS-1123 label (what a namespace must be)."""
-    if len(value) > LABEL_MAX or not _LABEL_RE.fullmatch(value):
-        raise KubernetesNameError(
-            f"{value!r} is not a valid Kubernetes namespace: at most {LABEL_MAX} lower-case "
-            "letters, digits and '-', starting and ending with a letter or digit",
-            where=where,
-            fix=f"use e.g. {_suggest(value.replace('.', '-'), LABEL_MAX)!r}",
-        )
-    return value
+    return _check(value, _LABEL_RE, LABEL_MAX, "namespace", "'-'", where)
+
+
+def _check(
+    value: str, pattern: re.Pattern[str], limit: int, what: str, marks: str, where: str
+) -> str:
+    if len(value) <= limit and pattern.fullmatch(value):
+        return value
+    suggestion = value if pattern is _SUBDOMAIN_RE else value.replace(".", "-")
+    raise KubernetesNameError(
+        f"{value!r} is not a valid Kubernetes {what}: at most {limit} lower-case letters, "
+        f"digits and {marks}, starting and ending with a letter or digit",
+        where=where,
+        fix=f"use e.g. {_suggest(suggestion, limit)!r}",
+    )
 
 
 def _suggest(value: str, limit: int) -> str:
