@@ -26,8 +26,10 @@ STDIN = "-"
 
 @click.group(cls=GmsaGroup)
 def export() -> None:
-    """Export a credential spec for other platforms: kubernetes (a GMSACredentialSpec
-    with its RBAC), docker (docker run and Compose options).
+    """Export a credential spec for Kubernetes and Docker.
+
+    kubernetes prints a GMSACredentialSpec with its RBAC objects; docker prints
+    the docker run and Compose options.
 
     The spec is validated first; an invalid spec exports nothing (exit 1).
 
