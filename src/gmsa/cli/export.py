@@ -74,9 +74,9 @@ def _warn(source: str, findings: tuple[Finding, ...]) -> None:
 )
 @json_option
 def kubernetes(spec_file: str, name: str, service_account: str | None, json_output: bool) -> None:
-    """Print the Kubernetes objects that make SPEC usable by pods, as one YAML stream.
+    """Print SPEC as Kubernetes objects, with RBAC.
 
-    A GMSACredentialSpec (windows.k8s.io/v1, the CRD of the kubernetes-sigs
+    One YAML stream: a GMSACredentialSpec (windows.k8s.io/v1, the CRD of the kubernetes-sigs
     windows-gmsa webhook) named NAME holding the spec, a ClusterRole
     gmsa-use-NAME granting "use" on exactly that object and, with
     --service-account, a RoleBinding giving that role to the service account
@@ -113,10 +113,11 @@ def kubernetes(spec_file: str, name: str, service_account: str | None, json_outp
 )
 @json_option
 def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
-    """Print the docker run and Compose options that give a container SPEC's gMSA.
+    """Print the docker run and Compose options for SPEC.
 
-    Docker on Windows reads credentialspec=file://NAME from its CredentialSpecs
-    directory, so copy SPEC there under NAME. The hostname is the gMSA's name:
+    They give a container SPEC's gMSA. Docker on Windows reads
+    credentialspec=file://NAME from its CredentialSpecs directory, so copy SPEC
+    there under NAME. The hostname is the gMSA's name:
     Windows Server 2016 requires it, later versions accept it.
 
     Exit code 1 when SPEC is not valid or NAME is not a file name Docker reads.
