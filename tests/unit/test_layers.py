@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("source",),
     ("iam", "ad"),
     ("taskdef",),
+    ("export",),
     ("tickets",),
     ("hostagent",),
     ("localaws",),

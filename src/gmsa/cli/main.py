@@ -13,6 +13,7 @@ from gmsa import __version__
 from gmsa.cli._common import GmsaGroup
 from gmsa.cli.demo import demo
 from gmsa.cli.doctor import doctor
+from gmsa.cli.export import export
 from gmsa.cli.iam import iam
 from gmsa.cli.ref import ref
 from gmsa.cli.schema import schema
@@ -58,6 +59,7 @@ cli.add_command(demo)
 cli.add_command(doctor)
 cli.add_command(tickets)
 cli.add_command(schema)
+cli.add_command(export)
 
 
 class _ClosedPipeTolerant(io.RawIOBase):

@@ -1,0 +1,163 @@
+"""``gmsa export``: a credential spec in the forms Kubernetes and Docker read.
+
+Only argument parsing and output here; the objects and options are built in
+:mod:`gmsa.export.kubernetes` and :mod:`gmsa.export.docker`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gmsa.ad.specgen import default_file_name
+from gmsa.cli._common import (
+    GmsaCommand,
+    GmsaGroup,
+    OutputFormat,
+    current_output,
+    echo_findings,
+    emit_report,
+    json_option,
+)
+from gmsa.credspec.model import MAX_SPEC_BYTES, CredentialSpec
+from gmsa.credspec.validate import CredentialSpecError, SpecReport, check_bytes, check_path
+from gmsa.export import docker as docker_export
+from gmsa.export import kubernetes as kubernetes_export
+from gmsa.export.docker import CREDENTIAL_SPECS_DIR
+from gmsa.export.kubernetes import ServiceAccount
+from gmsa.findings import Finding
+
+STDIN = "-"
+
+
+@click.group(cls=GmsaGroup)
+def export() -> None:
+    """Export a credential spec for Kubernetes and Docker.
+
+    kubernetes prints a GMSACredentialSpec with its RBAC objects; docker prints
+    the docker run and Compose options.
+
+    The spec is validated first; an invalid spec exports nothing (exit 1).
+
+    \b
+    Examples:
+      gmsa export kubernetes webapp01.json --name webapp01 --service-account default/webapp
+      gmsa export docker example_webapp01.json
+    """
+
+
+def _valid_spec(name: str) -> tuple[CredentialSpec, SpecReport]:
+    """The spec in FILE (``-``: standard input), or CredentialSpecError with every problem."""
+    if name == STDIN:
+        report = check_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), source="<stdin>")
+    else:
+        report = check_path(Path(name))
+    if not report.valid or report.spec is None:
+        raise CredentialSpecError(report.findings, source=report.source)
+    return report.spec, report
+
+
+def _warn(source: str, findings: tuple[Finding, ...]) -> None:
+    """Warnings go to stderr so that stdout stays a document to pipe on."""
+    if findings:
+        click.echo(f"{source}:", err=True)
+        echo_findings(findings, err=True)
+
+
+@export.command("kubernetes", cls=GmsaCommand)
+@click.argument("spec_file", metavar="SPEC")
+@click.option(
+    "--name",
+    required=True,
+    metavar="NAME",
+    help="Name of the GMSACredentialSpec object, as pods give it in "
+    "securityContext.windowsOptions.gmsaCredentialSpecName (a DNS-1123 subdomain).",
+)
+@click.option(
+    "--service-account",
+    metavar="NAMESPACE/NAME",
+    help="The service account whose pods may use the spec: adds a RoleBinding for it.",
+)
+@json_option
+def kubernetes(spec_file: str, name: str, service_account: str | None, json_output: bool) -> None:
+    """Print SPEC as Kubernetes objects, with RBAC.
+
+    One YAML stream: a GMSACredentialSpec (windows.k8s.io/v1, the CRD of the kubernetes-sigs
+    windows-gmsa webhook) named NAME holding the spec, a ClusterRole
+    gmsa-use-NAME granting "use" on exactly that object and, with
+    --service-account, a RoleBinding giving that role to the service account
+    (the webhook admits a pod only when its service account may use the spec).
+    With --json the objects come as a Kubernetes List under "list". Keys the CRD has no
+    place for are left out, and an object-shaped PluginInput is written as a
+    JSON string, each with a warning on stderr.
+
+    Exit code 1 when SPEC is not valid or a name is not one Kubernetes accepts.
+
+    \b
+    Examples:
+      gmsa export kubernetes webapp01.json --name webapp01 \\
+          --service-account default/webapp | kubectl apply -f -
+      gmsa export kubernetes webapp01.json --name webapp01 --json > webapp01.k8s.json
+    """
+    account = ServiceAccount.parse(service_account) if service_account is not None else None
+    spec, report = _valid_spec(spec_file)
+    result = kubernetes_export.export(spec, name, account)
+    warnings = (*report.warnings, *result.findings)
+    if current_output().format is OutputFormat.TEXT:
+        _warn(report.source, warnings)
+        click.echo(result.to_yaml(), nl=False)
+        return
+    emit_report(warnings, ok=True, source=report.source, results={"list": result.to_list()})
+
+
+@export.command("docker", cls=GmsaCommand)
+@click.argument("spec_file", metavar="SPEC")
+@click.option(
+    "--file-name",
+    metavar="NAME",
+    help="The spec's file name in the CredentialSpecs directory (default: SPEC's own "
+    "name; for standard input <netbios>_<account>.json, as 'gmsa spec new' names it).",
+)
+@json_option
+def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
+    """Print the docker run and Compose options for SPEC.
+
+    They give a container SPEC's gMSA. Docker on Windows reads
+    credentialspec=file://NAME from its CredentialSpecs directory, so copy SPEC
+    there under NAME. The hostname is the gMSA's name:
+    Windows Server 2016 requires it, later versions accept it.
+
+    Exit code 1 when SPEC is not valid or NAME is not a file name Docker reads.
+
+    \b
+    Examples:
+      gmsa export docker example_webapp01.json
+      gmsa export docker - --file-name webapp01.json --json < webapp01.json
+    """
+    spec, report = _valid_spec(spec_file)
+    if file_name is None:
+        file_name = (
+            default_file_name(spec.domain_join_config.netbios_name, spec.account_name)
+            if spec_file == STDIN
+            else Path(spec_file).name
+        )
+    result = docker_export.export(spec, file_name)
+    if current_output().format is OutputFormat.TEXT:
+        _warn(report.source, report.warnings)
+        click.echo(f"# Copy the spec to {CREDENTIAL_SPECS_DIR}\\{result.file.path} on each host.")
+        click.echo("# docker run:")
+        click.echo(result.run_command())
+        click.echo("# Compose, under the service:")
+        click.echo(result.compose_yaml(), nl=False)
+        return
+    emit_report(report.warnings, ok=True, source=report.source, results=result.to_dict())
+
+
+__all__ = [
+    "STDIN",
+    "docker",
+    "export",
+    "kubernetes",
+]
