@@ -80,6 +80,8 @@ def offline_args(path: tuple[str, ...], lab: dict[str, Path]) -> list[str | Path
         ("task", "check"): [DATA / "file.json", "--spec-dir", lab["specdir"]],
         ("task", "cleanup"): ["--task-id", "t1", "--credspec-dir", lab["specdir"]],
         ("task", "patch"): [DATA / "file.json", "--container", "webapp", "--reference", S3_REF],
+        ("export", "docker"): [lab["spec"]],
+        ("export", "kubernetes"): [lab["spec"], "--name", "webapp01"],
         ("task", "renew"): [DATA / "file.json", "--task-id", "t1", "--krb-dir", lab["tmp"] / "k"],
         ("task", "prepare"): [
             DATA / "file.json",
