@@ -419,6 +419,8 @@ def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
         assert result.exit_code == 0, result.output
         out = json.loads(result.stdout)
         assert out == {
+            "ok": True,
+            "findings": [],
             "task_id": TASK_ID,
             "lease_id": lease,
             "user": f"{HOST_DIRECT}$@{DOMAIN}",
