@@ -34,7 +34,8 @@ class VocabularyOption(click.Option):
     """An option that keeps older flags as deprecated aliases.
 
     ``deprecated`` names flags that still work but are shown in ``--help`` only as
-    "Deprecated alias: ...". ``replaced_by`` marks an option that is itself
+    "Deprecated alias: ..."; a name written ``/--no-thing`` is an alias of a boolean
+    option's off switch (``--thing/--no-thing``). ``replaced_by`` marks an option that is itself
     deprecated in favour of another flag (when the old one cannot be a plain alias,
     e.g. a flag that became an option with a value).
     """
@@ -47,8 +48,11 @@ class VocabularyOption(click.Option):
         replaced_by: str | None = None,
         **attrs: Any,
     ) -> None:
-        super().__init__([*(param_decls or ()), *deprecated], **attrs)
-        self.deprecated_names = tuple(deprecated)
+        off = [name.lstrip("/") for name in deprecated if name.startswith("/")]
+        on = [name for name in deprecated if not name.startswith("/")]
+        super().__init__([*(param_decls or ()), *on], **attrs)
+        self.secondary_opts.extend(off)
+        self.deprecated_names = (*on, *off)
         self.replaced_by = replaced_by
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:

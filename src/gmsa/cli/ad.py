@@ -57,6 +57,7 @@ _OPTIONS = (
     click.option(
         "--ca-file",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="CA certificates (PEM) that signed the DC's LDAPS certificate.",
     ),
     click.option(
@@ -64,16 +65,19 @@ _OPTIONS = (
         type=click.IntRange(1, 300),
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        help="Seconds to wait for each connection and answer.",
+        metavar="SECONDS",
+        help="Seconds to wait for each connection and answer (1 to 300).",
     ),
     click.option(
         "--ccache",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="Kerberos credential cache. Default (no --keytab/--user): $KRB5CCNAME.",
     ),
     click.option(
         "--keytab",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="Authenticate with a keytab, e.g. the host's /etc/krb5.keytab.",
     ),
     click.option(
@@ -89,6 +93,7 @@ _OPTIONS = (
     click.option(
         "--password-file",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="Read --user's password from this file (first line).",
     ),
     click.option(

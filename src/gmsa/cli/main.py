@@ -31,12 +31,25 @@ def cli(verbose: bool) -> None:
     and check every step before it can fail.
 
     \b
-    Typical flow:
-      gmsa spec validate webapp01.json        check a credential spec
+    Commands:
+      spec     credential specs: generate, validate, show, publish, verify
+      ref      check credential spec references (credentialspec:...)
+      iam      the task execution role's IAM policy for references, and checking it
+      task     task definitions: check, patch; prepare, cleanup, run, stop on a host
+      doctor   check a gMSA setup against the domain before anything runs
+      tickets  the Kerberos ticket service for Linux hosts (credentials-fetcher API)
+      demo     the whole path on a local AWS endpoint
+
+    \b
+    Examples:
+      gmsa spec validate webapp01.json
       gmsa spec publish webapp01.json s3://bucket/specs/webapp01.json
       gmsa iam policy credentialspec:arn:aws:s3:::bucket/specs/webapp01.json
-      gmsa task check taskdef.json            lint a task definition
-      gmsa demo                               the whole path on a local AWS endpoint
+      gmsa task check taskdef.json
+
+    Every command's --help shows examples and its exit codes. Shell completion
+    for bash: eval "$(_GMSA_COMPLETE=bash_source gmsa)" (zsh: zsh_source, fish:
+    fish_source).
     """
 
 

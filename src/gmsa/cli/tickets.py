@@ -15,11 +15,11 @@ import click
 
 from gmsa import jsondoc
 from gmsa.cli._common import GmsaGroup, emit_json, json_option
+from gmsa.cli._options import krb_dir_option, option, socket_option
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.config import load_settings
-from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import DEFAULT_PROVIDER, create_provider
 from gmsa.tickets.server import TicketServer
@@ -28,54 +28,60 @@ from gmsa.tickets.service import HEALTHY, TicketService
 PASSWORD_ENV = "GMSA_DOMAINLESS_PASSWORD"  # noqa: S105 - the variable's name
 """Where lease/renew read a domainless user's password when not given on stdin."""
 
-socket_option = click.option(
-    "--socket",
-    "socket_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_SOCKET,
-    show_default=True,
-    envvar="GMSA_TICKETS_SOCKET",
-    help="The service's unix socket (env GMSA_TICKETS_SOCKET).",
-)
 
-
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="Kerberos tickets for gMSAs on Linux hosts.")
 def tickets() -> None:
     """Kerberos tickets for gMSAs on Linux hosts (credentials-fetcher compatible).
 
     \b
-      gmsa tickets serve --socket S --krb-dir D   run the service the ECS agent talks to
-      gmsa tickets lease webapp01.json            ask a running service for a lease
-      gmsa tickets status                         health and every lease's tickets
-      gmsa tickets delete LEASE_ID                remove a lease
+    Commands:
+      serve   run the ticket service the ECS agent talks to
+      lease   ask a running service for a lease on the gMSAs of specs
+      renew   renew a domain user's domainless leases now
+      delete  delete a lease and its ticket caches
+      status  the service's health and every lease's tickets
+
+    \b
+    Examples:
+      gmsa tickets serve --config /etc/gmsa/tickets.json
+      gmsa tickets lease webapp01.json --json
+      gmsa tickets status
     """
 
 
-@tickets.command()
+@tickets.command(short_help="Serve the credentials-fetcher gRPC API on a unix socket.")
 @socket_option
-@click.option(
-    "--krb-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_KRB_DIR,
-    show_default=True,
-    help="Where lease directories and ticket caches live (the agent mounts from here).",
-)
+@krb_dir_option
 @click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
     help="JSON settings: keytab, principal, renewal, TTL, cache owners.",
 )
 @click.option(
     "--provider",
     default=DEFAULT_PROVIDER,
     show_default=True,
+    metavar="NAME",
     help="Where passwords and tickets come from.",
 )
 def serve(socket_path: Path, krb_dir: Path, config_path: Path | None, provider: str) -> None:
     """Serve the credentials-fetcher gRPC API on a unix socket until SIGTERM or SIGINT.
 
     Leases on disk are recovered and renewed at start; the socket is removed at exit.
+
+    \b
+    Examples:
+      gmsa tickets serve --config /etc/gmsa/tickets.json
+      gmsa tickets serve --socket /run/gmsa/tickets.sock --krb-dir /var/lib/gmsa/krbdir
+
+    \b
+    Exit codes:
+      0  stopped by SIGTERM or SIGINT
+      1  invalid settings
+      2  command-line usage error
+      3  the socket or the krb directory cannot be used
     """
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
@@ -152,11 +158,20 @@ def _print_reply(reply: LeaseReply, verb: str, json_output: bool, **extra: Any) 
         click.echo(f"  {path}")
 
 
-@tickets.command()
-@click.argument("specs", nargs=-1, required=True, metavar="SPEC_FILE...")
+_DOMAIN_HELP = "Domainless: the user's domain (DNS name, e.g. example.com)."
+
+
+@tickets.command(short_help="Ask the running service for a lease on specs' gMSAs.")
+@click.argument("specs", nargs=-1, required=True, metavar="FILE...")
 @socket_option
-@click.option("--username", help="Domainless: the domain user that may read the password.")
-@click.option("--domain", help="Domainless: the user's domain.")
+@option(
+    "--user",
+    "username",
+    deprecated=("--username",),
+    metavar="NAME",
+    help="Domainless: the domain user that may read the gMSAs' passwords.",
+)
+@click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -173,15 +188,29 @@ def lease(
     owner: str | None,
     json_output: bool,
 ) -> None:
-    """Ask the running service for a lease on the gMSAs of SPEC_FILE... ("-" reads stdin).
+    """Ask the running service for a lease on the gMSAs of FILE... ("-" reads stdin).
 
-    Domain-joined unless --username is given.
+    Domain-joined unless --user is given; then the lease is domainless, as that
+    user (with --domain and a password from stdin or $GMSA_DOMAINLESS_PASSWORD).
+
+    \b
+    Examples:
+      gmsa tickets lease webapp01.json --json
+      gmsa tickets lease webapp01.json --user svc-gmsa --domain example.com \\
+          --password-stdin < password.txt
+
+    \b
+    Exit codes:
+      0  the lease was created
+      1  invalid input (a spec, the user, --owner)
+      2  command-line usage error
+      3  the service cannot be reached or failed
     """
     contents = [_read_spec(path) for path in specs]
     owner_ids = _owner(owner)
     if (username is None) != (domain is None):
         raise InvalidInputError(
-            "--username and --domain go together", where="--username/--domain", fix="give both"
+            "--user and --domain go together", where="--user/--domain", fix="give both"
         )
     with TicketClient(socket_path) as client:
         if username is not None and domain is not None:
@@ -196,10 +225,17 @@ def lease(
     _print_reply(reply, "created", json_output)
 
 
-@tickets.command()
+@tickets.command(short_help="Renew a domain user's domainless leases now.")
 @socket_option
-@click.option("--username", required=True, help="The domain user of the domainless leases.")
-@click.option("--domain", required=True, help="The user's domain.")
+@option(
+    "--user",
+    "username",
+    deprecated=("--username",),
+    required=True,
+    metavar="NAME",
+    help="Domainless: the domain user of the leases.",
+)
+@click.option("--domain", required=True, metavar="DNSNAME", help=_DOMAIN_HELP)
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -209,7 +245,19 @@ def lease(
 def renew(
     socket_path: Path, username: str, domain: str, password_stdin: bool, json_output: bool
 ) -> None:
-    """Renew every domainless lease of a domain user now (as the ECS agent does)."""
+    """Renew every domainless lease of a domain user now (as the ECS agent does).
+
+    \b
+    Examples:
+      gmsa tickets renew --user svc-gmsa --domain example.com --password-stdin < password.txt
+
+    \b
+    Exit codes:
+      0  renewed
+      1  invalid input (no password)
+      2  command-line usage error
+      3  the service cannot be reached or failed
+    """
     password = _password(password_stdin)
     with TicketClient(socket_path) as client:
         paths = client.renew_domainless(username=username, password=password, domain=domain)
@@ -221,24 +269,46 @@ def renew(
         click.echo(f"  {path}")
 
 
-@tickets.command()
-@click.argument("lease_id")
+@tickets.command(short_help="Delete a lease and its ticket caches.")
+@click.argument("lease_id", metavar="LEASE_ID")
 @socket_option
 @json_option
 def delete(lease_id: str, socket_path: Path, json_output: bool) -> None:
-    """Delete a lease and its ticket caches."""
+    """Delete a lease and its ticket caches.
+
+    \b
+    Examples:
+      gmsa tickets delete 6c3f0e0a5b2d4e21
+
+    \b
+    Exit codes:
+      0  deleted
+      1  invalid input
+      2  command-line usage error
+      3  the service cannot be reached or failed
+    """
     with TicketClient(socket_path) as client:
         reply = client.delete_lease(lease_id)
     _print_reply(reply, "deleted", json_output)
 
 
-@tickets.command()
+@tickets.command(short_help="The service's health and every lease's tickets.")
 @socket_option
 @json_option
 def status(socket_path: Path, json_output: bool) -> None:
     """The service's health and every lease: gMSA, end time, last renewal, last error.
 
-    Exits 1 when the service reports a problem.
+    \b
+    Examples:
+      gmsa tickets status
+      gmsa tickets status --socket /run/gmsa/tickets.sock --json
+
+    \b
+    Exit codes:
+      0  the service is healthy
+      1  the service reports a problem
+      2  command-line usage error
+      3  the service cannot be reached
     """
     with TicketClient(socket_path) as client:
         report = client.status()
@@ -284,7 +354,6 @@ __all__ = [
     "lease",
     "renew",
     "serve",
-    "socket_option",
     "status",
     "tickets",
 ]
