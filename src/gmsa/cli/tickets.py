@@ -158,7 +158,32 @@ def _print_reply(reply: LeaseReply, verb: str, json_output: bool, **extra: Any) 
         click.echo(f"  {path}")
 
 
-_DOMAIN_HELP = "Domainless: the user's domain (DNS name, e.g. example.com)."
+_DOMAIN_HELP = "Domainless: the user's domain (DNS name, e.g. example.com), unless --user has it."
+
+
+def _domain_user(username: str | None, domain: str | None) -> tuple[str, str] | None:
+    """The domainless user as (name, domain) from --user NAME[@DOMAIN] and --domain."""
+    if username is None:
+        if domain is not None:
+            raise InvalidInputError(
+                "--domain needs --user", where="--domain", fix="give --user NAME[@DOMAIN] too"
+            )
+        return None
+    name, at, named = username.partition("@")
+    if at and domain is not None and domain.lower() != named.lower():
+        raise InvalidInputError(
+            f"--user names the domain {named}, --domain {domain}",
+            where="--user/--domain",
+            fix="give the domain once",
+        )
+    chosen = named if at else domain
+    if not name or not chosen:
+        raise InvalidInputError(
+            "the domainless user needs a name and a domain",
+            where="--user",
+            fix="give --user NAME@DOMAIN, or --user NAME with --domain DOMAIN",
+        )
+    return name, chosen
 
 
 @tickets.command(short_help="Ask the running service for a lease on specs' gMSAs.")
@@ -168,7 +193,7 @@ _DOMAIN_HELP = "Domainless: the user's domain (DNS name, e.g. example.com)."
     "--user",
     "username",
     deprecated=("--username",),
-    metavar="NAME",
+    metavar="NAME[@DOMAIN]",
     help="Domainless: the domain user that may read the gMSAs' passwords.",
 )
 @click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
@@ -208,15 +233,12 @@ def lease(
     """
     contents = [_read_spec(path) for path in specs]
     owner_ids = _owner(owner)
-    if (username is None) != (domain is None):
-        raise InvalidInputError(
-            "--user and --domain go together", where="--user/--domain", fix="give both"
-        )
+    user = _domain_user(username, domain)
     with TicketClient(socket_path) as client:
-        if username is not None and domain is not None:
+        if user is not None:
             password = _password(password_stdin)
             reply = client.add_domainless_lease(
-                contents, username=username, password=password, domain=domain
+                contents, username=user[0], password=password, domain=user[1]
             )
         else:
             reply = client.add_lease(contents)
@@ -232,10 +254,10 @@ def lease(
     "username",
     deprecated=("--username",),
     required=True,
-    metavar="NAME",
+    metavar="NAME[@DOMAIN]",
     help="Domainless: the domain user of the leases.",
 )
-@click.option("--domain", required=True, metavar="DNSNAME", help=_DOMAIN_HELP)
+@click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
 @click.option(
     "--password-stdin",
     is_flag=True,
@@ -243,24 +265,25 @@ def lease(
 )
 @json_option
 def renew(
-    socket_path: Path, username: str, domain: str, password_stdin: bool, json_output: bool
+    socket_path: Path, username: str, domain: str | None, password_stdin: bool, json_output: bool
 ) -> None:
     """Renew every domainless lease of a domain user now (as the ECS agent does).
 
     \b
     Examples:
-      gmsa tickets renew --user svc-gmsa --domain example.com --password-stdin < password.txt
+      gmsa tickets renew --user svc-gmsa@example.com --password-stdin < password.txt
 
     \b
     Exit codes:
       0  renewed
-      1  invalid input (no password)
+      1  invalid input (the user, no password)
       2  command-line usage error
       3  the service cannot be reached or failed
     """
+    name, user_domain = _domain_user(username, domain) or ("", "")
     password = _password(password_stdin)
     with TicketClient(socket_path) as client:
-        paths = client.renew_domainless(username=username, password=password, domain=domain)
+        paths = client.renew_domainless(username=name, password=password, domain=user_domain)
     if json_output:
         emit_json({"renewed": list(paths)})
         return

@@ -77,6 +77,46 @@ def test_domainless_lease_takes_the_password_from_the_environment(
     assert service.lease(json.loads(out)["lease_id"]).mode == "domainless"
 
 
+@pytest.mark.parametrize(
+    "user",
+    [
+        ("--user", "svc-gmsa@example.com"),
+        ("--user", "svc-gmsa", "--domain", "example.com"),
+        ("--username", "svc-gmsa", "--domain", "example.com"),  # deprecated alias
+    ],
+    ids=["user-at-domain", "user-and-domain", "username-alias"],
+)
+def test_domainless_user_is_named_by_user_or_its_deprecated_alias(
+    server: TicketServer, spec_file: Path, service: TicketService, user: tuple[str, ...]
+) -> None:
+    code, out, _ = run(
+        "tickets", "lease", str(spec_file), "--socket", str(server.socket_path), *user, "--json",
+        env={"GMSA_DOMAINLESS_PASSWORD": "User-Passw0rd!"},
+    )  # fmt: skip
+    assert code == 0, out
+    lease = service.lease(json.loads(out)["lease_id"])
+    assert lease.domainless_user == ("svc-gmsa", "example.com")
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [
+        (("--user", "svc-gmsa"), "needs a name and a domain"),
+        (("--user", "svc-gmsa@example.com", "--domain", "other.com"), "--domain other.com"),
+        (("--domain", "example.com"), "--domain needs --user"),
+    ],
+)
+def test_domainless_user_needs_one_domain(
+    server: TicketServer, spec_file: Path, user: tuple[str, ...], message: str
+) -> None:
+    code, _, err = run(
+        "tickets", "lease", str(spec_file), "--socket", str(server.socket_path), *user,
+        env={"GMSA_DOMAINLESS_PASSWORD": "User-Passw0rd!"},
+    )  # fmt: skip
+    assert code == 1
+    assert message in err
+
+
 def test_domainless_lease_without_a_password_is_refused(
     server: TicketServer, spec_file: Path
 ) -> None:
