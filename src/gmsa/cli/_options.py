@@ -48,36 +48,38 @@ class VocabularyOption(click.Option):
         replaced_by: str | None = None,
         **attrs: Any,
     ) -> None:
-        off = [name.lstrip("/") for name in deprecated if name.startswith("/")]
-        on = [name for name in deprecated if not name.startswith("/")]
-        super().__init__([*(param_decls or ()), *on], **attrs)
-        self.secondary_opts.extend(off)
-        self.deprecated_names = (*on, *off)
+        super().__init__(param_decls, **attrs)
+        self._deprecated_on = [name for name in deprecated if not name.startswith("/")]
+        self._deprecated_off = [name.lstrip("/") for name in deprecated if name.startswith("/")]
+        self.deprecated_names = (*self._deprecated_on, *self._deprecated_off)
         self.replaced_by = replaced_by
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        """Accept the deprecated names too; elsewhere (help, shell completion) they are
+        left out of :attr:`opts`."""
+        opts, secondary = self.opts, self.secondary_opts
+        self.opts = [*opts, *self._deprecated_on]
+        self.secondary_opts = [*secondary, *self._deprecated_off]
+        try:
+            super().add_to_parser(parser, ctx)
+        finally:
+            self.opts, self.secondary_opts = opts, secondary
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         """The help line, with deprecated flags named after the help text."""
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
         if self.replaced_by is not None:
-            record = super().get_help_record(ctx)
-            if record is None:
-                return None
             return record[0], f"Deprecated: use {self.replaced_by}. {record[1]}".strip()
         if not self.deprecated_names:
-            return super().get_help_record(ctx)
-        opts, secondary, text = self.opts, self.secondary_opts, self.help
-        self.opts = [o for o in opts if o not in self.deprecated_names]
-        self.secondary_opts = [o for o in secondary if o not in self.deprecated_names]
-        aliases = ", ".join(self.deprecated_names)
-        self.help = f"{text or ''} Deprecated alias: {aliases}.".strip()
+            return record
+        text = self.help
+        self.help = f"{text or ''} Deprecated alias: {', '.join(self.deprecated_names)}.".strip()
         try:
             return super().get_help_record(ctx)
         finally:
-            self.opts, self.secondary_opts, self.help = opts, secondary, text
-
-    @property
-    def current_names(self) -> tuple[str, ...]:
-        """The flags that are not deprecated."""
-        return tuple(o for o in self.opts if o not in self.deprecated_names)
+            self.help = text
 
 
 def option(*param_decls: str, deprecated: Sequence[str] = (), **attrs: Any) -> Decorator:
