@@ -6,6 +6,7 @@ __all__ = [
     "doctor",
     "iam",
     "main",
+    "manpages",
     "ref",
     "spec",
     "spec_new",

@@ -23,7 +23,12 @@ Exit codes:
 """
 
 
-@click.group(cls=GmsaGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=GmsaGroup,
+    epilog=EPILOG,
+    short_help="Active Directory identities for containers through gMSA credential specs.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="gmsa")
 @click.option("-v", "--verbose", is_flag=True, help="Show the underlying cause of errors.")
 def cli(verbose: bool) -> None:
