@@ -93,7 +93,7 @@ def iam() -> None:
     """IAM permissions of the task execution role for credential specs.
 
     \b
-    Commands:
+    In the order they are used:
       policy  print the least-privilege policy the role needs for references
       check   check that the role's policies (files or from IAM) allow them
 

@@ -36,7 +36,7 @@ def cli(verbose: bool) -> None:
     and check every step before it can fail.
 
     \b
-    Commands:
+    In the order they are used:
       spec     credential specs: generate, validate, show, publish, verify
       ref      check credential spec references (credentialspec:...)
       iam      the task execution role's IAM policy for references, and checking it

@@ -43,7 +43,7 @@ def ref() -> None:
     """Check credential spec references (the credentialspec: values of a task definition).
 
     \b
-    Commands:
+    Its command:
       check  parse and validate references; show their parts and IAM permissions
 
     \b

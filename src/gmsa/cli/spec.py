@@ -42,7 +42,7 @@ def spec() -> None:
     """Credential specs: generate, check, show, store and verify them.
 
     \b
-    Commands:
+    In the order they are used:
       new       generate a spec for a gMSA from the domain (New-CredentialSpec)
       validate  check specs: every problem with its JSON path and a fix
       show      summarise a spec, or print it as canonical JSON

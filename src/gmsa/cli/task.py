@@ -49,7 +49,7 @@ def task() -> None:
     """ECS task definitions: check and patch them, and do a host agent's work.
 
     \b
-    Commands:
+    In the order they are used:
       check    lint a task definition for every gMSA rule
       patch    make a container use a credential spec (and set its hostname)
       prepare  prepare a task's gMSA credentials on this host, as the ECS agent does

@@ -34,7 +34,7 @@ def tickets() -> None:
     """Kerberos tickets for gMSAs on Linux hosts (credentials-fetcher compatible).
 
     \b
-    Commands:
+    In the order they are used:
       serve   run the ticket service the ECS agent talks to
       lease   ask a running service for a lease on the gMSAs of specs
       renew   renew a domain user's domainless leases now
