@@ -14,8 +14,10 @@ from typing import Any
 import click
 
 from gmsa import jsondoc
+from gmsa.cli._aws import F, apply_options
 from gmsa.cli._common import GmsaGroup, emit_json, json_option
 from gmsa.cli._options import krb_dir_option, option, socket_option
+from gmsa.cli.ad import PASSWORD_OPTION_NAMES, PASSWORD_OPTIONS, read_password
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.errors import ExitCode, InvalidInputError
 from gmsa.tickets.client import LeaseReply, TicketClient
@@ -124,18 +126,24 @@ def _read_spec(path: str) -> str:
     return jsondoc.decode_text(data, source=path)
 
 
-def _password(password_stdin: bool) -> str:
-    if password_stdin:
-        value = sys.stdin.readline().rstrip("\r\n")
-    else:
-        value = os.environ.get(PASSWORD_ENV, "")
+def _password(sources: dict[str, Any], user: str) -> str:
+    """The domainless user's password: from --password-file, --password-env or
+    --password-stdin (as the AD commands read it), else from $GMSA_DOMAINLESS_PASSWORD."""
+    if any(sources.get(name) for name in PASSWORD_OPTION_NAMES):
+        return read_password(sources, user)
+    value = os.environ.get(PASSWORD_ENV, "")
     if not value:
         raise InvalidInputError(
             "no password for the domain user",
-            where="--password-stdin" if password_stdin else PASSWORD_ENV,
-            fix=f"pipe it with --password-stdin or set {PASSWORD_ENV} (never on the command line)",
+            where=PASSWORD_ENV,
+            fix=f"give --password-file, --password-env or --password-stdin, or set {PASSWORD_ENV} "
+            "(never on the command line)",
         )
     return value
+
+
+def _password_options(f: F) -> F:
+    return apply_options(f, list(PASSWORD_OPTIONS))
 
 
 def _owner(text: str | None) -> tuple[int, int] | None:
@@ -194,14 +202,11 @@ def _domain_user(username: str | None, domain: str | None) -> tuple[str, str] | 
     "username",
     deprecated=("--username",),
     metavar="NAME[@DOMAIN]",
-    help="Domainless: the domain user that may read the gMSAs' passwords.",
+    help="Domainless: the domain user that may read the gMSAs' passwords (its password from "
+    f"--password-file, --password-env or --password-stdin, else ${PASSWORD_ENV}).",
 )
 @click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help=f"Domainless: read the user's password from stdin (else ${PASSWORD_ENV}).",
-)
+@_password_options
 @click.option("--owner", metavar="UID:GID", help="Give the lease's ticket caches to this user.")
 @json_option
 def lease(
@@ -209,9 +214,9 @@ def lease(
     socket_path: Path,
     username: str | None,
     domain: str | None,
-    password_stdin: bool,
     owner: str | None,
     json_output: bool,
+    **password: Any,
 ) -> None:
     """Ask the running service for a lease on the gMSAs of FILE... ("-" reads stdin).
 
@@ -236,9 +241,9 @@ def lease(
     user = _domain_user(username, domain)
     with TicketClient(socket_path) as client:
         if user is not None:
-            password = _password(password_stdin)
+            secret = _password(password, user[0])
             reply = client.add_domainless_lease(
-                contents, username=user[0], password=password, domain=user[1]
+                contents, username=user[0], password=secret, domain=user[1]
             )
         else:
             reply = client.add_lease(contents)
@@ -255,17 +260,14 @@ def lease(
     deprecated=("--username",),
     required=True,
     metavar="NAME[@DOMAIN]",
-    help="Domainless: the domain user of the leases.",
+    help="Domainless: the domain user of the leases (its password from --password-file, "
+    f"--password-env or --password-stdin, else ${PASSWORD_ENV}).",
 )
 @click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help=f"Read the user's password from stdin (else ${PASSWORD_ENV}).",
-)
+@_password_options
 @json_option
 def renew(
-    socket_path: Path, username: str, domain: str | None, password_stdin: bool, json_output: bool
+    socket_path: Path, username: str, domain: str | None, json_output: bool, **password: Any
 ) -> None:
     """Renew every domainless lease of a domain user now (as the ECS agent does).
 
@@ -281,9 +283,9 @@ def renew(
       3  the service cannot be reached or failed
     """
     name, user_domain = _domain_user(username, domain) or ("", "")
-    password = _password(password_stdin)
+    secret = _password(password, name)
     with TicketClient(socket_path) as client:
-        paths = client.renew_domainless(username=name, password=password, domain=user_domain)
+        paths = client.renew_domainless(username=name, password=secret, domain=user_domain)
     if json_output:
         emit_json({"renewed": list(paths)})
         return

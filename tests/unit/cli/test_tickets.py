@@ -117,6 +117,27 @@ def test_domainless_user_needs_one_domain(
     assert message in err
 
 
+@pytest.mark.parametrize("source", ["--password-file", "--password-env", "--password-stdin"])
+def test_domainless_password_comes_from_the_same_sources_as_the_ad_commands(
+    server: TicketServer, spec_file: Path, service: TicketService, tmp_path: Path, source: str
+) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("User-Passw0rd!\n")
+    given = {
+        "--password-file": ("--password-file", str(secret)),
+        "--password-env": ("--password-env", "SVC_PW"),
+        "--password-stdin": ("--password-stdin",),
+    }[source]
+    code, out, err = run(
+        "tickets", "lease", str(spec_file), "--socket", str(server.socket_path),
+        "--user", "svc-gmsa@example.com", *given, "--json",
+        env={"GMSA_DOMAINLESS_PASSWORD": "", "SVC_PW": "User-Passw0rd!"},
+        stdin="User-Passw0rd!\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert service.lease(json.loads(out)["lease_id"]).mode == "domainless"
+
+
 def test_domainless_lease_without_a_password_is_refused(
     server: TicketServer, spec_file: Path
 ) -> None:
