@@ -31,7 +31,7 @@ def write_atomic(
 ) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
-    ``exclusive`` refuses to replace an existing file (``--no-clobber``); the check and
+    ``exclusive`` refuses to replace an existing file (``--no-overwrite``); the check and
     the link are one step (``os.link``), so two writers cannot both win.
     ``durable=False`` skips the two fsyncs (file and directory): readers still see the
     old file or the whole new one, but a power loss may lose the write. For derived
@@ -65,7 +65,7 @@ def write_atomic(
                 raise InvalidInputError(
                     "the file already exists",
                     where=str(path),
-                    fix="remove it, choose another name, or drop --no-clobber",
+                    fix="remove it, choose another name, or give --overwrite",
                 ) from None
             tmp.unlink()
         else:

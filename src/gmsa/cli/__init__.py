@@ -7,6 +7,7 @@ __all__ = [
     "export",
     "iam",
     "main",
+    "manpages",
     "precommit",
     "ref",
     "schema",

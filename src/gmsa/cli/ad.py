@@ -29,6 +29,30 @@ DEFAULT_TIMEOUT = 10
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+password_file_option = click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Read --user's password from this file (first line).",
+)
+"""``--password-file FILE``: where a domain user's password comes from."""
+password_env_option = click.option(
+    "--password-env",
+    metavar="VAR",
+    help="Read --user's password from this environment variable.",
+)
+"""``--password-env VAR``: where a domain user's password comes from."""
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read --user's password from the first line of standard input.",
+)
+"""``--password-stdin``: where a domain user's password comes from."""
+PASSWORD_OPTIONS = (password_file_option, password_env_option, password_stdin_option)
+"""The password sources, in the order ``--help`` lists them."""
+PASSWORD_OPTION_NAMES = ("password_file", "password_env", "password_stdin")
+"""Parameter names of :data:`PASSWORD_OPTIONS`."""
+
 _OPTIONS = (
     click.option(
         "--domain",
@@ -57,6 +81,7 @@ _OPTIONS = (
     click.option(
         "--ca-file",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="CA certificates (PEM) that signed the DC's LDAPS certificate.",
     ),
     click.option(
@@ -64,16 +89,19 @@ _OPTIONS = (
         type=click.IntRange(1, 300),
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        help="Seconds to wait for each connection and answer.",
+        metavar="SECONDS",
+        help="Seconds to wait for each connection and answer (1 to 300).",
     ),
     click.option(
         "--ccache",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="Kerberos credential cache. Default (no --keytab/--user): $KRB5CCNAME.",
     ),
     click.option(
         "--keytab",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
         help="Authenticate with a keytab, e.g. the host's /etc/krb5.keytab.",
     ),
     click.option(
@@ -84,18 +112,9 @@ _OPTIONS = (
     click.option(
         "--user",
         metavar="NAME[@DOMAIN]",
-        help="Authenticate with a user name and a password (file, variable or prompt).",
+        help="Authenticate with a user name and a password (file, variable, stdin or prompt).",
     ),
-    click.option(
-        "--password-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Read --user's password from this file (first line).",
-    ),
-    click.option(
-        "--password-env",
-        metavar="VAR",
-        help="Read --user's password from this environment variable.",
-    ),
+    *PASSWORD_OPTIONS,
 )
 
 OPTION_NAMES = (
@@ -110,8 +129,7 @@ OPTION_NAMES = (
     "keytab",
     "principal",
     "user",
-    "password_file",
-    "password_env",
+    *PASSWORD_OPTION_NAMES,
 )
 """Parameter names the decorator adds; commands pass them on with :func:`pop_connection`."""
 
@@ -157,9 +175,10 @@ def credentials_from(values: dict[str, Any]) -> Credentials:
         )
     if values.get("principal") and not values.get("keytab"):
         raise CredentialsInputError("--principal goes with --keytab", where="--principal")
-    if (values.get("password_file") or values.get("password_env")) and not values.get("user"):
+    if any(values.get(name) for name in PASSWORD_OPTION_NAMES) and not values.get("user"):
         raise CredentialsInputError(
-            "a password source needs --user", where="--password-file/--password-env"
+            "a password source needs --user",
+            where="--password-file/--password-env/--password-stdin",
         )
     if values.get("keytab"):
         return KeytabCredentials(Path(values["keytab"]), values.get("principal"))
@@ -171,11 +190,22 @@ def credentials_from(values: dict[str, Any]) -> Credentials:
 
 
 def read_password(values: dict[str, Any], user: str) -> str:
-    """The password from --password-file, --password-env, or a prompt on a terminal."""
-    if values.get("password_file") and values.get("password_env"):
+    """The password from --password-file, --password-env, --password-stdin, or a prompt on
+    a terminal."""
+    if sum(bool(values.get(name)) for name in PASSWORD_OPTION_NAMES) > 1:
         raise CredentialsInputError(
-            "choose one of --password-file and --password-env", where="--password-*"
+            "choose one of --password-file, --password-env and --password-stdin",
+            where="--password-*",
         )
+    if values.get("password_stdin"):
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CredentialsInputError(
+                f"no password for {user} on standard input",
+                where="--password-stdin",
+                fix="write the password as the first line of standard input",
+            )
+        return password
     if values.get("password_file"):
         path = Path(values["password_file"])
         try:
@@ -206,7 +236,8 @@ def read_password(values: dict[str, Any], user: str) -> str:
         raise CredentialsInputError(
             f"no password for {user}",
             where="--user",
-            fix="give --password-file or --password-env (there is no terminal to prompt on)",
+            fix="give --password-file, --password-env or --password-stdin "
+            "(there is no terminal to prompt on)",
         )
     return str(click.prompt(f"Password for {user}", hide_input=True, err=True))
 
@@ -214,10 +245,15 @@ def read_password(values: dict[str, Any], user: str) -> str:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "OPTION_NAMES",
+    "PASSWORD_OPTIONS",
+    "PASSWORD_OPTION_NAMES",
     "PROTECTIONS",
     "F",
     "credentials_from",
     "directory_options",
+    "password_env_option",
+    "password_file_option",
+    "password_stdin_option",
     "pop_connection",
     "read_password",
 ]

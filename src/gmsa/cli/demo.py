@@ -8,7 +8,7 @@ from gmsa.cli._common import GmsaCommand
 from gmsa.errors import ExitCode
 
 
-@click.command(cls=GmsaCommand)
+@click.command(cls=GmsaCommand, short_help="Run the whole path on a local AWS endpoint.")
 def demo() -> None:
     """Run the whole path on an embedded, loopback-only AWS endpoint.
 
@@ -21,7 +21,14 @@ def demo() -> None:
     broken variants fail with their errors: a role without the permission, and
     a hostname that breaks the Windows Server 2016 rule.
 
-    Exit code 0 when everything behaved as shown; 1 otherwise.
+    \b
+    Examples:
+      gmsa demo
+
+    \b
+    Exit codes:
+      0  everything behaved as shown
+      1  something did not
     """
     from gmsa.demo import run
 

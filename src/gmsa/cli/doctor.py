@@ -114,11 +114,12 @@ def exit_code_of(report: DoctorReport) -> ExitCode:
     return ExitCode.INVALID if report.failed else ExitCode.OK
 
 
-@click.command(cls=GmsaCommand)
+@click.command(cls=GmsaCommand, short_help="Check a gMSA setup against the domain end to end.")
 @click.option(
     "--spec",
     "spec_file",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
     help="A credential spec to compare with the domain (its accounts are checked too).",
 )
 @click.option(
@@ -154,13 +155,20 @@ def doctor(
     named); whether --host may, directly or through nested groups.
 
     Each check passes, warns or fails with a fix; checks that need a failed
-    one are skipped. Exit code 1 when any check fails.
+    one are skipped.
 
     \b
     Examples:
       gmsa doctor --spec webapp01.json --keytab /etc/krb5.keytab
       gmsa doctor --domain example.com --account WebApp01 --host HOST01$ \\
-                  --user admin --password-file ~/.adpass --json
+          --user admin --password-file ~/.adpass --json
+
+    \b
+    Exit codes:
+      0  no check failed (warnings may be printed)
+      1  the domain was reached and a check failed, or the input is invalid
+      2  command-line usage error
+      3  the domain cannot be reached at all
     """
     from gmsa.ad.doctor import DoctorRequest, run_doctor
 
@@ -179,7 +187,7 @@ def doctor(
     _finish(report, "gmsa doctor")
 
 
-@click.command(cls=GmsaCommand)
+@click.command(cls=GmsaCommand, short_help="Check a credential spec against its domain.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE")
 @_host_option
 @directory_options
@@ -191,11 +199,18 @@ def verify(file: Path, host: str | None, json_output: bool, **connection: Any) -
     Guid, DnsName, DnsTreeName, NetBiosName and Scopes are compared with the
     domain (which tells the right values) and every account it names is
     checked as "gmsa doctor" does. The domain defaults to the spec's DnsName.
-    Exit code 1 when any check fails.
 
     \b
-    Example:
+    Examples:
       gmsa spec verify example_webapp01.json --keytab /etc/krb5.keytab
+      gmsa spec verify example_webapp01.json --user admin --password-env ADPASS --json
+
+    \b
+    Exit codes:
+      0  no check failed (warnings may be printed)
+      1  the domain was reached and a check failed, or the spec cannot be used
+      2  command-line usage error
+      3  the domain cannot be reached at all
     """
     from gmsa.ad.doctor import DoctorRequest, run_doctor
 

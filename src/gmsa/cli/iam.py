@@ -20,6 +20,7 @@ from gmsa.cli._common import (
     json_option,
     listing,
 )
+from gmsa.cli._options import check_role_option, policy_option
 from gmsa.errors import ExitCode
 from gmsa.findings import Finding, has_errors, warning
 from gmsa.iam.evaluate import Decision, decisions_to_findings, evaluate
@@ -101,12 +102,23 @@ def _about_references(findings: Iterable[Finding]) -> list[Finding]:
     return [f if f.source or not f.path else replace(f, path="", source=f.path) for f in findings]
 
 
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="IAM permissions the task execution role needs.")
 def iam() -> None:
-    """IAM permissions of the task execution role for credential specs."""
+    """IAM permissions of the task execution role for credential specs.
+
+    \b
+    In the order they are used:
+      policy  print the least-privilege policy the role needs for references
+      check   check that the role's policies (files or from IAM) allow them
+
+    \b
+    Examples:
+      gmsa iam policy credentialspec:arn:aws:s3:::my-specs/webapp01.json
+      gmsa iam check --policy policy.json credentialspec:arn:aws:s3:::my-specs/webapp01.json
+    """
 
 
-@iam.command("policy")
+@iam.command("policy", short_help="Print the least-privilege policy for references.")
 @_references_argument
 @_secret_option
 @_kms_option
@@ -125,6 +137,18 @@ def policy(
     secretsmanager:GetSecretValue on the user secret (--secret-arn), plus
     kms:Decrypt on a customer-managed key (--kms-key-arn). file:// specs need
     nothing. The output is ready for aws iam put-role-policy.
+
+    \b
+    Examples:
+      gmsa iam policy credentialspec:arn:aws:s3:::my-specs/webapp01.json > policy.json
+      gmsa iam policy credentialspecdomainless:arn:aws:s3:::my-specs/webapp01.json \\
+          --secret-arn arn:aws:secretsmanager:eu-west-1:111122223333:secret:gmsa-user
+
+    \b
+    Exit codes:
+      0  the policy was printed
+      1  a reference or ARN is invalid
+      2  command-line usage error
     """
     needs = _needs(references, secret_arns, kms_key_arns)
     document = least_privilege_policy(needs.permissions) if needs.permissions else None
@@ -157,22 +181,10 @@ def policy(
     )
 
 
-@iam.command("check")
+@iam.command("check", short_help="Check that a role's policies allow reading each reference.")
 @_references_argument
-@click.option(
-    "--policy",
-    "policy_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="An identity policy JSON file of the task execution role. Repeatable.",
-)
-@click.option(
-    "--role",
-    "role_arn",
-    metavar="ARN",
-    help="Read this role's inline and attached policies from IAM (with the base credentials).",
-)
+@policy_option
+@check_role_option(name="role_arn", deprecated=("--role",))
 @_secret_option
 @_kms_option
 @aws_base_options
@@ -191,13 +203,27 @@ def check(
     """Tell whether the task execution role's policies allow what each REF needs,
     evaluated the way IAM does (explicit Deny wins, then Allow, else denied).
 
-    Give the policies as --policy files, or --role ARN to read them from IAM
-    (both may be combined). Conditions are not evaluated: an Allow that relies on
-    one is a warning. Exit 0 when everything is allowed, 1 when something is
-    denied, 3 when the role cannot be read.
+    Give the policies as --policy files, or --check-role ARN to read them from
+    IAM (both may be combined). Conditions are not evaluated: an Allow that
+    relies on one is a warning.
+
+    \b
+    Examples:
+      gmsa iam check --policy policy.json credentialspec:arn:aws:s3:::my-specs/webapp01.json
+      gmsa iam check --check-role arn:aws:iam::111122223333:role/ecsTaskExecutionRole \\
+          credentialspec:arn:aws:ssm:eu-west-1:111122223333:parameter/gmsa/webapp01 --json
+
+    \b
+    Exit codes:
+      0  everything is allowed
+      1  something is denied, or the input is invalid
+      2  command-line usage error
+      3  the role's policies cannot be read from IAM
     """
     if not policy_files and not role_arn:
-        raise click.UsageError("give the policies: --policy FILE (repeatable) and/or --role ARN")
+        raise click.UsageError(
+            "give the policies: --policy FILE (repeatable) and/or --check-role ARN"
+        )
     needs = _needs(references, secret_arns, kms_key_arns)
     policies: list[PolicyDocument] = [load_policy_file(p) for p in policy_files]
     if role_arn:

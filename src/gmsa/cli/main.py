@@ -30,7 +30,12 @@ Exit codes:
 """
 
 
-@click.group(cls=GmsaGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=GmsaGroup,
+    epilog=EPILOG,
+    short_help="Active Directory identities for containers through gMSA credential specs.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="gmsa")
 @click.option("-v", "--verbose", is_flag=True, help="Show the underlying cause of errors.")
 @click.pass_context
@@ -39,12 +44,25 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     and check every step before it can fail.
 
     \b
-    Typical flow:
-      gmsa spec validate webapp01.json        check a credential spec
+    In the order they are used:
+      spec     credential specs: generate, validate, show, publish, verify
+      ref      check credential spec references (credentialspec:...)
+      iam      the task execution role's IAM policy for references, and checking it
+      task     task definitions: check, patch; prepare, cleanup, run, stop on a host
+      doctor   check a gMSA setup against the domain before anything runs
+      tickets  the Kerberos ticket service for Linux hosts (credentials-fetcher API)
+      demo     the whole path on a local AWS endpoint
+
+    \b
+    Examples:
+      gmsa spec validate webapp01.json
       gmsa spec publish webapp01.json s3://bucket/specs/webapp01.json
       gmsa iam policy credentialspec:arn:aws:s3:::bucket/specs/webapp01.json
-      gmsa task check taskdef.json            lint a task definition
-      gmsa demo                               the whole path on a local AWS endpoint
+      gmsa task check taskdef.json
+
+    Every command's --help shows examples and its exit codes. Shell completion
+    for bash: eval "$(_GMSA_COMPLETE=bash_source gmsa)" (zsh: zsh_source, fish:
+    fish_source).
     """
     if os.environ.get("NO_COLOR"):
         # https://no-color.org: no colour when NO_COLOR is set, whatever the terminal.

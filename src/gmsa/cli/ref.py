@@ -47,22 +47,32 @@ class _Result:
         return [f.about(self.value) for f in found]
 
 
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="Check credential spec references.")
 def ref() -> None:
-    """Check credential spec references (the credentialspec: values of a task definition)."""
+    """Check credential spec references (the credentialspec: values of a task definition).
+
+    \b
+    Its command:
+      check  parse and validate references; show their parts and IAM permissions
+
+    \b
+    Examples:
+      gmsa ref check credentialspec:arn:aws:s3:::my-specs/webapp01.json
+    """
 
 
-@ref.command("check")
+@ref.command("check", short_help="Parse and validate references; show what they need.")
 @click.argument("references", nargs=-1, required=True, metavar="REF...")
 @click.option(
     "--secret-arn",
     metavar="ARN",
-    help="The domainless user secret the spec's PluginInput names (adds its permission).",
+    help="Domainless user secret (the credentialArn of the spec's PluginInput): "
+    "adds secretsmanager:GetSecretValue on it.",
 )
 @click.option(
     "--kms-key-arn",
     metavar="ARN",
-    help="Customer-managed KMS key that encrypts the spec or the secret (adds kms:Decrypt).",
+    help="Customer-managed KMS key encrypting the spec or the secret: adds kms:Decrypt on it.",
 )
 @json_option
 def check(
@@ -74,9 +84,20 @@ def check(
     """Parse and validate each REF: credentialspec: or credentialspecdomainless:
     followed by an S3 object ARN, an SSM parameter ARN or file://NAME.json.
 
-    Shows the parts and the permissions the task execution role needs.
-    Exit 1 when any REF is invalid. With several REFs, --json prints
-    {"valid": ..., "references": [...]}.
+    Shows the parts and the permissions the task execution role needs. With
+    several REFs, --json prints {"valid": ..., "references": [...]}.
+
+    \b
+    Examples:
+      gmsa ref check credentialspec:arn:aws:s3:::my-specs/webapp01.json
+      gmsa ref check credentialspec:file://webapp01.json \\
+          credentialspec:arn:aws:ssm:eu-west-1:111122223333:parameter/gmsa/webapp01 --json
+
+    \b
+    Exit codes:
+      0  every REF is valid
+      1  a REF is invalid
+      2  command-line usage error
     """
     results = [_check_one(value, secret_arn, kms_key_arn) for value in references]
     valid = all(r.reference is not None for r in results)

@@ -40,13 +40,23 @@ from gmsa.findings import Finding, count, error
 STDIN = "-"
 
 
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="Credential specs: generate, check, store, verify.")
 def spec() -> None:
-    """Credential specs: validate, show, publish, schema.
+    """Credential specs: generate, check, show, store and verify them.
 
     \b
-    Example:
+    In the order they are used:
+      new       generate a spec for a gMSA from the domain (New-CredentialSpec)
+      validate  check specs: every problem with its JSON path and a fix
+      show      summarise a spec, or print it as canonical JSON
+      schema    print the spec's JSON Schema for editors
+      publish   store a spec in S3, SSM or a directory and print its reference
+      verify    check a spec against the domain it names
+
+    \b
+    Examples:
       gmsa spec validate webapp01.json
+      gmsa spec publish webapp01.json s3://my-specs/webapp01.json
     """
 
 
@@ -73,7 +83,7 @@ def _about_file(report: SpecReport) -> list[Finding]:
     return [f if f.source else f.about(report.source) for f in report.findings]
 
 
-@spec.command(cls=GmsaCommand)
+@spec.command(cls=GmsaCommand, short_help="Check credential specs: problems, JSON paths, fixes.")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @json_option
 def validate(files: tuple[str, ...], json_output: bool) -> None:
@@ -83,12 +93,18 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
     with a BOM are read, as PowerShell writes them. Errors make the spec fail;
     warnings point at things that work but look wrong.
 
-    Exit code 1 when any file is not valid (or missing), 3 when a file cannot
-    be read.
+    \b
+    Examples:
+      gmsa spec validate webapp01.json
+      gmsa spec validate webapp01.json other.json --json
+      cat webapp01.json | gmsa spec validate -
 
     \b
-    Example:
-      gmsa spec validate webapp01.json other.json --json
+    Exit codes:
+      0  every spec is valid (warnings may be printed)
+      1  a spec is not valid, or a file is missing
+      2  command-line usage error
+      3  a file cannot be read
     """
     reports: list[SpecReport] = []
     unreadable = False
@@ -123,7 +139,7 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
     finish(int(ExitCode.OK if all_valid else ExitCode.INVALID))
 
 
-@spec.command(cls=GmsaCommand)
+@spec.command(cls=GmsaCommand, short_help="Summarise a credential spec, or print it canonically.")
 @click.argument("file", metavar="FILE")
 @click.option(
     "--canonical",
@@ -135,13 +151,20 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
 def show(file: str, canonical: bool, json_output: bool) -> None:
     """Summarise a credential spec: domain, SID, GUID, accounts, domainless plugin.
 
-    FILE may be "-" for standard input. Exit code 1 when the spec is not valid
-    (its problems are listed after the summary).
+    FILE may be "-" for standard input. The spec's problems, if any, are
+    listed after the summary.
 
     \b
-    Example:
+    Examples:
       gmsa spec show webapp01.json
       gmsa spec show webapp01.json --canonical > webapp01.canonical.json
+
+    \b
+    Exit codes:
+      0  the spec is valid
+      1  the spec is not valid, or the file is missing
+      2  command-line usage error
+      3  the file cannot be read
     """
     report = _read(file)
     if canonical:
@@ -188,7 +211,7 @@ def _echo_summary(summary: dict[str, object]) -> None:
         click.echo(f"  {label:<13} {value}")
 
 
-@spec.command(cls=GmsaCommand)
+@spec.command(cls=GmsaCommand, short_help="Print the credential spec's JSON Schema.")
 def schema() -> None:
     """Print the credential spec's JSON Schema (draft 2020-12).
 
@@ -196,8 +219,12 @@ def schema() -> None:
     need several fields at once are checked only by "gmsa spec validate".
 
     \b
-    Example (VS Code: "json.schemas" with "url": "./credspec.schema.json"):
+    Examples (VS Code: "json.schemas" with "url": "./credspec.schema.json"):
       gmsa spec schema > credspec.schema.json
+
+    \b
+    Exit codes:
+      0  the schema was printed
     """
     click.echo(jsondoc.dumps(json_schema()), nl=False)
 

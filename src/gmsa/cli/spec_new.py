@@ -19,6 +19,7 @@ from gmsa.cli._common import (
     finish,
     json_option,
 )
+from gmsa.cli._options import credspec_dir_option, option
 from gmsa.cli.ad import directory_options, pop_connection
 from gmsa.credspec.render import render, to_document
 from gmsa.credspec.validate import CredentialSpecError, check_document
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 STDOUT = "-"
 
 
-@click.command(cls=GmsaCommand)
+@click.command(cls=GmsaCommand, short_help="Generate a credential spec from the domain.")
 @click.argument("account", metavar="ACCOUNT")
 @click.option(
     "--additional-account",
@@ -47,13 +48,14 @@ STDOUT = "-"
     metavar="FILE",
     help='Write the spec to FILE ("-" for standard output).',
 )
-@click.option(
-    "--credspec-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write <netbios>_<account>.json (lower case) into this directory "
-    "(Docker's CredentialSpecs directory on Windows hosts).",
+@credspec_dir_option("The spec is written into it as <netbios>_<account>.json (lower case).")
+@option(
+    "--overwrite/--no-overwrite",
+    deprecated=("/--no-clobber",),
+    default=True,
+    show_default=True,
+    help="Replace an existing file; with --no-overwrite an existing file is refused.",
 )
-@click.option("--no-clobber", is_flag=True, help="Refuse to replace an existing file.")
 @click.option(
     "--host",
     metavar="NAME$",
@@ -67,7 +69,7 @@ def new(
     additional: tuple[str, ...],
     out: str | None,
     credspec_dir: Path | None,
-    no_clobber: bool,
+    overwrite: bool,
     host: str | None,
     strict: bool,
     json_output: bool,
@@ -81,14 +83,20 @@ def new(
     one entry per additional account. ACCOUNT must exist and be a gMSA.
 
     Without --out or --credspec-dir the file <netbios>_<account>.json is written
-    in the current directory. Exit code 1 when the account is not usable (or,
-    with --strict, the host may not retrieve the password), 3 when the domain
-    cannot be reached.
+    in the current directory.
 
     \b
     Examples:
       gmsa spec new WebApp01 --domain example.com --keytab /etc/krb5.keytab
       gmsa spec new WebApp01 --additional-account Batch01 --host HOST01$ --out -
+
+    \b
+    Exit codes:
+      0  the spec was written (warnings may be printed)
+      1  the account is not usable (or, with --strict, the host may not
+         retrieve the password); nothing was written
+      2  command-line usage error
+      3  the domain cannot be reached, or the file cannot be written
     """
     if out is not None and credspec_dir is not None:
         raise InvalidInputError(
@@ -111,7 +119,7 @@ def new(
     target = _target(generated, out, credspec_dir)
     failed = has_errors(findings)
     if not failed and target is not None:
-        write_atomic(target, render(generated.spec).encode(), exclusive=no_clobber)
+        write_atomic(target, render(generated.spec).encode(), exclusive=not overwrite)
     written = str(target) if target is not None and not failed else None
     about = [*(_about_account(f) for f in generated.findings), *report.findings]
 

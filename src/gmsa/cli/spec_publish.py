@@ -19,7 +19,9 @@ from gmsa.source.publish import publish as publish_spec
 STDIN = "-"
 
 
-@click.command(cls=GmsaCommand)
+@click.command(
+    cls=GmsaCommand, short_help="Store a spec in S3, SSM or a directory; print its reference."
+)
 @click.argument("file", metavar="FILE")
 @click.argument("target", metavar="TARGET")
 @click.option(
@@ -72,14 +74,17 @@ def publish(
     standard input (give the name with dir:DIRECTORY/NAME.json).
 
     \b
-    Exit codes: 0 stored (or already there), 1 invalid spec or target,
-    3 AWS or the file system refused.
-
-    \b
     Examples:
       gmsa spec publish webapp01.json s3://my-bucket/gmsa/webapp01.json
       gmsa spec publish webapp01.json ssm:/gmsa/webapp01 --region eu-west-1
       gmsa spec publish webapp01.json dir:C:/ProgramData/docker/CredentialSpecs
+
+    \b
+    Exit codes:
+      0  stored (or the same spec was already there)
+      1  invalid spec or target; nothing was stored
+      2  command-line usage error
+      3  AWS or the file system failed or refused
     """
     config = aws_config_from(aws)
     parsed = parse_target(target, region=config.region)

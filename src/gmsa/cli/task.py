@@ -21,6 +21,13 @@ from gmsa.cli._common import (
     emit_report,
     json_option,
 )
+from gmsa.cli._options import (
+    EXECUTION_ROLE,
+    check_role_option,
+    credspec_dir_option,
+    option,
+    policy_option,
+)
 from gmsa.cli.task_agent import cleanup, prepare, renew
 from gmsa.cli.task_run import run, stop
 from gmsa.errors import ExitCode, InvalidInputError
@@ -46,17 +53,33 @@ def _spec_dir(value: Path | None) -> Path | None:
         raise InvalidInputError(
             "the spec directory does not exist or is not a directory",
             where=str(value),
-            fix="give the CredentialSpecs directory (or a copy of it) with --spec-dir",
+            fix="give the CredentialSpecs directory (or a copy of it) with --credspec-dir",
         )
     return value
 
 
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="Check, patch and run ECS task definitions.")
 def task() -> None:
-    """Task definitions: check, patch, prepare, renew, cleanup."""
+    """ECS task definitions: check and patch them, and do a host agent's work.
+
+    \b
+    In the order they are used:
+      check    lint a task definition for every gMSA rule
+      patch    make a container use a credential spec (and set its hostname)
+      prepare  prepare a task's gMSA credentials on this host, as the ECS agent does
+      renew    keep a domainless task's lease alive, as the ECS agent does
+      cleanup  remove what prepare set up for a task
+      run      run a task's containers on a Docker engine with their gMSA identities
+      stop     remove a detached run's containers and credentials
+
+    \b
+    Examples:
+      gmsa task check taskdef.json --policy policy.json
+      gmsa task prepare taskdef.json --task-id 0123abcd --platform linux
+    """
 
 
-@task.command("check", cls=GmsaCommand)
+@task.command("check", cls=GmsaCommand, short_help="Lint a task definition for every gMSA rule.")
 @click.argument("taskdef")
 @click.option(
     "--input-format",
@@ -67,27 +90,18 @@ def task() -> None:
     "YAML; a directory is CDK synth output) or a Terraform plan's JSON (terraform show "
     "-json).",
 )
-@click.option(
-    "--policy",
-    "policy_files",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="IAM policy document of the execution role (repeatable); checks it allows "
-    "reading every spec.",
-)
-@click.option(
-    "--spec-dir",
-    type=click.Path(path_type=Path),
-    help="Directory the file:// references are read from (the CredentialSpecs directory).",
-)
+@policy_option
+@credspec_dir_option("file:// specs are read from it.", name="spec_dir", deprecated=("--spec-dir",))
 @click.option(
     "--fetch",
     is_flag=True,
     help="Fetch S3/SSM specs to check them and the hostname rule.",
 )
-@click.option(
+@check_role_option(name="check_role", optional_arn=True)
+@option(
     "--role-from-aws",
     is_flag=True,
+    replaced_by="--check-role",
     help="Read the execution role's policies from IAM and check them.",
 )
 @click.option(
@@ -103,6 +117,7 @@ def check(
     policy_files: tuple[Path, ...],
     spec_dir: Path | None,
     fetch: bool,
+    check_role: str | None,
     role_from_aws: bool,
     windows_server_2016: bool,
     json_output: bool,
@@ -112,8 +127,25 @@ def check(
 
     Reads register-task-definition input or describe-task-definition output, every
     AWS::ECS::TaskDefinition of a CloudFormation template (or of the cdk.out
-    directory), or every aws_ecs_task_definition of a Terraform plan.
-    Exit 1 when any error is found, 3 when AWS fails.
+    directory), or every aws_ecs_task_definition of a Terraform plan: each
+    container's credentialSpecs and dockerSecurityOptions references, the
+    hostname rules, and the platform. --credspec-dir checks file:// specs,
+    --fetch reads S3/SSM specs (as --role-arn when given), --policy and
+    --check-role check that the execution role may read every spec.
+
+    \b
+    Examples:
+      gmsa task check taskdef.json
+      gmsa task check taskdef.json --policy policy.json --credspec-dir ./specs
+      gmsa task check taskdef.json --fetch --check-role --json
+      aws ecs describe-task-definition --task-definition web | gmsa task check -
+
+    \b
+    Exit codes:
+      0  no errors (warnings may be printed)
+      1  the task definition has errors, or cannot be read
+      2  command-line usage error
+      3  AWS failed (reading a spec or the role's policies)
     """
     loaded = load_input(taskdef, InputFormat(input_format))
     spec_dir = _spec_dir(spec_dir)
@@ -127,10 +159,14 @@ def check(
         specs = resolve_specs(definition.references, spec_dir=spec_dir, aws=fetch_aws)
         policies: list[Any] | None = None
         role = definition.execution_role_arn
-        if policy_files or (role_from_aws and role) or template_policies is not None:
+        if check_role is not None and check_role != EXECUTION_ROLE:
+            role = check_role
+        elif check_role is None and not role_from_aws:
+            role = None
+        if policy_files or role or template_policies is not None:
             policies = [load_policy_file(p) for p in policy_files]
             policies.extend(template_policies or ())
-            if role_from_aws and role:
+            if role:
                 # The role's policies are read as the caller, not as the role itself.
                 policies.extend(role_policies(aws_config_from({**aws, "role_arn": None}), role))
         return lint_task_definition(
@@ -214,13 +250,20 @@ def _echo_report(report: TaskReport) -> None:
     )
 
 
-@task.command("patch", cls=GmsaCommand)
+@task.command(
+    "patch",
+    cls=GmsaCommand,
+    short_help="Make a container use a credential spec (and its hostname).",
+)
 @click.argument("taskdef")
-@click.option("--container", "container_name", required=True, help="Container to patch.")
+@click.option(
+    "--container", "container_name", required=True, metavar="NAME", help="Container to patch."
+)
 @click.option(
     "--reference",
     "reference_text",
     required=True,
+    metavar="REF",
     help="credentialspec:... or credentialspecdomainless:... value to use.",
 )
 @click.option(
@@ -230,19 +273,22 @@ def _echo_report(report: TaskReport) -> None:
     show_default=True,
     help="Container field to write the reference to.",
 )
-@click.option("--hostname", help="Set the container hostname.")
+@click.option("--hostname", metavar="NAME", help="Set the container hostname.")
 @click.option(
     "--hostname-from-spec",
     is_flag=True,
     help="Set the hostname to the spec's gMSA name (Windows Server 2016 needs it).",
 )
-@click.option(
-    "--spec-dir",
-    type=click.Path(path_type=Path),
-    help="Where file:// specs are read from (for --hostname-from-spec).",
+@credspec_dir_option(
+    "file:// specs are read from it (for --hostname-from-spec).",
+    name="spec_dir",
+    deprecated=("--spec-dir",),
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the result here."
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the result to FILE instead of standard output.",
 )
 @click.option("--in-place", is_flag=True, help="Replace TASKDEF with the result.")
 @aws_options
@@ -264,7 +310,23 @@ def patch(
 
     The reference replaces any credential spec the container had. Describe output is
     unwrapped and its read-only fields dropped, so the result can be given to
-    aws ecs register-task-definition --cli-input-json.
+    aws ecs register-task-definition --cli-input-json. What the linter still
+    finds in the result is printed on stderr.
+
+    \b
+    Examples:
+      gmsa task patch taskdef.json --container web \\
+          --reference credentialspec:arn:aws:s3:::my-specs/webapp01.json > patched.json
+      gmsa task patch taskdef.json --container web --in-place \\
+          --reference credentialspec:file://webapp01.json \\
+          --hostname-from-spec --credspec-dir ./specs
+
+    \b
+    Exit codes:
+      0  patched
+      1  invalid input: the task definition, the container, the reference or the spec
+      2  command-line usage error
+      3  AWS or the file system failed
     """
     if hostname is not None and hostname_from_spec:
         raise click.UsageError("give --hostname or --hostname-from-spec, not both")

@@ -29,6 +29,14 @@ import click
 
 from gmsa.cli._aws import F, apply_options, aws_config_from, aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
+from gmsa.cli._options import (
+    credspec_dir_option,
+    krb_dir_option,
+    platform_option,
+    socket_option,
+    task_arn_option,
+    task_id_option,
+)
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, Severity, count
 from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
@@ -37,15 +45,6 @@ from gmsa.hostagent.windows import WindowsHostAgent
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
 from gmsa.taskdef.model import TaskDefinition, load_task_definition
-from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
-
-_CREDSPEC_DIR_HELP = (
-    "Docker's CredentialSpecs directory (on Windows %ProgramData%\\docker\\CredentialSpecs); "
-    "file:// specs are read from it and fetched specs written into it."
-)
-
-
-_PLATFORMS = ("windows", "linux")
 
 
 def _host_platform() -> str:
@@ -126,33 +125,13 @@ class HostAgentOptions:
         return LinuxHostAgent(self.krb_dir, self.socket_path, fetcher, aws)
 
 
-_PLATFORM_HELP = (
-    "Which host agent: windows (a spec file per reference) or linux (a Kerberos lease from "
-    "the ticket service). Default: the task definition's runtimePlatform, else windows "
-    "when --credspec-dir is given, else this host's system."
-)
-_KRB_DIR_HELP = "Linux: the ticket service's krb directory (where leases live)."
-_SOCKET_HELP = "Linux: the ticket service's unix socket."
-
-
 def _host_paths() -> list[Callable[[Any], Any]]:
     return [
-        click.option("--credspec-dir", type=click.Path(path_type=Path), help=_CREDSPEC_DIR_HELP),
-        click.option(
-            "--krb-dir",
-            type=click.Path(path_type=Path),
-            default=DEFAULT_KRB_DIR,
-            show_default=True,
-            help=_KRB_DIR_HELP,
+        credspec_dir_option(
+            "file:// specs are read from it and (Windows) fetched specs written into it."
         ),
-        click.option(
-            "--socket",
-            "socket_path",
-            type=click.Path(path_type=Path),
-            default=DEFAULT_SOCKET,
-            show_default=True,
-            help=_SOCKET_HELP,
-        ),
+        krb_dir_option,
+        socket_option,
     ]
 
 
@@ -184,16 +163,12 @@ def host_agent_options(
     return decorate
 
 
-@click.command(cls=GmsaCommand)
+@click.command(cls=GmsaCommand, short_help="Prepare a task's gMSA credentials on this host.")
 @click.argument("taskdef")
-@click.option("--task-id", required=True, help="The task's id (the last part of its ARN).")
-@click.option(
-    "--task-arn",
-    help="The task's ARN: domainless specs get regKeyPath "
-    "HKLM\\...\\AmazonECSCCGPlugin\\<task ARN>, as the ECS agent sets it.",
-)
+@task_id_option(required=True, help="The task's id (the last part of its ARN).")
+@task_arn_option
 @host_agent_options(
-    click.option("--platform", type=click.Choice(_PLATFORMS), help=_PLATFORM_HELP),
+    platform_option(from_task_definition=True),
     assume_help="Read S3/SSM specs with the base credentials instead of assuming the task "
     "definition's executionRoleArn.",
 )
@@ -221,6 +196,19 @@ def prepare(
     S3 and SSM specs are read as the task definition's executionRoleArn (assumed
     with STS, as the ECS agent does) unless --role-arn names another role or
     --no-assume-role keeps the base credentials.
+
+    \b
+    Examples:
+      gmsa task prepare taskdef.json --task-id 0123abcd \\
+          --credspec-dir 'C:\\ProgramData\\docker\\CredentialSpecs'
+      gmsa task prepare taskdef.json --task-id 0123abcd --platform linux --json
+
+    \b
+    Exit codes:
+      0  every container prepared
+      1  invalid input: the task definition, a reference or a spec
+      2  command-line usage error
+      3  AWS, the ticket service or the file system failed; nothing was kept
     """
     task_def = load_task_definition(taskdef)
     chosen = host.platform_for(task_def)
@@ -276,15 +264,11 @@ def _print_prepared(result: PreparedTask, credspec_dir: Path) -> None:
         echo_findings(result.warnings)
 
 
-@click.command(cls=GmsaCommand)
+@click.command(cls=GmsaCommand, short_help="Keep a domainless task's lease alive.")
 @click.argument("taskdef")
-@click.option("--task-id", required=True, help="The task's id, as given to prepare.")
+@task_id_option(required=True, help="The task's id, as given to prepare.")
 @host_agent_options(
-    click.option(
-        "--platform",
-        type=click.Choice(["linux"]),
-        help="Only the Linux host agent renews (Windows' CCG plugin renews by itself).",
-    ),
+    platform_option(from_task_definition=True),
     assume_help="Read S3/SSM specs and the user secret with the base credentials instead "
     "of assuming the task definition's executionRoleArn.",
 )
@@ -301,8 +285,27 @@ def renew(
     is read again with the task execution role and sent with
     RenewNonDomainJoinedKerberosLease, so a rotated password or a new user in the
     secret is used from now on. A domain-joined lease needs nothing: the ticket
-    service renews it by itself.
+    service renews it by itself. Only the Linux host agent renews (on Windows the
+    CCG plugin renews by itself).
+
+    \b
+    Examples:
+      gmsa task renew taskdef.json --task-id 0123abcd
+      gmsa task renew taskdef.json --task-id 0123abcd --json
+
+    \b
+    Exit codes:
+      0  renewed, or nothing to renew
+      1  the task definition or --platform is not one this command can renew
+      2  command-line usage error
+      3  AWS, the ticket service or the domain failed
     """
+    if host.platform == "windows":
+        raise InvalidInputError(
+            "only the Linux host agent renews leases",
+            where="--platform",
+            fix="leave --platform out, or give linux (on Windows the CCG plugin renews)",
+        )
     task_def = load_task_definition(taskdef)
     agent = host.agent("linux", task_def, aws)
     assert isinstance(agent, LinuxHostAgent)
@@ -324,16 +327,9 @@ def renew(
     emit_report([], ok=True, source=task_def.source, results=result.to_dict(), text=text)
 
 
-@click.command(cls=GmsaCommand)
-@click.option("--task-id", required=True, help="The task's id, as given to prepare.")
-@host_agent_options(
-    click.option(
-        "--platform",
-        type=click.Choice(_PLATFORMS),
-        help="Which host agent prepared the task. Default: windows when --credspec-dir is "
-        "given, else this host's system.",
-    )
-)
+@click.command(cls=GmsaCommand, short_help="Remove what prepare set up for a task.")
+@task_id_option(required=True, help="The task's id, as given to prepare.")
+@host_agent_options(platform_option(from_task_definition=False))
 @json_option
 def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
     """Remove what prepare set up for a task, and nothing else.
@@ -342,6 +338,19 @@ def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
     are removed; a file changed since is kept and reported. Linux: the task's lease
     is deleted through the ticket service. A task never prepared here (or already
     cleaned up) is not an error: nothing is removed.
+
+    \b
+    Examples:
+      gmsa task cleanup --task-id 0123abcd \\
+          --credspec-dir 'C:\\ProgramData\\docker\\CredentialSpecs'
+      gmsa task cleanup --task-id 0123abcd --platform linux
+
+    \b
+    Exit codes:
+      0  cleaned up (or nothing to remove)
+      1  invalid input
+      2  command-line usage error
+      3  the ticket service or the file system failed
     """
     result = host.agent(host.platform_for(None), None, {}).cleanup(task_id)
     kept = [

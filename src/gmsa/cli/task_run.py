@@ -17,6 +17,7 @@ import click
 
 from gmsa.cli._aws import aws_options
 from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
+from gmsa.cli._options import platform_option, task_arn_option, task_id_option
 from gmsa.cli.task_agent import HostAgentOptions, host_agent_options
 from gmsa.findings import count
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
@@ -32,12 +33,6 @@ _docker_host = click.option(
     metavar="URL",
     help="The Docker engine, e.g. unix:///var/run/docker.sock (default: DOCKER_HOST, then "
     "the default socket).",
-)
-_platform = click.option(
-    "--platform",
-    type=click.Choice(["linux", "windows"]),
-    help="Which host agent prepares credential specs (default: the task definition's "
-    "runtimePlatform, else windows when --credspec-dir is given, else this host's system).",
 )
 
 
@@ -55,16 +50,19 @@ def _signals_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@click.command(cls=GmsaCommand)
+@click.command(
+    cls=GmsaCommand, short_help="Run a task's containers on Docker with their gMSA identities."
+)
 @click.argument("taskdef")
 @_docker_host
 @click.option("--detach", is_flag=True, help="Return once every container has started.")
-@click.option(
-    "--task-id", help="Label the containers with this id (default: a new 32-hex-digit id)."
+@task_id_option(
+    required=False,
+    help="The task's id: labels the containers (default: a new 32-hex-digit id).",
 )
-@click.option("--task-arn", help="The task's ARN, for domainless specs' registry key (Windows).")
+@task_arn_option
 @host_agent_options(
-    _platform,
+    platform_option(from_task_definition=True),
     assume_help="Read S3/SSM specs with the base credentials instead of the executionRoleArn.",
 )
 @aws_options
@@ -89,8 +87,18 @@ def run(
     prepared credentials; with --detach returns once all have started (gmsa task
     stop removes them). Ctrl-C, SIGTERM or a failed start removes everything too.
 
-    Exit 0 when every essential container exited 0, 1 when one did not (or the
-    input is invalid), 3 when Docker or AWS failed, 130 when interrupted.
+    \b
+    Examples:
+      gmsa task run taskdef.json --platform linux --docker-host unix:///var/run/docker.sock
+      gmsa task run taskdef.json --detach --task-id 0123abcd --json
+
+    \b
+    Exit codes:
+      0    every essential container exited 0 (or, with --detach, all started)
+      1    an essential container exited non-zero, or the input is invalid
+      2    command-line usage error
+      3    Docker, AWS or the ticket service failed
+      130  interrupted (Ctrl-C or SIGTERM); everything was removed
     """
     task_def = load_task_definition(taskdef)
     agent: HostAgent | None = None
@@ -142,15 +150,26 @@ def _print_result(result: RunResult) -> None:
         )
 
 
-@click.command(cls=GmsaCommand)
-@click.option("--task-id", required=True, help="The task id the run printed.")
+@click.command(cls=GmsaCommand, short_help="Remove a detached run's containers and credentials.")
+@task_id_option(required=True, help="The task's id, as gmsa task run printed it.")
 @_docker_host
-@host_agent_options(_platform)
+@host_agent_options(platform_option(from_task_definition=False))
 @json_option
 def stop(task_id: str, docker_host: str | None, host: HostAgentOptions, json_output: bool) -> None:
     """Remove a detached task's containers and its prepared credentials (lease or files).
 
     Stopping a task twice, or one that never ran here, removes nothing and succeeds.
+
+    \b
+    Examples:
+      gmsa task stop --task-id 0123abcd --platform linux
+
+    \b
+    Exit codes:
+      0  stopped (or nothing to remove)
+      1  invalid input
+      2  command-line usage error
+      3  Docker, the ticket service or the file system failed
     """
     agent = host.agent(host.platform_for(None), None, {})
     client = connect(docker_host)

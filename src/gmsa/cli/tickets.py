@@ -18,7 +18,10 @@ from prometheus_client import start_http_server
 
 from gmsa import jsondoc
 from gmsa.aws import AwsConfig
+from gmsa.cli._aws import F, apply_options
 from gmsa.cli._common import GmsaGroup, emit_report, json_option
+from gmsa.cli._options import krb_dir_option, option, socket_option
+from gmsa.cli.ad import PASSWORD_OPTION_NAMES, PASSWORD_OPTIONS, read_password
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.domainless import read_host_user
 from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
@@ -40,35 +43,37 @@ from gmsa.tickets.systemd import Notifier, unit_file, watchdog_interval
 PASSWORD_ENV = "GMSA_DOMAINLESS_PASSWORD"  # noqa: S105 - the variable's name
 """Where lease/renew read a domainless user's password when not given on stdin."""
 
-socket_option = click.option(
-    "--socket",
-    "socket_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_SOCKET,
-    show_default=True,
-    envvar="GMSA_TICKETS_SOCKET",
-    help="The service's unix socket (env GMSA_TICKETS_SOCKET).",
-)
 
-
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="Kerberos tickets for gMSAs on Linux hosts.")
 def tickets() -> None:
     """Kerberos tickets for gMSAs on Linux hosts (credentials-fetcher compatible).
 
     \b
-      gmsa tickets serve --socket S --krb-dir D   run the service the ECS agent talks to
-      gmsa tickets lease webapp01.json            ask a running service for a lease
-      gmsa tickets status                         health and every lease's tickets
-      gmsa tickets delete LEASE_ID                remove a lease
-      gmsa tickets unit                           a systemd unit running serve
+    In the order they are used:
+      serve   run the ticket service the ECS agent talks to
+      lease   ask a running service for a lease on the gMSAs of specs
+      renew   renew a domain user's domainless leases now
+      delete  delete a lease and its ticket caches
+      status  the service's health and every lease's tickets
+      unit    a systemd unit that runs serve
+
+    \b
+    Examples:
+      gmsa tickets serve --config /etc/gmsa/tickets.json
+      gmsa tickets lease webapp01.json --json
+      gmsa tickets status
     """
 
 
-@tickets.command()
+@tickets.command(short_help="Serve the credentials-fetcher gRPC API on a unix socket.")
+@socket_option
+@krb_dir_option
+@tickets.command(short_help="Serve the credentials-fetcher gRPC API on a unix socket.")
 @click.option(
     "--socket",
     "socket_path",
     type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH",
     envvar="GMSA_TICKETS_SOCKET",
     help="The unix socket to serve on (env GMSA_TICKETS_SOCKET; default: "
     f"$CF_UNIX_DOMAIN_SOCKET_DIR/{SOCKET_NAME}, else {DEFAULT_SOCKET}).",
@@ -76,6 +81,7 @@ def tickets() -> None:
 @click.option(
     "--krb-dir",
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
     help=f"Where lease directories and ticket caches live (default: $CF_KRB_DIR, else "
     f"{DEFAULT_KRB_DIR}).",
 )
@@ -83,6 +89,7 @@ def tickets() -> None:
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
     help="JSON settings: keytab, principal, renewal, TTL, cache owners and the deployment "
     "settings (re-read on SIGHUP).",
 )
@@ -90,6 +97,7 @@ def tickets() -> None:
     "--provider",
     default=DEFAULT_PROVIDER,
     show_default=True,
+    metavar="NAME",
     help="Where passwords and tickets come from.",
 )
 @click.option(
@@ -137,6 +145,18 @@ def serve(
     socket is bound and every lease recovered, a STATUS= line with lease and failure
     counts, and WATCHDOG=1 pings while its renewal loop is healthy. SIGHUP re-reads
     --config without dropping a lease.
+
+    \b
+    Examples:
+      gmsa tickets serve --config /etc/gmsa/tickets.json
+      gmsa tickets serve --socket /run/gmsa/tickets.sock --krb-dir /var/lib/gmsa/krbdir
+
+    \b
+    Exit codes:
+      0  stopped by SIGTERM or SIGINT
+      1  invalid settings
+      2  command-line usage error
+      3  the socket or the krb directory cannot be used
     """
     document = load_document(config_path)
     deployment = resolve_deployment(
@@ -343,18 +363,24 @@ def _read_spec(path: str) -> str:
     return jsondoc.decode_text(data, source=path)
 
 
-def _password(password_stdin: bool) -> str:
-    if password_stdin:
-        value = sys.stdin.readline().rstrip("\r\n")
-    else:
-        value = os.environ.get(PASSWORD_ENV, "")
+def _password(sources: dict[str, Any], user: str) -> str:
+    """The domainless user's password: from --password-file, --password-env or
+    --password-stdin (as the AD commands read it), else from $GMSA_DOMAINLESS_PASSWORD."""
+    if any(sources.get(name) for name in PASSWORD_OPTION_NAMES):
+        return read_password(sources, user)
+    value = os.environ.get(PASSWORD_ENV, "")
     if not value:
         raise InvalidInputError(
             "no password for the domain user",
-            where="--password-stdin" if password_stdin else PASSWORD_ENV,
-            fix=f"pipe it with --password-stdin or set {PASSWORD_ENV} (never on the command line)",
+            where=PASSWORD_ENV,
+            fix=f"give --password-file, --password-env or --password-stdin, or set {PASSWORD_ENV} "
+            "(never on the command line)",
         )
     return value
+
+
+def _password_options(f: F) -> F:
+    return apply_options(f, list(PASSWORD_OPTIONS))
 
 
 def _owner(text: str | None) -> tuple[int, int] | None:
@@ -377,16 +403,47 @@ def _print_reply(reply: LeaseReply, verb: str) -> None:
     emit_report([], results={"lease_id": reply.lease_id, "paths": list(reply.paths)}, text=text)
 
 
-@tickets.command()
-@click.argument("specs", nargs=-1, required=True, metavar="SPEC_FILE...")
+_DOMAIN_HELP = "Domainless: the user's domain (DNS name, e.g. example.com), unless --user has it."
+
+
+def _domain_user(username: str | None, domain: str | None) -> tuple[str, str] | None:
+    """The domainless user as (name, domain) from --user NAME[@DOMAIN] and --domain."""
+    if username is None:
+        if domain is not None:
+            raise InvalidInputError(
+                "--domain needs --user", where="--domain", fix="give --user NAME[@DOMAIN] too"
+            )
+        return None
+    name, at, named = username.partition("@")
+    if at and domain is not None and domain.lower() != named.lower():
+        raise InvalidInputError(
+            f"--user names the domain {named}, --domain {domain}",
+            where="--user/--domain",
+            fix="give the domain once",
+        )
+    chosen = named if at else domain
+    if not name or not chosen:
+        raise InvalidInputError(
+            "the domainless user needs a name and a domain",
+            where="--user",
+            fix="give --user NAME@DOMAIN, or --user NAME with --domain DOMAIN",
+        )
+    return name, chosen
+
+
+@tickets.command(short_help="Ask the running service for a lease on specs' gMSAs.")
+@click.argument("specs", nargs=-1, required=True, metavar="FILE...")
 @socket_option
-@click.option("--username", help="Domainless: the domain user that may read the password.")
-@click.option("--domain", help="Domainless: the user's domain.")
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help=f"Domainless: read the user's password from stdin (else ${PASSWORD_ENV}).",
+@option(
+    "--user",
+    "username",
+    deprecated=("--username",),
+    metavar="NAME[@DOMAIN]",
+    help="Domainless: the domain user that may read the gMSAs' passwords (its password from "
+    f"--password-file, --password-env or --password-stdin, else ${PASSWORD_ENV}).",
 )
+@click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
+@_password_options
 @click.option("--owner", metavar="UID:GID", help="Give the lease's ticket caches to this user.")
 @json_option
 def lease(
@@ -394,25 +451,36 @@ def lease(
     socket_path: Path,
     username: str | None,
     domain: str | None,
-    password_stdin: bool,
     owner: str | None,
     json_output: bool,
+    **password: Any,
 ) -> None:
-    """Ask the running service for a lease on the gMSAs of SPEC_FILE... ("-" reads stdin).
+    """Ask the running service for a lease on the gMSAs of FILE... ("-" reads stdin).
 
-    Domain-joined unless --username is given.
+    Domain-joined unless --user is given; then the lease is domainless, as that
+    user (with --domain and a password from stdin or $GMSA_DOMAINLESS_PASSWORD).
+
+    \b
+    Examples:
+      gmsa tickets lease webapp01.json --json
+      gmsa tickets lease webapp01.json --user svc-gmsa --domain example.com \\
+          --password-stdin < password.txt
+
+    \b
+    Exit codes:
+      0  the lease was created
+      1  invalid input (a spec, the user, --owner)
+      2  command-line usage error
+      3  the service cannot be reached or failed
     """
     contents = [_read_spec(path) for path in specs]
     owner_ids = _owner(owner)
-    if (username is None) != (domain is None):
-        raise InvalidInputError(
-            "--username and --domain go together", where="--username/--domain", fix="give both"
-        )
+    user = _domain_user(username, domain)
     with TicketClient(socket_path) as client:
-        if username is not None and domain is not None:
-            password = _password(password_stdin)
+        if user is not None:
+            secret = _password(password, user[0])
             reply = client.add_domainless_lease(
-                contents, username=username, password=password, domain=domain
+                contents, username=user[0], password=secret, domain=user[1]
             )
         else:
             reply = client.add_lease(contents)
@@ -421,23 +489,40 @@ def lease(
     _print_reply(reply, "created")
 
 
-@tickets.command()
+@tickets.command(short_help="Renew a domain user's domainless leases now.")
 @socket_option
-@click.option("--username", required=True, help="The domain user of the domainless leases.")
-@click.option("--domain", required=True, help="The user's domain.")
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help=f"Read the user's password from stdin (else ${PASSWORD_ENV}).",
+@option(
+    "--user",
+    "username",
+    deprecated=("--username",),
+    required=True,
+    metavar="NAME[@DOMAIN]",
+    help="Domainless: the domain user of the leases (its password from --password-file, "
+    f"--password-env or --password-stdin, else ${PASSWORD_ENV}).",
 )
+@click.option("--domain", metavar="DNSNAME", help=_DOMAIN_HELP)
+@_password_options
 @json_option
 def renew(
-    socket_path: Path, username: str, domain: str, password_stdin: bool, json_output: bool
+    socket_path: Path, username: str, domain: str | None, json_output: bool, **password: Any
 ) -> None:
-    """Renew every domainless lease of a domain user now (as the ECS agent does)."""
-    password = _password(password_stdin)
+    """Renew every domainless lease of a domain user now (as the ECS agent does).
+
+    \b
+    Examples:
+      gmsa tickets renew --user svc-gmsa@example.com --password-stdin < password.txt
+
+    \b
+    Exit codes:
+      0  renewed
+      1  invalid input (the user, no password)
+      2  command-line usage error
+      3  the service cannot be reached or failed
+    """
+    name, user_domain = _domain_user(username, domain) or ("", "")
+    secret = _password(password, name)
     with TicketClient(socket_path) as client:
-        paths = client.renew_domainless(username=username, password=password, domain=domain)
+        paths = client.renew_domainless(username=name, password=secret, domain=user_domain)
 
     def text() -> None:
         click.echo(f"renewed {count(len(paths), 'ticket cache')}")
@@ -447,24 +532,46 @@ def renew(
     emit_report([], results={"renewed": list(paths)}, text=text)
 
 
-@tickets.command()
-@click.argument("lease_id")
+@tickets.command(short_help="Delete a lease and its ticket caches.")
+@click.argument("lease_id", metavar="LEASE_ID")
 @socket_option
 @json_option
 def delete(lease_id: str, socket_path: Path, json_output: bool) -> None:
-    """Delete a lease and its ticket caches."""
+    """Delete a lease and its ticket caches.
+
+    \b
+    Examples:
+      gmsa tickets delete 6c3f0e0a5b2d4e21
+
+    \b
+    Exit codes:
+      0  deleted
+      1  invalid input
+      2  command-line usage error
+      3  the service cannot be reached or failed
+    """
     with TicketClient(socket_path) as client:
         reply = client.delete_lease(lease_id)
     _print_reply(reply, "deleted")
 
 
-@tickets.command()
+@tickets.command(short_help="The service's health and every lease's tickets.")
 @socket_option
 @json_option
 def status(socket_path: Path, json_output: bool) -> None:
     """The service's health and every lease: gMSA, end time, last renewal, last error.
 
-    Exits 1 when the service reports a problem.
+    \b
+    Examples:
+      gmsa tickets status
+      gmsa tickets status --socket /run/gmsa/tickets.sock --json
+
+    \b
+    Exit codes:
+      0  the service is healthy
+      1  the service reports a problem
+      2  command-line usage error
+      3  the service cannot be reached
     """
     with TicketClient(socket_path) as client:
         report = client.status()
@@ -538,7 +645,6 @@ __all__ = [
     "lease",
     "renew",
     "serve",
-    "socket_option",
     "status",
     "status_findings",
     "tickets",

@@ -49,7 +49,7 @@ class SpecFetcher:
                 raise SourceNotConfiguredError(
                     f"{location} is relative to a CredentialSpecs directory, but none was given",
                     where=str(location),
-                    fix="give the directory (--spec-dir) holding the host's credential specs",
+                    fix="give the directory (--credspec-dir) holding the host's credential specs",
                 )
             return self._source("file", lambda: LocalDirSource(self.spec_dir or Path()))
         aws = self.aws

@@ -75,7 +75,7 @@ def read_spec(
             raise InvalidInputError(
                 f"{reference} is a file:// reference, but no spec directory was given",
                 where=str(reference),
-                fix="give --spec-dir with the host's CredentialSpecs directory (or a copy)",
+                fix="give --credspec-dir with the host's CredentialSpecs directory (or a copy)",
             )
         source = str(Path(spec_dir) / location.path)
     else:

@@ -518,7 +518,7 @@ def _hostname_rule(
                     out.at(use.path),
                     "the spec was not read, so the Windows Server 2016 hostname rule was not "
                     "checked",
-                    "give --spec-dir for file:// references, or --fetch with AWS options for "
+                    "give --credspec-dir for file:// references, or --fetch with AWS options for "
                     "S3/SSM",
                 ),
                 container,
@@ -613,7 +613,7 @@ def _lint_iam(
                             out.at(use.path),
                             "the spec was not read, so the permission on the domainless "
                             "user secret it names was not checked",
-                            "give --spec-dir for file:// references, or --fetch with AWS "
+                            "give --credspec-dir for file:// references, or --fetch with AWS "
                             "options for S3/SSM",
                         ),
                         container,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from tests.support.moto import IamLab
@@ -26,10 +27,10 @@ def admin_env(iam_lab: IamLab) -> dict[str, str]:
     }
 
 
-def online(iam_lab: IamLab, role: str, *args: str) -> Result:
+def online(iam_lab: IamLab, role: str, *args: str, flag: str = "--check-role") -> Result:
     return invoke(
         "check",
-        "--role",
+        flag,
         role,
         "--endpoint-url",
         iam_lab.aws.endpoint,
@@ -38,13 +39,15 @@ def online(iam_lab: IamLab, role: str, *args: str) -> Result:
     )
 
 
-def test_role_with_the_ecs_example_policies_passes(iam_lab: IamLab) -> None:
+@pytest.mark.parametrize("flag", ["--check-role", "--role"])  # --role: the deprecated alias
+def test_role_with_the_ecs_example_policies_passes(iam_lab: IamLab, flag: str) -> None:
     role = iam_lab.make_role(
-        "exec-ecs-example", {"s3": EXAMPLE_S3_POLICY, "ssm": EXAMPLE_SSM_POLICY}
+        f"exec-ecs-example{flag.count('-') + len(flag)}",
+        {"s3": EXAMPLE_S3_POLICY, "ssm": EXAMPLE_SSM_POLICY},
     )
-    result = online(iam_lab, role, S3_REF, SSM_REF)
+    result = online(iam_lab, role, S3_REF, SSM_REF, flag=flag)
     assert result.exit_code == 0, result.output
-    assert "role/exec-ecs-example/inline/s3" in result.stdout
+    assert f"role/exec-ecs-example{flag.count('-') + len(flag)}/inline/s3" in result.stdout
 
 
 def test_role_with_a_managed_policy_passes(iam_lab: IamLab) -> None:
@@ -83,7 +86,7 @@ def test_caller_who_may_not_read_the_role_exits_3(iam_lab: IamLab) -> None:
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     result = invoke(
-        "check", "--role", role, "--endpoint-url", iam_lab.aws.endpoint, S3_REF, env=env
+        "check", "--check-role", role, "--endpoint-url", iam_lab.aws.endpoint, S3_REF, env=env
     )
     assert result.exit_code == 3
     assert "iam:ListRolePolicies" in result.stderr
@@ -97,7 +100,7 @@ def test_unknown_access_key_exits_3(iam_lab: IamLab) -> None:
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     result = invoke(
-        "check", "--role", role, "--endpoint-url", iam_lab.aws.endpoint, S3_REF, env=env
+        "check", "--check-role", role, "--endpoint-url", iam_lab.aws.endpoint, S3_REF, env=env
     )
     assert result.exit_code == 3
     assert "refused the credentials" in result.stderr

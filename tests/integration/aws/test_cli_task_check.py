@@ -53,18 +53,38 @@ def test_aws_refusing_the_fetch_exits_3(iam_lab: IamLab, aws_env: list[str]) -> 
     assert as_json(result)["error"]["exit_code"] == 3
 
 
-def test_role_from_aws_reads_the_execution_role_policies(
+@pytest.mark.parametrize("flag", ["--check-role", "--role-from-aws"])  # the old flag: deprecated
+def test_check_role_reads_the_execution_role_policies(
+    iam_lab: IamLab, aws_env: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: str
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
+    read_s3 = json.loads((POLICIES / "s3-read.json").read_text())
+    read_ssm = json.loads((POLICIES / "ssm-read.json").read_text())
+    good = iam_lab.make_role(f"good{len(flag)}", {"read": read_s3})
+    bad = iam_lab.make_role(f"bad{len(flag)}", {"read": read_ssm})
+    doc = example_doc("s3.json")
+    for arn, code in ((good, 0), (bad, 1)):
+        doc["executionRoleArn"] = arn
+        result = run(write(tmp_path / "t.json", doc), flag, *aws_env, "--json")
+        assert result.exit_code == code, result.output
+
+
+def test_check_role_with_an_arn_checks_that_role_instead(
     iam_lab: IamLab, aws_env: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", iam_lab.admin.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", iam_lab.admin.secret_key)
-    good = iam_lab.make_role("good", {"read": json.loads((POLICIES / "s3-read.json").read_text())})
-    bad = iam_lab.make_role("bad", {"read": json.loads((POLICIES / "ssm-read.json").read_text())})
+    read_s3 = json.loads((POLICIES / "s3-read.json").read_text())
+    read_ssm = json.loads((POLICIES / "ssm-read.json").read_text())
+    good = iam_lab.make_role("named-good", {"read": read_s3})
+    bad = iam_lab.make_role("named-bad", {"read": read_ssm})
     doc = example_doc("s3.json")
-    for arn, code in ((good, 0), (bad, 1)):
-        doc["executionRoleArn"] = arn
-        result = run(write(tmp_path / "t.json", doc), "--role-from-aws", *aws_env, "--json")
-        assert result.exit_code == code, result.output
+    doc["executionRoleArn"] = bad
+    path = write(tmp_path / "t.json", doc)
+    assert run(path, "--check-role", *aws_env, "--json").exit_code == 1
+    result = run(path, "--check-role", good, *aws_env, "--json")
+    assert result.exit_code == 0, result.output
 
 
 OTHER_ACCOUNT = "210987654321"

@@ -105,12 +105,13 @@ def test_generated_spec_passes_spec_validate_without_findings(
     assert report["errors"] == [] and report["warnings"] == []
 
 
-def test_no_clobber_refuses_an_existing_file_and_keeps_it(
-    gmsa: Run, admin_args: list[str], tmp_path: Path
+@pytest.mark.parametrize("flag", ["--no-overwrite", "--no-clobber"])  # --no-clobber: deprecated
+def test_no_overwrite_refuses_an_existing_file_and_keeps_it(
+    gmsa: Run, admin_args: list[str], tmp_path: Path, flag: str
 ) -> None:
     target = tmp_path / "webapp01.json"
     target.write_text("keep me")
-    result = gmsa("spec", "new", GMSA, "--out", str(target), "--no-clobber", *admin_args)
+    result = gmsa("spec", "new", GMSA, "--out", str(target), flag, *admin_args)
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert target.read_text() == "keep me"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,26 @@ def test_password_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AD_PW", "from-env")
     made = credentials_from(values(user="admin", password_env="AD_PW"))
     assert isinstance(made, PasswordCredentials) and made.password == "from-env"
+
+
+def test_password_from_standard_input_takes_its_first_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin\nrest\n"))
+    made = credentials_from(values(user="admin", password_stdin=True))
+    assert isinstance(made, PasswordCredentials) and made.password == "from-stdin"
+
+
+def test_empty_standard_input_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(CredentialsInputError, match="on standard input"):
+        credentials_from(values(user="admin", password_stdin=True))
+
+
+def test_two_password_sources_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AD_PW", "from-env")
+    with pytest.raises(CredentialsInputError, match="choose one of --password-file"):
+        credentials_from(values(user="admin", password_env="AD_PW", password_stdin=True))
 
 
 def test_unset_password_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -255,8 +255,9 @@ def test_file_reference_has_nothing_to_check(tmp_path: Path) -> None:
     assert "nothing to check" in result.stdout
 
 
+@pytest.mark.parametrize("flag", ["--check-role", "--role"])  # --role: the deprecated alias
 @pytest.mark.parametrize("role", ["exec", "arn:aws:iam::123456789012:user/u"])
-def test_malformed_role_arn_exits_1(role: str) -> None:
-    result = invoke("check", "--role", role, S3_REF)
+def test_malformed_role_arn_exits_1(role: str, flag: str) -> None:
+    result = invoke("check", flag, role, S3_REF)
     assert result.exit_code == 1
     assert "role ARN" in result.stderr

@@ -121,12 +121,14 @@ def test_stdin_is_read_for_dash() -> None:
 
 
 def test_missing_spec_dir_exits_1(tmp_path: Path) -> None:
-    result = run(DATA / "file.json", "--spec-dir", tmp_path / "nope")
+    result = run(DATA / "file.json", "--credspec-dir", tmp_path / "nope")
     assert result.exit_code == 1
+    assert "--credspec-dir" in result.stderr
 
 
-def test_spec_dir_supplies_the_gmsa_name(spec_dir: Path) -> None:
-    result = run(DATA / "file.json", "--spec-dir", spec_dir, "--json")
+@pytest.mark.parametrize("flag", ["--credspec-dir", "--spec-dir"])  # --spec-dir: deprecated
+def test_spec_dir_supplies_the_gmsa_name(spec_dir: Path, flag: str) -> None:
+    result = run(DATA / "file.json", flag, spec_dir, "--json")
     assert result.exit_code == 0, result.output
     (ref,) = as_json(result)["containers"][0]["references"]
     assert ref["gmsa_name"] == "WebApp01"

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from gmsa.cli.main import cli
@@ -80,7 +81,10 @@ def test_hostname_option_sets_the_hostname() -> None:
     assert json.loads(result.stdout)["containerDefinitions"][0]["hostname"] == "WebApp01"
 
 
-def test_hostname_from_spec_reads_the_gmsa_name(tmp_path: Path, example_spec_file: Path) -> None:
+@pytest.mark.parametrize("flag", ["--credspec-dir", "--spec-dir"])  # --spec-dir: deprecated
+def test_hostname_from_spec_reads_the_gmsa_name(
+    tmp_path: Path, example_spec_file: Path, flag: str
+) -> None:
     result = run(
         DATA / "file.json",
         "--container",
@@ -88,7 +92,7 @@ def test_hostname_from_spec_reads_the_gmsa_name(tmp_path: Path, example_spec_fil
         "--reference",
         FILE_REF,
         "--hostname-from-spec",
-        "--spec-dir",
+        flag,
         example_spec_file.parent,
     )
     assert result.exit_code == 0, result.output

@@ -77,6 +77,67 @@ def test_domainless_lease_takes_the_password_from_the_environment(
     assert service.lease(json.loads(out)["lease_id"]).mode == "domainless"
 
 
+@pytest.mark.parametrize(
+    "user",
+    [
+        ("--user", "svc-gmsa@example.com"),
+        ("--user", "svc-gmsa", "--domain", "example.com"),
+        ("--username", "svc-gmsa", "--domain", "example.com"),  # deprecated alias
+    ],
+    ids=["user-at-domain", "user-and-domain", "username-alias"],
+)
+def test_domainless_user_is_named_by_user_or_its_deprecated_alias(
+    server: TicketServer, spec_file: Path, service: TicketService, user: tuple[str, ...]
+) -> None:
+    code, out, _ = run(
+        "tickets", "lease", str(spec_file), "--socket", str(server.socket_path), *user, "--json",
+        env={"GMSA_DOMAINLESS_PASSWORD": "User-Passw0rd!"},
+    )  # fmt: skip
+    assert code == 0, out
+    lease = service.lease(json.loads(out)["lease_id"])
+    assert lease.domainless_user == ("svc-gmsa", "example.com")
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [
+        (("--user", "svc-gmsa"), "needs a name and a domain"),
+        (("--user", "svc-gmsa@example.com", "--domain", "other.com"), "--domain other.com"),
+        (("--domain", "example.com"), "--domain needs --user"),
+    ],
+)
+def test_domainless_user_needs_one_domain(
+    server: TicketServer, spec_file: Path, user: tuple[str, ...], message: str
+) -> None:
+    code, _, err = run(
+        "tickets", "lease", str(spec_file), "--socket", str(server.socket_path), *user,
+        env={"GMSA_DOMAINLESS_PASSWORD": "User-Passw0rd!"},
+    )  # fmt: skip
+    assert code == 1
+    assert message in err
+
+
+@pytest.mark.parametrize("source", ["--password-file", "--password-env", "--password-stdin"])
+def test_domainless_password_comes_from_the_same_sources_as_the_ad_commands(
+    server: TicketServer, spec_file: Path, service: TicketService, tmp_path: Path, source: str
+) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("User-Passw0rd!\n")
+    given = {
+        "--password-file": ("--password-file", str(secret)),
+        "--password-env": ("--password-env", "SVC_PW"),
+        "--password-stdin": ("--password-stdin",),
+    }[source]
+    code, out, err = run(
+        "tickets", "lease", str(spec_file), "--socket", str(server.socket_path),
+        "--user", "svc-gmsa@example.com", *given, "--json",
+        env={"GMSA_DOMAINLESS_PASSWORD": "", "SVC_PW": "User-Passw0rd!"},
+        stdin="User-Passw0rd!\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert service.lease(json.loads(out)["lease_id"]).mode == "domainless"
+
+
 def test_domainless_lease_without_a_password_is_refused(
     server: TicketServer, spec_file: Path
 ) -> None:
