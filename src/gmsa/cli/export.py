@@ -32,12 +32,14 @@ from gmsa.findings import Finding
 STDIN = "-"
 
 
-@click.group(cls=GmsaGroup)
+@click.group(cls=GmsaGroup, short_help="A credential spec for Kubernetes and Docker.")
 def export() -> None:
     """Export a credential spec for Kubernetes and Docker.
 
-    kubernetes prints a GMSACredentialSpec with its RBAC objects; docker prints
-    the docker run and Compose options.
+    \b
+    In the order they are used:
+      kubernetes  a GMSACredentialSpec with the RBAC objects that let pods use it
+      docker      the docker run and Compose options, with the gMSA hostname
 
     The spec is validated first; an invalid spec exports nothing (exit 1).
 
@@ -66,7 +68,9 @@ def _warn(source: str, findings: tuple[Finding, ...]) -> None:
         echo_findings(findings, err=True)
 
 
-@export.command("kubernetes", cls=GmsaCommand)
+@export.command(
+    "kubernetes", cls=GmsaCommand, short_help="Print a spec as Kubernetes objects, with RBAC."
+)
 @click.argument("spec_file", metavar="SPEC")
 @click.option(
     "--name",
@@ -93,13 +97,18 @@ def kubernetes(spec_file: str, name: str, service_account: str | None, json_outp
     place for are left out, and an object-shaped PluginInput is written as a
     JSON string, each with a warning on stderr.
 
-    Exit code 1 when SPEC is not valid or a name is not one Kubernetes accepts.
 
     \b
     Examples:
       gmsa export kubernetes webapp01.json --name webapp01 \\
           --service-account default/webapp | kubectl apply -f -
       gmsa export kubernetes webapp01.json --name webapp01 --json > webapp01.k8s.json
+
+    \b
+    Exit codes:
+      0  the objects were printed (warnings on stderr)
+      1  SPEC is not valid, or a name is not one Kubernetes accepts
+      2  command-line usage error
     """
     account = ServiceAccount.parse(service_account) if service_account is not None else None
     spec, report = _valid_spec(spec_file)
@@ -112,7 +121,9 @@ def kubernetes(spec_file: str, name: str, service_account: str | None, json_outp
     emit_report(warnings, ok=True, source=report.source, results={"list": result.to_list()})
 
 
-@export.command("docker", cls=GmsaCommand)
+@export.command(
+    "docker", cls=GmsaCommand, short_help="Print the docker run and Compose options for a spec."
+)
 @click.argument("spec_file", metavar="SPEC")
 @click.option(
     "--file-name",
@@ -129,12 +140,17 @@ def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
     there under NAME. The hostname is the gMSA's name:
     Windows Server 2016 requires it, later versions accept it.
 
-    Exit code 1 when SPEC is not valid or NAME is not a file name Docker reads.
 
     \b
     Examples:
       gmsa export docker example_webapp01.json
       gmsa export docker - --file-name webapp01.json --json < webapp01.json
+
+    \b
+    Exit codes:
+      0  the options were printed (warnings on stderr)
+      1  SPEC is not valid, or NAME is not a file name Docker reads
+      2  command-line usage error
     """
     spec, report = _valid_spec(spec_file)
     if file_name is None:

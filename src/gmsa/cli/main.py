@@ -51,6 +51,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
       task     task definitions: check, patch; prepare, cleanup, run, stop on a host
       doctor   check a gMSA setup against the domain before anything runs
       tickets  the Kerberos ticket service for Linux hosts (credentials-fetcher API)
+      export   a credential spec for Kubernetes and Docker
+      schema   the JSON Schemas of what gmsa prints
       demo     the whole path on a local AWS endpoint
 
     \b

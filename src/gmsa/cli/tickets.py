@@ -20,7 +20,7 @@ from gmsa import jsondoc
 from gmsa.aws import AwsConfig
 from gmsa.cli._aws import F, apply_options
 from gmsa.cli._common import GmsaGroup, emit_report, json_option
-from gmsa.cli._options import krb_dir_option, option, socket_option
+from gmsa.cli._options import option, socket_option
 from gmsa.cli.ad import PASSWORD_OPTION_NAMES, PASSWORD_OPTIONS, read_password
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.domainless import read_host_user
@@ -65,9 +65,6 @@ def tickets() -> None:
     """
 
 
-@tickets.command(short_help="Serve the credentials-fetcher gRPC API on a unix socket.")
-@socket_option
-@krb_dir_option
 @tickets.command(short_help="Serve the credentials-fetcher gRPC API on a unix socket.")
 @click.option(
     "--socket",
@@ -292,11 +289,12 @@ def _reload(
     notifier.notify(READY=1, STATUS=service.summary())
 
 
-@tickets.command("unit")
+@tickets.command("unit", short_help="Print a systemd unit that runs tickets serve.")
 @socket_option
 @click.option(
     "--krb-dir",
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
     default=DEFAULT_KRB_DIR,
     show_default=True,
     help="The krb directory the service is to use.",
@@ -305,6 +303,7 @@ def _reload(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
     help="The JSON settings file the service is to read.",
 )
 @click.option("--metrics-listen", metavar="HOST:PORT", help="Serve metrics there.")
@@ -332,9 +331,16 @@ def unit(
     """Print a systemd unit that runs `gmsa tickets serve` (Type=notify, hardened).
 
     \b
-    Install it:
+    Examples:
       gmsa tickets unit > /etc/systemd/system/gmsa-tickets.service
       systemctl daemon-reload && systemctl enable --now gmsa-tickets
+      gmsa tickets unit --config /etc/gmsa/tickets.json --metrics-listen 127.0.0.1:9464
+
+    \b
+    Exit codes:
+      0  the unit was printed
+      1  a path or an address cannot go into a unit
+      2  command-line usage error
     """
     if metrics_listen is not None:
         parse_listen(metrics_listen)

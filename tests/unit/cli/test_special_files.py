@@ -51,7 +51,12 @@ CASES = [
     for kind in SPECIAL_KINDS
     # --policy refuses a directory while the command line is parsed (exit 2), and task
     # check reads a directory as a CDK cloud assembly: both tested below
-    if (command, kind) not in (("iam check --policy", "directory"), ("task check", "directory"))
+    if (command, kind)
+    not in (
+        ("iam check --policy", "directory"),
+        ("task check --policy", "directory"),
+        ("task check", "directory"),
+    )
 ]
 
 

@@ -58,6 +58,10 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "--out FILE": (),
     "--overwrite / --no-overwrite": ("--no-clobber",),
     "--json": (),
+    "--format [text|json|sarif]": (),
+    "-q, --quiet": (),
+    "--config FILE": (),
+    "--metrics-listen HOST:PORT": (),
 }
 
 DEPRECATED = {alias: usage for usage, aliases in VOCABULARY.items() for alias in aliases}
