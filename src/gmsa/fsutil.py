@@ -58,23 +58,16 @@ class LinkedPathError(ExternalError):
     code = "unsafe-path"
 
 
-def _fault_step_limit() -> int:
-    try:
-        return int(os.environ.get(FAULT_STEP_ENV, "0"))
-    except ValueError:
-        return 0
-
-
-_fault_limit = _fault_step_limit()
 _fault_count = 0
 
 
 def _step() -> None:
     """One change to the file system is about to happen (the crash-test hook)."""
     global _fault_count
-    if _fault_limit:
+    limit = os.environ.get(FAULT_STEP_ENV)
+    if limit:
         _fault_count += 1
-        if _fault_count >= _fault_limit:
+        if limit.isdigit() and _fault_count >= int(limit):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
