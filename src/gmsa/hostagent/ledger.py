@@ -288,6 +288,31 @@ def task_lock(
         yield True
 
 
+@contextlib.contextmanager
+def locked_task(
+    root: Path, task_id: str, *, private: bool, fix: str, create: bool = True
+) -> Iterator[DirHandle | None]:
+    """``root`` opened once, with ``task_id`` locked across processes (:func:`task_lock`).
+
+    ``root`` is created when missing (a ``private`` one readable by its owner only).
+    With ``create=False`` and no ledger directory the context gives ``None`` and
+    nothing is made.
+    """
+    try:
+        if not root.is_dir():
+            if not create:
+                yield None
+                return
+            root.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
+        handle = DirHandle.open(root)
+    except OSError as exc:
+        raise HostStateError.from_os_error("cannot create the directory", root, exc, fix) from None
+    except GmsaError as exc:
+        raise _host_error(exc, "cannot open the directory", fix) from None
+    with handle, task_lock(handle, task_id, private=private, fix=fix, create=create) as held:
+        yield handle if held else None
+
+
 def write_ledger(root: Path | DirHandle, ledger: Ledger) -> None:
     """Write (or replace) the Windows agent's ledger atomically.
 
@@ -509,6 +534,7 @@ __all__ = [
     "file_prefix",
     "ledger_name",
     "ledger_path",
+    "locked_task",
     "read_lease",
     "read_lease_ledger",
     "read_ledger",

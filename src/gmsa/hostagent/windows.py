@@ -64,10 +64,10 @@ from gmsa.hostagent.ledger import (
     check_same_definition,
     file_prefix,
     ledger_path,
+    locked_task,
     read_ledger,
     remove_ledger,
     task_definition_identity,
-    task_lock,
     temp_name,
     write_ledger,
 )
@@ -238,16 +238,11 @@ class WindowsHostAgent(HostAgent):
         processes; ``None`` (nothing locked) when ``create`` is false and no ledger
         directory exists."""
         root = self._root()
-        try:
-            handle = DirHandle.open(root)
-        except GmsaError as exc:
-            raise HostStateError(exc.what, where=exc.where, fix=_PERMISSIONS_FIX) from None
         with (
-            handle,
             self._task_lock(task_id),
-            task_lock(handle, task_id, private=False, fix=_PERMISSIONS_FIX, create=create) as held,
+            locked_task(root, task_id, private=False, fix=_PERMISSIONS_FIX, create=create) as held,
         ):
-            yield handle if held else None
+            yield held
 
     def _registry_subkey(self, task_id: str, task_arn: str | None, warnings: list[Finding]) -> str:
         if task_arn is None:
