@@ -140,10 +140,14 @@ class DirHandle:
         ``create`` is false); refuses a link or a non-directory."""
         _check_name(name)
         path = self.child(name)
-        if create:
+        try:
+            try:
+                return DirHandle(os.open(name, _DIR_FLAGS, dir_fd=self.fd), path)
+            except FileNotFoundError:
+                if not create:
+                    return None
             with contextlib.suppress(FileExistsError):
                 self.mkdir(name, mode)
-        try:
             return DirHandle(os.open(name, _DIR_FLAGS, dir_fd=self.fd), path)
         except FileNotFoundError:
             return None

@@ -10,10 +10,11 @@ atomically, so it survives restarts and is never half there. Cleanup trusts an
 entry only if its name is one prepare could have made for that task, so an
 edited ledger cannot aim it at other files.
 
-The ledger is written *before* the files it lists (marked ``pending``) and again
-once they are all in place, so a prepare killed at any point leaves a ledger
-naming every file (and, by :func:`temp_name`, every temporary file) it may have
-written; cleanup, or the next prepare of the task, removes them. Work on one task
+The ledger is written *before* the files it lists (and again afterwards only
+when it then lists more than the task uses), so a prepare killed at any point
+leaves a ledger naming every file (and, by :func:`temp_name`, every temporary
+file) it may have written; cleanup, or the next prepare of the task, removes
+them. Work on one task
 id is serialised across processes by :func:`task_lock`. The ledger directory is
 opened below the given directory without following links
 (:class:`~gmsa.fsutil.DirHandle`): a ``.gmsa`` or ``.gmsa/tasks`` that is a
@@ -89,8 +90,8 @@ class LedgerEntry:
     containers: tuple[str, ...]
     """Containers of the task that use it."""
     earlier: tuple[str, ...] = ()
-    """While a prepare is pending: digests of content an earlier prepare of the task wrote
-    under this name, which the file still holds if the new content was not written yet."""
+    """While a prepare replaces them: digests of content an earlier prepare of the task
+    wrote under this name, which the file still holds if the new content is not written yet."""
 
     def digests(self) -> frozenset[str]:
         """Every content cleanup may recognise as gmsa's for this name."""
@@ -118,10 +119,8 @@ class Ledger:
     task_arn: str | None
     """The task ARN given to prepare, if any."""
     files: tuple[LedgerEntry, ...]
-    """Files written, in the order they were written; while pending, every file the
-    prepare may write or remove."""
-    pending: bool = False
-    """True from before a prepare writes its first file until all are in place."""
+    """Files written, in the order they were written; while a prepare runs, every file it
+    may write or remove."""
     task_definition: str | None = None
     """The task definition the task was prepared from (:func:`task_definition_identity`)."""
 
@@ -134,8 +133,6 @@ class Ledger:
             "task_definition": self.task_definition,
             "files": [f.to_dict() for f in self.files],
         }
-        if self.pending:
-            out["pending"] = True
         return out
 
 
@@ -469,9 +466,6 @@ def read_ledger(root: Path | DirHandle, task_id: str) -> Ledger | None:
     task_definition = doc.get("task_definition")
     if task_definition is not None and not isinstance(task_definition, str):
         raise _corrupt(path, "task_definition is not a string")
-    pending = doc.get("pending", False)
-    if not isinstance(pending, bool):
-        raise _corrupt(path, "pending is not true or false")
     files = doc.get("files")
     if not isinstance(files, list):
         raise _corrupt(path, "files is not a list")
@@ -480,7 +474,6 @@ def read_ledger(root: Path | DirHandle, task_id: str) -> Ledger | None:
         task_id=task_id,
         task_arn=task_arn,
         files=tuple(entries),
-        pending=pending,
         task_definition=task_definition,
     )
 

@@ -324,10 +324,11 @@ class WindowsHostAgent(HostAgent):
         identity: str,
         plans: list[_Plan],
     ) -> list[str]:
-        """Record the files, write them, then record them as complete; undo on failure.
+        """Record the files, then write them; undo on failure.
 
-        The ledger lists every file before it is written (``pending``), so a crash at
-        any point leaves nothing cleanup cannot find. A task prepared before with other
+        The ledger lists every file before it is written, so a crash at any point
+        leaves nothing cleanup cannot find; it is written again afterwards only when
+        it listed more than the task now uses. A task prepared before with other
         references keeps only what it uses now: files of the old ledger that are no
         longer used are removed (if unchanged); the ones left are returned for a warning.
         """
@@ -355,15 +356,13 @@ class WindowsHostAgent(HostAgent):
         current = {e.name for e in entries}
         stale = [e for e in before.values() if e.name not in current]
         final = Ledger(task_id=task_id, task_arn=task_arn, files=entries, task_definition=identity)
-        intent = replace(
-            final, files=tuple(entry for _, entry in writes) + tuple(stale), pending=True
-        )
+        intent = replace(final, files=tuple(entry for _, entry in writes) + tuple(stale))
         undo: list[tuple[str, bytes | None]] = []
         try:
-            write_ledger(root, intent)
-            if previous is not None and previous.pending:
-                for entry in previous.files:
-                    root.unlink(temp_name(entry.name))
+            if intent != previous:
+                write_ledger(root, intent)
+            for entry in before.values():  # a killed prepare's temporary files
+                root.unlink(temp_name(entry.name))
             for plan, entry in writes:
                 assert plan.content is not None
                 old = _read_regular(root, entry.name)
@@ -400,11 +399,12 @@ class WindowsHostAgent(HostAgent):
             if outcome not in ("removed", "missing"):
                 left.append(f"{old_entry.name} ({outcome})")
         try:
-            write_ledger(root, final)
+            if final != intent:
+                write_ledger(root, final)
         except HostStateError as exc:
             exc.fix = (exc.fix + "; " if exc.fix else "") + (
-                f"the task's files are written but not recorded as complete: run gmsa task "
-                f"cleanup --task-id {task_id}"
+                "the task's files are written and its ledger lists them: "
+                f"gmsa task cleanup --task-id {task_id} removes them"
             )
             raise
         return left
@@ -439,8 +439,7 @@ class WindowsHostAgent(HostAgent):
                     missing.append(entry.name)
                 else:
                     kept.append(KeptFile(file=entry.name, reason=outcome))
-                if ledger.pending:
-                    _unlink(root, temp_name(entry.name))
+                _unlink(root, temp_name(entry.name))  # left if a prepare was killed
             remove_ledger(root, task_id)
         return CleanupResult(
             task_id=task_id,

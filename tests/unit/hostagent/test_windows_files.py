@@ -126,12 +126,12 @@ def test_cleanup_after_prepare_leaves_the_folder_as_it_was(specdir: Path) -> Non
     assert snapshot(specdir) == before
 
 
-def test_a_pending_ledger_lists_every_file_before_it_is_written(specdir: Path) -> None:
+def test_the_ledger_lists_the_files_and_the_definition(specdir: Path) -> None:
     refs = user_files(specdir, 2)
     host = agent(specdir)
     names = {c.file for c in host.prepare(task(refs, 2), TASK_ID, TASK_ARN).containers}
     ledger = read_ledger(specdir, TASK_ID)
-    assert ledger is not None and not ledger.pending
+    assert ledger is not None
     assert {e.name for e in ledger.files} == names
     assert ledger.task_definition == "webapp"
 
