@@ -79,6 +79,14 @@ def _os_error(what: str, path: Path, exc: OSError) -> ExternalError:
     )
 
 
+def _cannot_create(directory: Path, exc: OSError) -> ExternalError:
+    return ExternalError(
+        f"cannot create a file in the directory: {exc.strerror}",
+        where=str(directory),
+        fix="check that the directory exists and is writable",
+    )
+
+
 def _linked(path: Path, what: str = "is a symbolic link") -> LinkedPathError:
     return LinkedPathError(f"refusing a path that {what}", where=str(path), fix=_LINK_FIX)
 
@@ -273,11 +281,7 @@ class DirHandle:
         try:
             fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=self.fd)
         except OSError as exc:
-            raise ExternalError(
-                f"cannot create a file in the directory: {exc.strerror}",
-                where=str(self.path),
-                fix="check that the directory exists and is writable",
-            ) from None
+            raise _cannot_create(self.path, exc) from None
         try:
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -413,11 +417,7 @@ def write_atomic(
     try:
         fd = os.open(path.parent, _DIR_FLAGS & ~os.O_NOFOLLOW)
     except OSError as exc:
-        raise ExternalError(
-            f"cannot create a file in the directory: {exc.strerror}",
-            where=str(path.parent),
-            fix="check that the directory exists and is writable",
-        ) from None
+        raise _cannot_create(path.parent, exc) from None
     with DirHandle(fd, path.parent) as handle:
         handle.write_atomic(
             path.name, data, mode=mode, exclusive=exclusive, durable=durable, owner=owner

@@ -26,14 +26,6 @@ def specdir(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def outside(tmp_path: Path) -> Path:
-    path = tmp_path / "elsewhere"
-    (path / "tasks").mkdir(parents=True)
-    (path / "tasks" / "precious.json").write_text("{}")
-    return path
-
-
 def linux_task(family: str = "webapp") -> TaskDefinition:
     doc = {
         "family": family,

@@ -24,21 +24,6 @@ from tests.unit.hostagent.specfiles import (
 )
 
 
-@pytest.fixture
-def specdir(tmp_path: Path) -> Path:
-    path = tmp_path / "CredentialSpecs"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def outside(tmp_path: Path) -> Path:
-    path = tmp_path / "elsewhere"
-    (path / "tasks").mkdir(parents=True)
-    (path / "tasks" / "precious.json").write_text("{}")
-    return path
-
-
 @pytest.mark.parametrize("linked", [".gmsa", ".gmsa/tasks"])
 def test_prepare_refuses_a_ledger_folder_that_is_a_link(
     specdir: Path, outside: Path, linked: str
