@@ -424,23 +424,6 @@ def write_atomic(
         )
 
 
-def fsync_path(path: Path) -> None:
-    """Flush one file or directory; best effort (some file systems refuse)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def fsync_tree(root: Path) -> None:
-    """Flush a freshly built tree (deepest first, root last) before it is renamed into place."""
-    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        fsync_path(path)
-    fsync_path(root)
-
-
 def confined(root: Path, relative: str) -> Path:
     """Resolve ``relative`` under ``root`` and refuse anything that lands outside it.
 
@@ -464,7 +447,5 @@ __all__ = [
     "LinkedPathError",
     "PathEscapeError",
     "confined",
-    "fsync_path",
-    "fsync_tree",
     "write_atomic",
 ]
