@@ -171,7 +171,11 @@ class LeaseStore:
             )
         for name in self._names(root):
             if name.startswith((_STAGING_PREFIX, _DELETING_PREFIX)):
-                root.rmtree(name)
+                entry = root.lstat(name)
+                if entry is not None and stat.S_ISLNK(entry.st_mode):
+                    root.unlink(name)  # the link only, never what it points to
+                else:
+                    root.rmtree(name)
 
     def create(self, lease: Lease, ccaches: Mapping[GmsaAccount, bytes]) -> tuple[Path, ...]:
         """Write a new lease whole (metadata and one ccache per gMSA) or not at all.

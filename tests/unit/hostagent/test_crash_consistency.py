@@ -1,4 +1,4 @@
-"""A `task prepare` killed (SIGKILL) at every change it makes to the file system.
+"""A `task prepare` (or `cleanup`) killed (SIGKILL) at every change it makes to the file system.
 
 The process kills itself just before its Nth change through the crash-test hook
 of gmsa.fsutil (GMSA_FAULT_KILL_AT_STEP), for every N until a prepare runs to the
@@ -52,8 +52,8 @@ def prepare_args(taskdef: Path, specdir: Path) -> list[str]:
     ]
 
 
-def prepare_killed_at(step: int, args: list[str]) -> bool:
-    """Run the CLI's prepare in a child process that is killed at ``step``; whether it was."""
+def killed_at(step: int, args: list[str]) -> bool:
+    """Run the CLI with ``args`` in a child process killed at ``step``; whether it was."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         code = 99
@@ -73,7 +73,7 @@ def prepare_killed_at(step: int, args: list[str]) -> bool:
     if os.WIFSIGNALED(status):
         assert os.WTERMSIG(status) == signal.SIGKILL
         return True
-    assert os.WEXITSTATUS(status) == 0, f"prepare failed at step {step}"
+    assert os.WEXITSTATUS(status) == 0, f"{args[:2]} failed at step {step}"
     return False
 
 
@@ -88,9 +88,9 @@ def folder(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def sweep(args: list[str], after_kill: Callable[[int], None]) -> int:
-    """Kill prepare at step 1, 2, ... until one finishes; ``after_kill`` checks each."""
+    """Kill the command at step 1, 2, ... until it finishes; ``after_kill`` checks each."""
     step = 1
-    while prepare_killed_at(step, args):
+    while killed_at(step, args):
         after_kill(step)
         step += 1
     return step
@@ -156,6 +156,23 @@ def test_a_killed_prepare_over_an_earlier_one_is_cleaned_up_too(
         reset()
 
     assert sweep(prepare_args(taskdef, specdir), check) > 3 * REFERENCES
+
+
+def test_a_cleanup_killed_at_any_step_is_finished_by_the_next(
+    folder: tuple[Path, Path],
+) -> None:
+    specdir, _ = folder
+    before = snapshot(specdir)
+    refs = [f"credentialspecdomainless:file://app{n}.json" for n in range(REFERENCES)]
+    agent(specdir).prepare(task(refs, CONTAINERS), TASK_ID, TASK_ARN)
+    args = ["task", "cleanup", "--task-id", TASK_ID, "--credspec-dir", str(specdir)]
+
+    def check(step: int) -> None:
+        agent(specdir).cleanup(TASK_ID)
+        assert snapshot(specdir) == before, f"killed at step {step}"
+        agent(specdir).prepare(task(refs, CONTAINERS), TASK_ID, TASK_ARN)
+
+    assert sweep(args, check) > REFERENCES
 
 
 @pytest.mark.parametrize("step", [9, 17])

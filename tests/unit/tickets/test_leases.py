@@ -299,3 +299,14 @@ def test_the_store_keeps_working_in_the_krb_dir_it_opened(tmp_path: Path) -> Non
     store.create(lease, {WEBAPP01: b"a"})
     assert (tmp_path / "moved" / lease.lease_id / WEBAPP01.name / "krb5cc").read_bytes() == b"a"
     assert list((tmp_path / "krb").iterdir()) == []
+
+
+def test_prepare_drops_a_staging_link_and_keeps_what_it_points_to(
+    tmp_path: Path, outside: Path
+) -> None:
+    (tmp_path / "krb").mkdir(mode=0o711)
+    (tmp_path / "krb" / ".staging-x").symlink_to(outside)
+    before = tree(outside)
+    LeaseStore(tmp_path / "krb").prepare()
+    assert list((tmp_path / "krb").iterdir()) == []
+    assert tree(outside) == before
