@@ -224,7 +224,7 @@ def _ledger_dir(
     try:
         if isinstance(root, DirHandle) or create or Path(root).is_dir():
             if not isinstance(root, DirHandle):
-                Path(root).mkdir(mode=mode, parents=True, exist_ok=True)
+                Path(root).mkdir(parents=True, exist_ok=True)
             with _as_handle(root) as handle:
                 tasks = handle.descend(LEDGER_DIR, create=create, mode=mode)
     except OSError as exc:
@@ -291,7 +291,8 @@ def locked_task(
 ) -> Iterator[DirHandle | None]:
     """``root`` opened once, with ``task_id`` locked across processes (:func:`task_lock`).
 
-    ``root`` is created when missing (a ``private`` one readable by its owner only).
+    ``root`` is created when missing; a ``private`` ledger directory is readable by
+    its owner only.
     With ``create=False`` and no ledger directory the context gives ``None`` and
     nothing is made.
     """
@@ -300,7 +301,7 @@ def locked_task(
             if not create:
                 yield None
                 return
-            root.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True)
         handle = DirHandle.open(root)
     except OSError as exc:
         raise HostStateError.from_os_error("cannot create the directory", root, exc, fix) from None
