@@ -14,8 +14,12 @@ This is what the ECS agent does on Linux with the credentials-fetcher daemon
 - a container that runs as a numeric ``user`` gets caches owned by that uid and
   gid, so a non-root process can read its ticket;
 - a small ledger (:mod:`gmsa.hostagent.ledger`, in
-  ``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically) records the
-  lease, so cleanup deletes exactly that lease, even after a restart;
+  ``<krb dir>/.gmsa/tasks/task_<id>.json``, written atomically and never
+  through a symbolic link) records the lease and the task definition, so
+  cleanup deletes exactly that lease, even after a restart, and a task id
+  prepared from another task definition is refused;
+- prepare and cleanup of one task id are serialised across processes by a lock
+  next to the ledger;
 - if anything fails after the lease was made, the lease is deleted again;
 - a domainless task's lease is kept alive as the ECS agent does it: when the
   task's execution-role credentials are refreshed, or after the ticket service
@@ -30,8 +34,10 @@ no result, log line or error message.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +50,7 @@ from gmsa.domainless import DomainlessUser, UserSecretError
 from gmsa.domainless import read_domainless_user as read_secret_user
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, warning, warning_about
+from gmsa.fsutil import DirHandle
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
@@ -57,9 +64,13 @@ from gmsa.hostagent.interface import (
 from gmsa.hostagent.ledger import (
     LEDGER_DIR,
     LeaseLedger,
+    check_same_definition,
     ledger_path,
+    locked_task,
     read_lease,
+    read_lease_ledger,
     remove_ledger,
+    task_definition_identity,
     write_lease_ledger,
 )
 from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
@@ -173,8 +184,15 @@ class LinuxHostAgent(HostAgent):
         if Mode.DOMAINLESS in modes:
             user = self._domainless_user(list(plans.values()))
         ordered = list(plans.values())
-        with self._lock:
-            previous = read_lease(self.state_dir, task_id)
+        identity = task_definition_identity(task_def)
+        with self._locked(task_id) as state:
+            assert state is not None
+            recorded = read_lease_ledger(state, task_id)
+            previous = recorded.lease_id if recorded is not None else None
+            if recorded is not None:
+                check_same_definition(
+                    recorded.task_definition, identity, task_id, self.ledger_path(task_id)
+                )
             reply = self._add_lease(ordered, user)
             try:
                 directories = _directories(reply, ordered)
@@ -186,8 +204,9 @@ class LinuxHostAgent(HostAgent):
                     task_arn=task_arn,
                     lease_id=reply.lease_id,
                     references=tuple((str(p.reference), tuple(p.containers)) for p in ordered),
+                    task_definition=identity,
                 )
-                write_lease_ledger(self.state_dir, ledger)
+                write_lease_ledger(state, ledger)
             except GmsaError as exc:
                 left = self._delete_quietly(reply.lease_id)
                 if left:
@@ -391,10 +410,12 @@ class LinuxHostAgent(HostAgent):
     def cleanup(self, task_id: str) -> CleanupResult:
         """Delete the task's lease and its record; an unknown task is not an error."""
         check_task_id(task_id)
-        with self._lock:
-            lease_id = read_lease(self.state_dir, task_id)
-            if lease_id is None:
-                return CleanupResult(task_id=task_id, known=False, removed=(), kept=())
+        unknown = CleanupResult(task_id=task_id, known=False, removed=(), kept=())
+        with self._locked(task_id, create=False) as state:
+            recorded = read_lease_ledger(state, task_id) if state is not None else None
+            if state is None or recorded is None:
+                return unknown
+            lease_id = recorded.lease_id
             removed: tuple[str, ...] = ()
             missing: tuple[str, ...] = ()
             try:
@@ -408,7 +429,7 @@ class LinuxHostAgent(HostAgent):
             except GmsaError as exc:
                 raise self._cleanup_error(lease_id, exc) from None
             remove_ledger(
-                self.state_dir,
+                state,
                 task_id,
                 fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
             )
@@ -420,6 +441,17 @@ class LinuxHostAgent(HostAgent):
             missing=missing,
             lease_id=lease_id,
         )
+
+    @contextlib.contextmanager
+    def _locked(self, task_id: str, *, create: bool = True) -> Iterator[DirHandle | None]:
+        """The state directory, opened once, with the task locked in this process and
+        across processes (``None`` when ``create`` is false and there is no ledger)."""
+        fix = f"check permissions on {self.state_dir / LEDGER_DIR}"
+        with (
+            self._lock,
+            locked_task(self.state_dir, task_id, private=True, fix=fix, create=create) as held,
+        ):
+            yield held
 
     def _cleanup_error(self, lease_id: str, exc: GmsaError) -> HostAgentError:
         err = HostAgentError(

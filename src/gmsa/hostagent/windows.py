@@ -9,8 +9,13 @@ its gaps closed (``docs/background.md#the-ecs-agent-on-windows``,
 - names come from the task id and a hash of the whole reference, so two S3 keys
   with one basename do not collide and preparing a task twice writes the same
   names with the same content;
-- a ledger records each file and its digest; cleanup removes exactly those, and
-  only while their content is what prepare wrote;
+- a ledger records each file and its digest *before* the file is written;
+  cleanup removes exactly those (and their temporary files), and only while
+  their content is what gmsa wrote, so even a prepare killed half-way leaves
+  nothing cleanup cannot remove;
+- the directory is opened once and every name below it is resolved without
+  following links (:class:`~gmsa.fsutil.DirHandle`), and work on one task id is
+  serialised across processes by a lock next to the ledger;
 - a shared :class:`~gmsa.source.fetcher.SpecFetcher` (with its cache) lets many
   tasks that use one spec share one fetch, which the ECS agent does not do, and a
   spec's content is validated once however many tasks use it.
@@ -29,16 +34,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import stat
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render, with_plugin_input
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
-from gmsa.errors import GmsaError
+from gmsa.errors import GmsaError, InvalidInputError
 from gmsa.findings import Finding, warning_about
-from gmsa.fsutil import write_atomic
+from gmsa.fsutil import DirHandle
 from gmsa.hostagent.interface import (
     CleanupResult,
     HostAgent,
@@ -51,12 +58,17 @@ from gmsa.hostagent.interface import (
     check_task_id,
 )
 from gmsa.hostagent.ledger import (
+    MAX_LEDGER_BYTES,
     Ledger,
     LedgerEntry,
+    check_same_definition,
     file_prefix,
     ledger_path,
+    locked_task,
     read_ledger,
     remove_ledger,
+    task_definition_identity,
+    temp_name,
     write_ledger,
 )
 from gmsa.hostagent.plan import ReferencePlan, no_reference_warning, plan_references
@@ -182,8 +194,10 @@ class WindowsHostAgent(HostAgent):
             )
         for plan in plans.values():
             self._load(plan, key_name, warnings)
-        with self._task_lock(task_id):
-            left = self._commit(root, task_id, task_arn, list(plans.values()))
+        identity = task_definition_identity(task_def)
+        with self._locked(task_id) as handle:
+            assert handle is not None
+            left = self._commit(handle, task_id, task_arn, identity, list(plans.values()))
         if left:
             warnings.append(
                 warning_about(
@@ -217,6 +231,18 @@ class WindowsHostAgent(HostAgent):
                 "%ProgramData%\\docker\\CredentialSpecs), or create it",
             )
         return root
+
+    @contextlib.contextmanager
+    def _locked(self, task_id: str, *, create: bool = True) -> Iterator[DirHandle | None]:
+        """The directory, opened once, with the task locked in this process and across
+        processes; ``None`` (nothing locked) when ``create`` is false and no ledger
+        directory exists."""
+        root = self._root()
+        with (
+            self._task_lock(task_id),
+            locked_task(root, task_id, private=False, fix=_PERMISSIONS_FIX, create=create) as held,
+        ):
+            yield held
 
     def _registry_subkey(self, task_id: str, task_arn: str | None, warnings: list[Finding]) -> str:
         if task_arn is None:
@@ -291,43 +317,70 @@ class WindowsHostAgent(HostAgent):
         return checked
 
     def _commit(
-        self, root: Path, task_id: str, task_arn: str | None, plans: list[_Plan]
+        self,
+        root: DirHandle,
+        task_id: str,
+        task_arn: str | None,
+        identity: str,
+        plans: list[_Plan],
     ) -> list[str]:
-        """Write the files and the ledger; undo the files if anything fails.
+        """Record the files, then write them; undo on failure.
 
-        A task prepared before with other references keeps only what it uses now:
-        files of the old ledger that are no longer used are removed (if unchanged);
-        the ones left are returned for a warning.
+        The ledger lists every file before it is written, so a crash at any point
+        leaves nothing cleanup cannot find; it is written again afterwards only when
+        it listed more than the task now uses. A task prepared before with other
+        references keeps only what it uses now: files of the old ledger that are no
+        longer used are removed (if unchanged); the ones left are returned for a warning.
         """
         previous = read_ledger(root, task_id)
-        undo: list[tuple[Path, bytes | None]] = []
-        entries: list[LedgerEntry] = []
+        if previous is not None:
+            check_same_definition(
+                previous.task_definition, identity, task_id, ledger_path(root.path, task_id)
+            )
+        before = {e.name: e for e in previous.files} if previous is not None else {}
+        writes: list[tuple[_Plan, LedgerEntry]] = []
+        for plan in plans:
+            if plan.content is None:
+                continue
+            digest = hashlib.sha256(plan.content).hexdigest()
+            earlier = before[plan.name].digests() - {digest} if plan.name in before else ()
+            entry = LedgerEntry(
+                name=plan.name,
+                sha256=digest,
+                reference=str(plan.reference),
+                containers=tuple(plan.containers),
+                earlier=tuple(sorted(earlier)),
+            )
+            writes.append((plan, entry))
+        entries = tuple(replace(entry, earlier=()) for _, entry in writes)
+        current = {e.name for e in entries}
+        stale = [e for e in before.values() if e.name not in current]
+        final = Ledger(task_id=task_id, task_arn=task_arn, files=entries, task_definition=identity)
+        intent = replace(final, files=tuple(entry for _, entry in writes) + tuple(stale))
+        undo: list[tuple[str, bytes | None]] = []
         try:
-            for plan in plans:
-                if plan.content is None:
-                    continue
-                path = root / plan.name
-                old = _read_regular(path)
+            if intent != previous:
+                write_ledger(root, intent)
+            for entry in before.values():  # a killed prepare's temporary files
+                root.unlink(temp_name(entry.name))
+            for plan, entry in writes:
+                assert plan.content is not None
+                old = _read_regular(root, entry.name)
                 if old != plan.content:
-                    write_atomic(path, plan.content, durable=False)
-                    undo.append((path, old))
-                entries.append(
-                    LedgerEntry(
-                        name=plan.name,
-                        sha256=hashlib.sha256(plan.content).hexdigest(),
-                        reference=str(plan.reference),
-                        containers=tuple(plan.containers),
+                    root.write_atomic(
+                        entry.name, plan.content, durable=False, temp=temp_name(entry.name)
                     )
-                )
-            write_ledger(root, Ledger(task_id=task_id, task_arn=task_arn, files=tuple(entries)))
+                    undo.append((entry.name, old))
         except GmsaError as exc:
-            failed = _undo(undo)
+            failed = _undo(root, undo)
             fix = exc.fix
             if failed:
                 fix = (fix + "; " if fix else "") + (
-                    "these files could not be rolled back; remove them by hand: "
-                    + ", ".join(failed)
+                    "these files could not be rolled back; the task's ledger still lists "
+                    f"them: run gmsa task cleanup --task-id {task_id} ({', '.join(failed)})"
                 )
+            else:
+                _restore(root, task_id, previous)
             if isinstance(exc, HostAgentError):
                 exc.fix = fix
                 raise
@@ -338,17 +391,22 @@ class WindowsHostAgent(HostAgent):
                 exit_code=exc.exit_code,
             ) from exc
         left: list[str] = []
-        if previous is not None:
-            current = {e.name for e in entries}
-            for stale in previous.files:
-                if stale.name in current:
-                    continue
-                try:
-                    outcome = _remove_if_unchanged(root / stale.name, stale.sha256)
-                except HostStateError:
-                    outcome = "cannot be removed"
-                if outcome not in ("removed", "missing"):
-                    left.append(f"{stale.name} ({outcome})")
+        for old_entry in stale:
+            try:
+                outcome = _remove_if_unchanged(root, old_entry.name, old_entry.digests())
+            except HostStateError:
+                outcome = "cannot be removed"
+            if outcome not in ("removed", "missing"):
+                left.append(f"{old_entry.name} ({outcome})")
+        try:
+            if final != intent:
+                write_ledger(root, final)
+        except HostStateError as exc:
+            exc.fix = (exc.fix + "; " if exc.fix else "") + (
+                "the task's files are written and its ledger lists them: "
+                f"gmsa task cleanup --task-id {task_id} removes them"
+            )
+            raise
         return left
 
     def _task_lock(self, task_id: str) -> threading.Lock:
@@ -358,25 +416,30 @@ class WindowsHostAgent(HostAgent):
     # ------------------------------------------------------------------ cleanup
 
     def cleanup(self, task_id: str) -> CleanupResult:
-        """Remove the files the task's ledger lists while they still hold what prepare
-        wrote; report the others. An unknown task is not an error."""
+        """Remove the files the task's ledger lists while they still hold what gmsa
+        wrote (and the temporary files of a prepare that was killed); report the
+        others. An unknown task is not an error."""
         check_task_id(task_id)
-        root = self._root()
-        with self._task_lock(task_id):
+        unknown = CleanupResult(task_id=task_id, known=False, removed=(), kept=())
+        with self._locked(task_id, create=False) as root:
+            if root is None:
+                return unknown
             ledger = read_ledger(root, task_id)
             if ledger is None:
-                return CleanupResult(task_id=task_id, known=False, removed=(), kept=())
+                remove_ledger(root, task_id)  # a temporary copy a killed prepare left
+                return unknown
             removed: list[str] = []
             kept: list[KeptFile] = []
             missing: list[str] = []
             for entry in ledger.files:
-                outcome = _remove_if_unchanged(root / entry.name, entry.sha256)
+                outcome = _remove_if_unchanged(root, entry.name, entry.digests())
                 if outcome == "removed":
                     removed.append(entry.name)
                 elif outcome == "missing":
                     missing.append(entry.name)
                 else:
                     kept.append(KeptFile(file=entry.name, reason=outcome))
+                _unlink(root, temp_name(entry.name))  # left if a prepare was killed
             remove_ledger(root, task_id)
         return CleanupResult(
             task_id=task_id,
@@ -414,60 +477,77 @@ def _domainless_spec_warning(source: str) -> Finding:
     )
 
 
-def _read_regular(path: Path) -> bytes | None:
-    """The content of ``path`` if it is a regular file (not a link), else ``None``."""
-    if path.is_symlink() or not path.is_file():
-        return None
+def _read_regular(root: DirHandle, name: str) -> bytes | None:
+    """The content of ``name`` if it is a regular file (not a link), else ``None``."""
     try:
-        return path.read_bytes()
-    except OSError:
+        return root.read(name, max_bytes=MAX_LEDGER_BYTES)
+    except GmsaError:
         return None
 
 
-def _undo(undo: list[tuple[Path, bytes | None]]) -> list[str]:
+def _unlink(root: DirHandle, name: str) -> None:
+    try:
+        root.unlink(name)
+    except GmsaError as exc:
+        raise HostStateError(exc.what, where=exc.where, fix=_PERMISSIONS_FIX) from None
+
+
+def _undo(root: DirHandle, undo: list[tuple[str, bytes | None]]) -> list[str]:
     """Put back what a failed prepare changed; names of files that could not be."""
     failed: list[str] = []
-    for path, old in reversed(undo):
+    for name, old in reversed(undo):
         try:
             if old is None:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                root.unlink(name)
             else:
-                write_atomic(path, old, durable=False)
+                root.write_atomic(name, old, durable=False, temp=temp_name(name))
         except (OSError, GmsaError):
-            failed.append(path.name)
+            failed.append(name)
     return failed
 
 
-def _remove_if_unchanged(path: Path, digest: str) -> str:
-    """Remove ``path`` if it still holds content with ``digest``.
+def _restore(root: DirHandle, task_id: str, previous: Ledger | None) -> None:
+    """Put the ledger back as it was before a prepare that failed and was undone."""
+    with contextlib.suppress(GmsaError):
+        if previous is None:
+            remove_ledger(root, task_id)
+        else:
+            write_ledger(root, previous)
+
+
+def _remove_if_unchanged(root: DirHandle, name: str, digests: frozenset[str]) -> str:
+    """Remove ``name`` if it still holds content with one of ``digests``.
 
     Returns ``removed``, ``missing`` or the reason it was kept.
     """
-    if path.is_symlink():
-        return "replaced by a symbolic link after prepare"
-    if not path.exists():
-        return "missing"
-    if not path.is_file():
-        return "not a regular file any more"
+    path = root.child(name)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise HostStateError.from_os_error(
-            "cannot read a task's spec file", path, exc, _PERMISSIONS_FIX
+        info = root.lstat(name)
+        if info is None:
+            return "missing"
+        if stat.S_ISLNK(info.st_mode):
+            return "replaced by a symbolic link after prepare"
+        if not stat.S_ISREG(info.st_mode):
+            return "not a regular file any more"
+        data = root.read(name, max_bytes=MAX_LEDGER_BYTES)
+    except InvalidInputError:
+        return "content changed after prepare"
+    except GmsaError as exc:
+        raise HostStateError(
+            f"cannot read a task's spec file: {exc.what}", where=str(path), fix=_PERMISSIONS_FIX
         ) from None
-    if hashlib.sha256(data).hexdigest() != digest:
+    if data is None:
+        return "missing"
+    if hashlib.sha256(data).hexdigest() not in digests:
         return "content changed after prepare"
     try:
-        path.unlink()
-    except FileNotFoundError:
-        return "missing"
-    except OSError as exc:
-        raise HostStateError.from_os_error(
-            "cannot remove a task's spec file",
-            path,
-            exc,
-            f"{_PERMISSIONS_FIX}; the file may be in use",
+        if not root.unlink(name):
+            return "missing"
+    except GmsaError as exc:
+        raise HostStateError(
+            f"cannot remove a task's spec file: {exc.what}",
+            where=str(path),
+            fix=f"{_PERMISSIONS_FIX}; the file may be in use",
         ) from None
     return "removed"
 

@@ -18,6 +18,12 @@ A new lease is built in a staging directory inside the krb directory and renamed
 into place: a crash leaves a staging directory (removed on the next
 start), never a half-written lease. Deletion renames the lease away first, so a
 half-deleted lease never looks like one either.
+
+The krb directory is opened once (and refused if it is itself a symbolic link);
+every lease, ticket directory and file below it is created, replaced and removed
+relative to that open directory, one name at a time, never through a symbolic
+link (:class:`~gmsa.fsutil.DirHandle`). A link planted where a lease or ticket
+directory belongs is refused, never written or deleted through.
 """
 
 from __future__ import annotations
@@ -28,16 +34,16 @@ import json
 import os
 import re
 import secrets
-import shutil
 import stat
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gmsa import jsondoc
-from gmsa.errors import GmsaError
-from gmsa.fsutil import fsync_path, fsync_tree, write_atomic
+from gmsa.errors import ExternalError, GmsaError
+from gmsa.fsutil import DirHandle, LinkedPathError
 from gmsa.tickets.errors import LeaseIdError, LeaseNotFoundError, LeaseRequestError, LeaseStoreError
 from gmsa.tickets.interface import GmsaAccount
 from gmsa.tickets.layout import CCACHE_NAME, LEASE_ID_LENGTH, LEASE_ID_RE
@@ -193,6 +199,8 @@ class LeaseStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
+        self._handle: DirHandle | None = None
+        self._opening = threading.Lock()
 
     # ----------------------------------------------------------------- layout
 
@@ -215,24 +223,23 @@ class LeaseStore:
         """Create the krb directory if needed, refuse an unsafe one, drop stale staging."""
         try:
             self.root.mkdir(mode=0o711, parents=True, exist_ok=True)
-            info = self.root.lstat()
         except OSError as exc:
             raise self._fs_error("cannot create the krb directory", self.root, exc) from None
-        if not stat.S_ISDIR(info.st_mode):
-            raise LeaseStoreError(
-                "the krb directory is not a directory (or is a symbolic link)",
-                where=str(self.root),
-                fix="point --krb-dir at a real directory",
-            )
+        root = self._dir()
+        info = os.fstat(root.fd)
         if info.st_mode & stat.S_IWOTH:
             raise LeaseStoreError(
                 "the krb directory is writable by every user, so anyone could plant tickets",
                 where=str(self.root),
                 fix=f"chmod o-w {self.root}",
             )
-        for entry in self._entries():
-            if entry.name.startswith((_STAGING_PREFIX, _DELETING_PREFIX)):
-                shutil.rmtree(entry, ignore_errors=True)
+        for name in self._names(root):
+            if name.startswith((_STAGING_PREFIX, _DELETING_PREFIX)):
+                entry = root.lstat(name)
+                if entry is not None and stat.S_ISLNK(entry.st_mode):
+                    root.unlink(name)  # the link only, never what it points to
+                else:
+                    root.rmtree(name)
 
     def create(self, lease: Lease, ccaches: Mapping[GmsaAccount, bytes]) -> tuple[Path, ...]:
         """Write a new lease whole (metadata and one ccache per gMSA) or not at all.
@@ -241,67 +248,82 @@ class LeaseStore:
         directories, in record order.
         """
         final = self.lease_dir(lease.lease_id)
-        staging = self.root / f"{_STAGING_PREFIX}{lease.lease_id}-{secrets.token_hex(4)}"
+        root = self._dir()
+        staging_name = f"{_STAGING_PREFIX}{lease.lease_id}-{secrets.token_hex(4)}"
+        owner = lease.owner.pair() if lease.owner else None
         try:
-            staging.mkdir(mode=0o700)
-            staging.chmod(0o700)  # whatever the process umask
-            for record in lease.tickets:
-                directory = staging / _directory_of(record)
-                directory.mkdir(mode=0o700)
-                directory.chmod(0o700)
-                write_atomic(
-                    directory / CCACHE_NAME,
-                    ccaches[record.account],
-                    mode=0o600,
-                    durable=False,
-                    owner=lease.owner.pair() if lease.owner else None,
-                )
-                if lease.owner:
-                    os.chown(directory, *lease.owner.pair())
-            write_atomic(staging / METADATA_NAME, _encode(lease), mode=0o600, durable=False)
-            if lease.owner:
-                staging.chmod(0o711)
-            fsync_tree(staging)
-            staging.rename(final)
-            fsync_path(self.root)
+            root.mkdir(staging_name, 0o700)
+            staging = _opened(root.subdir(staging_name), root.child(staging_name))
+            with staging:
+                os.fchmod(staging.fd, 0o700)  # whatever the process umask
+                for record in lease.tickets:
+                    name = _directory_of(record)
+                    staging.mkdir(name, 0o700)
+                    with _opened(staging.subdir(name), staging.child(name)) as directory:
+                        os.fchmod(directory.fd, 0o700)
+                        directory.write_atomic(
+                            CCACHE_NAME, ccaches[record.account], mode=0o600, owner=owner
+                        )
+                        if owner:
+                            os.fchown(directory.fd, *owner)
+                staging.write_atomic(METADATA_NAME, _encode(lease), mode=0o600)
+                if owner:
+                    os.fchmod(staging.fd, 0o711)
+                staging.fsync()
+            root.rename(staging_name, lease.lease_id)
+            root.fsync()
         except (OSError, GmsaError) as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            root.rmtree(staging_name)
             if isinstance(exc, GmsaError):
-                raise
+                raise self._store_error(exc) from None
             raise self._fs_error("cannot write the lease", final, exc) from None
         return tuple(self.ticket_dir(lease.lease_id, r) for r in lease.tickets)
 
     def write_ccache(self, lease: Lease, ticket: TicketRecord | GmsaAccount, data: bytes) -> Path:
         """Replace one ticket cache atomically (renewal)."""
         path = self.ccache_path(lease.lease_id, ticket)
-        write_atomic(
-            path,
-            data,
-            mode=0o600,
-            durable=False,
-            owner=lease.owner.pair() if lease.owner else None,
-        )
+        relative = Path(lease.lease_id) / _directory_of(ticket)
+        try:
+            with _opened(self._dir().descend(relative), path.parent) as directory:
+                directory.write_atomic(
+                    CCACHE_NAME,
+                    data,
+                    mode=0o600,
+                    durable=False,
+                    owner=lease.owner.pair() if lease.owner else None,
+                )
+        except GmsaError as exc:
+            raise self._store_error(exc) from None
         return path
 
     def save(self, lease: Lease) -> None:
         """Rewrite a lease's metadata (renewal state, owner, last seen)."""
-        path = self.lease_dir(lease.lease_id) / METADATA_NAME
-        write_atomic(path, _encode(lease), mode=0o600, durable=False)
+        directory = self.lease_dir(lease.lease_id)
+        try:
+            with _opened(self._dir().subdir(lease.lease_id), directory) as handle:
+                handle.write_atomic(METADATA_NAME, _encode(lease), mode=0o600, durable=False)
+        except GmsaError as exc:
+            raise self._store_error(exc) from None
 
     def set_owner(self, lease: Lease, owner: Owner) -> None:
         """Give every ticket directory and cache of ``lease`` to ``owner``."""
+        directory = self.lease_dir(lease.lease_id)
         try:
-            self.lease_dir(lease.lease_id).chmod(0o711)
-            for record in lease.tickets:
-                directory = self.ticket_dir(lease.lease_id, record)
-                os.chown(directory, *owner.pair())
-                with contextlib.suppress(FileNotFoundError):
-                    os.chown(directory / CCACHE_NAME, *owner.pair())
+            with _opened(self._dir().subdir(lease.lease_id), directory) as handle:
+                os.fchmod(handle.fd, 0o711)
+                for record in lease.tickets:
+                    name = _directory_of(record)
+                    with _opened(handle.subdir(name), handle.child(name)) as tickets:
+                        os.fchown(tickets.fd, *owner.pair())
+                        with contextlib.suppress(FileNotFoundError):
+                            os.chown(
+                                CCACHE_NAME, *owner.pair(), dir_fd=tickets.fd, follow_symlinks=False
+                            )
+        except GmsaError as exc:
+            raise self._store_error(exc) from None
         except OSError as exc:
             raise self._fs_error(
-                "cannot change the owner of the lease's tickets",
-                self.lease_dir(lease.lease_id),
-                exc,
+                "cannot change the owner of the lease's tickets", directory, exc
             ) from None
 
     def delete(self, lease_id: str) -> tuple[Path, ...]:
@@ -310,65 +332,133 @@ class LeaseStore:
         A missing lease raises LeaseNotFoundError.
         """
         source = self.lease_dir(lease_id)
-        parked = self.root / f"{_DELETING_PREFIX}{lease_id}-{secrets.token_hex(4)}"
+        root = self._dir()
+        parked = f"{_DELETING_PREFIX}{lease_id}-{secrets.token_hex(4)}"
         try:
-            held = tuple(sorted(p for p in source.iterdir() if p.is_dir()))
-            source.rename(parked)
-        except FileNotFoundError:
-            raise LeaseNotFoundError(
-                f"there is no lease {lease_id}",
-                where=str(source),
-                fix="it was deleted already, or expired; nothing to do",
-            ) from None
+            lease = root.subdir(lease_id)
+            if lease is None:
+                raise LeaseNotFoundError(
+                    f"there is no lease {lease_id}",
+                    where=str(source),
+                    fix="it was deleted already, or expired; nothing to do",
+                )
+            with lease:
+                held = tuple(source / name for name in lease.names() if _is_dir(lease.lstat(name)))
+            root.rename(lease_id, parked)
+        except LeaseNotFoundError:
+            raise
+        except GmsaError as exc:
+            raise self._store_error(exc) from None
         except OSError as exc:
             raise self._fs_error("cannot delete the lease", source, exc) from None
-        shutil.rmtree(parked, ignore_errors=True)
+        root.rmtree(parked)
         return held
 
     def load_all(self) -> tuple[list[Lease], list[BrokenLease]]:
         """Every lease on disk, and the lease directories whose metadata is unusable."""
         leases: list[Lease] = []
         broken: list[BrokenLease] = []
-        for entry in self._entries():
-            if not entry.is_dir() or not _may_be_lease(entry):
+        root = self._dir()
+        for name in self._names(root):
+            ours = LEASE_ID_RE.fullmatch(name) is not None
+            if not ours and not _caller_named(name):
                 continue
+            path = root.child(name)
             try:
-                document = jsondoc.load_file(
-                    entry / METADATA_NAME, max_bytes=_MAX_METADATA_BYTES, what="lease metadata"
-                )
-                leases.append(_decode(document, entry.name))
+                info = root.lstat(name)
+                if info is None or not (stat.S_ISDIR(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+                    continue
+                with _opened(root.subdir(name), path) as directory:
+                    data = directory.read(METADATA_NAME, max_bytes=_MAX_METADATA_BYTES)
+                source = str(path / METADATA_NAME)
+                if data is None:
+                    if not ours:
+                        continue  # a folder with a caller's name is a lease only with metadata
+                    raise _Invalid("lease metadata not found", where=source)
+                document = jsondoc.loads(data, source=source, max_bytes=_MAX_METADATA_BYTES)
+                leases.append(_decode(document, name))
             except GmsaError as exc:
-                broken.append(BrokenLease(entry, exc.what))
+                broken.append(BrokenLease(path, exc.what))
         leases.sort(key=lambda lease: lease.created_at)
         return leases, broken
 
+    def close(self) -> None:
+        """Close the krb directory (it is opened again when next needed)."""
+        with self._opening:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            handle.close()
+
     # ----------------------------------------------------------------- helpers
 
-    def _entries(self) -> list[Path]:
+    def _dir(self) -> DirHandle:
+        """The krb directory, opened once (a symbolic link in its place is refused)."""
+        with self._opening:
+            if self._handle is None:
+                try:
+                    self._handle = DirHandle.open(self.root, follow=False)
+                except LinkedPathError:
+                    raise LeaseStoreError(
+                        "the krb directory is not a directory (or is a symbolic link)",
+                        where=str(self.root),
+                        fix="point --krb-dir at a real directory",
+                    ) from None
+                except GmsaError as exc:
+                    raise self._store_error(exc) from None
+            return self._handle
+
+    def _names(self, root: DirHandle) -> list[str]:
         try:
-            return sorted(self.root.iterdir())
-        except OSError as exc:
-            raise self._fs_error("cannot list the krb directory", self.root, exc) from None
+            return root.names()
+        except GmsaError as exc:
+            raise LeaseStoreError(
+                f"cannot list the krb directory: {exc.what}",
+                where=str(self.root),
+                fix=_STORE_FIX,
+            ) from None
+
+    @staticmethod
+    def _store_error(exc: GmsaError) -> GmsaError:
+        """A file-system error below the krb directory as the store's error (others kept)."""
+        if isinstance(exc, LinkedPathError) or type(exc) is ExternalError:
+            err = LeaseStoreError(exc.what, where=exc.where, fix=exc.fix or _STORE_FIX)
+            err.code = exc.code if isinstance(exc, LinkedPathError) else err.code
+            return err
+        return exc
 
     @staticmethod
     def _fs_error(what: str, path: Path, exc: OSError) -> LeaseStoreError:
-        return LeaseStoreError(
-            f"{what}: {exc.strerror or exc}",
-            where=str(path),
-            fix="check that the krb directory exists, is writable by the service and has space",
+        return LeaseStoreError(f"{what}: {exc.strerror or exc}", where=str(path), fix=_STORE_FIX)
+
+
+_STORE_FIX = "check that the krb directory exists, is writable by the service and has space"
+
+
+def _opened(handle: DirHandle | None, path: Path) -> DirHandle:
+    """``handle``, or the store's error for a directory that is not there."""
+    if handle is None:
+        raise LeaseStoreError(
+            "the lease's directory is missing", where=str(path), fix="it was deleted; nothing to do"
         )
+    return handle
 
 
-def _may_be_lease(entry: Path) -> bool:
-    """A directory of our own id format is a lease (broken without metadata); one with a
-    caller's name only when it holds lease metadata (other folders are not ours)."""
-    if LEASE_ID_RE.fullmatch(entry.name):
-        return True
+def _is_dir(info: os.stat_result | None) -> bool:
+    return info is not None and stat.S_ISDIR(info.st_mode)
+
+
+def _caller_named(name: str) -> bool:
+    """Whether ``name`` could be a lease id a caller chose (ARN leases)."""
     try:
-        check_stored_lease_id(entry.name)
+        check_stored_lease_id(name)
     except LeaseIdError:
         return False
-    return (entry / METADATA_NAME).is_file()
+    return True
 
 
 def _directory_of(ticket: TicketRecord | GmsaAccount) -> str:

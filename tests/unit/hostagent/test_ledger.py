@@ -18,15 +18,20 @@ from gmsa.hostagent.interface import (
     check_task_id,
 )
 from gmsa.hostagent.ledger import (
+    LeaseLedger,
     Ledger,
     LedgerEntry,
     file_prefix,
     ledger_path,
+    read_lease_ledger,
     read_ledger,
     remove_ledger,
+    task_definition_identity,
+    write_lease_ledger,
     write_ledger,
 )
 from gmsa.hostagent.windows import check_task_arn
+from gmsa.taskdef.model import parse_task_definition
 
 TASK_ID = "0123456789abcdef0123456789abcdef"
 NAME = f"gmsa_{TASK_ID}_s3_0123456789abcdef.json"
@@ -98,6 +103,8 @@ def test_removing_a_missing_ledger_is_fine(tmp_path: Path) -> None:
         ("sha256", "zz"),
         ("containers", "web"),
         ("reference", 3),
+        ("earlier", ["zz"]),
+        ("earlier", "a" * 64),
     ],
 )
 def test_ledger_entry_that_prepare_could_not_have_written_is_refused(
@@ -143,6 +150,7 @@ _json = st.recursive(
         {"format": st.just(1), "task_id": st.just(TASK_ID)},
         optional={
             "task_arn": _json,
+            "task_definition": _json,
             "files": st.lists(_json, max_size=3) | _json,
         },
     )
@@ -169,3 +177,39 @@ def test_task_arn_check_accepts_or_raises_its_typed_error(text: str) -> None:
     else:
         assert "\\" not in text
         assert match.group("id")
+
+
+def test_earlier_digests_and_the_definition_round_trip(tmp_path: Path) -> None:
+    (entry,) = sample().files
+    entry = LedgerEntry(entry.name, entry.sha256, entry.reference, ("web",), ("b" * 64,))
+    ledger = Ledger(TASK_ID, None, (entry,), task_definition="webapp:3")
+    write_ledger(tmp_path, ledger)
+    assert read_ledger(tmp_path, TASK_ID) == ledger
+    assert entry.digests() == {"a" * 64, "b" * 64}
+
+
+def test_lease_ledger_round_trips_with_its_definition(tmp_path: Path) -> None:
+    ledger = LeaseLedger(TASK_ID, None, "0" * 20, (("ref", ("web",)),), "webapp")
+    write_lease_ledger(tmp_path / "krb", ledger)
+    assert read_lease_ledger(tmp_path / "krb", TASK_ID) == ledger
+    assert read_lease_ledger(tmp_path / "absent", TASK_ID) is None
+    assert not (tmp_path / "absent").exists()
+
+
+@pytest.mark.parametrize(
+    ("document", "identity"),
+    [
+        (
+            {"taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/web:3", "family": "web"},
+            "arn:aws:ecs:us-east-1:1:task-definition/web:3",
+        ),
+        ({"family": "web", "revision": 3}, "web:3"),
+        ({"family": "web"}, "web"),
+        ({}, "file taskdef.json"),
+    ],
+)
+def test_a_task_definition_is_named_by_its_arn_family_and_revision_or_file(
+    document: dict[str, object], identity: str
+) -> None:
+    doc = {**document, "containerDefinitions": [{"name": "web"}]}
+    assert task_definition_identity(parse_task_definition(doc, source="taskdef.json")) == identity

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -224,3 +225,88 @@ def test_set_owner_changes_an_existing_lease(store: LeaseStore) -> None:
     store.set_owner(lease, Owner(1234, 5678))
     ccache = store.ccache_path(lease.lease_id, WEBAPP01)
     assert (ccache.stat().st_uid, ccache.stat().st_gid) == (1234, 5678)
+
+
+# --------------------------------------------------------------------------- links
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    path = tmp_path / "elsewhere"
+    (path / WEBAPP01.name).mkdir(parents=True)
+    (path / WEBAPP01.name / "krb5cc").write_bytes(b"not yours")
+    (path / "lease.json").write_text("{}")
+    return path
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() if p.is_file() else b"<dir>"
+        for p in sorted(directory.rglob("*"))
+    }
+
+
+def test_renewal_never_writes_through_a_linked_ticket_dir(store: LeaseStore, outside: Path) -> None:
+    lease = make_lease(WEBAPP01)
+    store.create(lease, {WEBAPP01: b"old"})
+    ticket_dir = store.ticket_dir(lease.lease_id, WEBAPP01)
+    (ticket_dir / "krb5cc").unlink()
+    ticket_dir.rmdir()
+    ticket_dir.symlink_to(outside / WEBAPP01.name)
+    before = tree(outside)
+    with pytest.raises(LeaseStoreError) as caught:
+        store.write_ccache(lease, WEBAPP01, b"new")
+    assert caught.value.where == str(ticket_dir)
+    assert "symbolic link" in caught.value.what
+    with pytest.raises(LeaseStoreError):
+        store.save(replace_lease_dir_with_link(store, lease.lease_id, outside))
+    assert tree(outside) == before
+
+
+def replace_lease_dir_with_link(store: LeaseStore, lease_id: str, target: Path) -> Lease:
+    shutil.rmtree(store.lease_dir(lease_id))
+    store.lease_dir(lease_id).symlink_to(target)
+    return Lease(lease_id, NOW, NOW, (TicketRecord(WEBAPP01, NOW, NOW, NOW),))
+
+
+def test_delete_refuses_a_lease_that_is_a_link_and_removes_nothing_outside(
+    store: LeaseStore, outside: Path
+) -> None:
+    lease_id = new_lease_id()
+    (store.root / lease_id).symlink_to(outside)
+    before = tree(outside)
+    with pytest.raises(LeaseStoreError) as caught:
+        store.delete(lease_id)
+    assert caught.value.where == str(store.root / lease_id)
+    assert tree(outside) == before
+    leases, broken = store.load_all()
+    assert leases == []
+    assert [b.path for b in broken] == [store.root / lease_id]
+
+
+def test_a_krb_dir_that_is_a_link_is_refused(tmp_path: Path, outside: Path) -> None:
+    (tmp_path / "krb").symlink_to(outside)
+    with pytest.raises(LeaseStoreError, match="symbolic link"):
+        LeaseStore(tmp_path / "krb").prepare()
+
+
+def test_the_store_keeps_working_in_the_krb_dir_it_opened(tmp_path: Path) -> None:
+    store = LeaseStore(tmp_path / "krb")
+    store.prepare()
+    (tmp_path / "krb").rename(tmp_path / "moved")
+    (tmp_path / "krb").mkdir()
+    lease = make_lease(WEBAPP01)
+    store.create(lease, {WEBAPP01: b"a"})
+    assert (tmp_path / "moved" / lease.lease_id / WEBAPP01.name / "krb5cc").read_bytes() == b"a"
+    assert list((tmp_path / "krb").iterdir()) == []
+
+
+def test_prepare_drops_a_staging_link_and_keeps_what_it_points_to(
+    tmp_path: Path, outside: Path
+) -> None:
+    (tmp_path / "krb").mkdir(mode=0o711)
+    (tmp_path / "krb" / ".staging-x").symlink_to(outside)
+    before = tree(outside)
+    LeaseStore(tmp_path / "krb").prepare()
+    assert list((tmp_path / "krb").iterdir()) == []
+    assert tree(outside) == before
