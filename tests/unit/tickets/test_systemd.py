@@ -142,17 +142,19 @@ def test_a_stuck_renewal_round_stops_the_watchdog(tmp_path: Path) -> None:
     fast.start(scheduler=False)
     fast.add_lease([spec_for("WebApp01")])
     fast.stop()
-    slow = DirectoryDouble(latency=3.0)
+    slow = DirectoryDouble(latency=1.5)
     slow.add_gmsa("WebApp01")
     service = TicketService(LeaseStore(krb), slow)
     assert not service.renewal_loop_healthy(60)  # not started: no loop
     service.start()  # the recovered lease is renewed at once, slowly
     try:
-        time.sleep(1.0)
-        assert not service.renewal_loop_healthy(0.5)
+        deadline = time.monotonic() + 20
+        while service.renewal_loop_healthy(0.3):  # the round has run for 0.3 s: stuck
+            assert time.monotonic() < deadline, "the slow round never counted as stuck"
+            time.sleep(0.05)
         assert service.renewal_loop_healthy(60)
         deadline = time.monotonic() + 20
-        while not service.renewal_loop_healthy(0.5):
+        while not service.renewal_loop_healthy(0.3):
             assert time.monotonic() < deadline
             time.sleep(0.1)
     finally:
@@ -199,7 +201,7 @@ def test_serve_under_systemd_notifies_pings_reloads_serves_metrics_and_logs_json
     program = SERVE.format(
         repo=str(REPO), sock=str(cf_sock), krb=str(krb), listen=f"127.0.0.1:{port}"
     )
-    env = {**os.environ, "NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "2000000"}
+    env = {**os.environ, "NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000000"}
     env.pop("WATCHDOG_PID", None)
     process = subprocess.Popen(
         [sys.executable, "-c", program], env=env, stderr=subprocess.PIPE, text=True
