@@ -228,11 +228,64 @@ def _escape_binary(data: bytes) -> str:
     return "".join(f"\\{b:02x}" for b in data)
 
 
+@dataclass(frozen=True)
+class AccountProblem:
+    """Something wrong with a gMSA that a credential spec can still name: ``doctor``
+    reports it as a failed check, ``spec new`` as a warning, in the same words."""
+
+    code: str
+    """The check's id and the finding's code, e.g. ``account-conflict``."""
+    message: str
+    """What is wrong."""
+    fix: str
+    """How to fix it."""
+    details: dict[str, object]
+    """What ``doctor --json`` shows beside it."""
+
+
+def conflict_problem(name: str, lookup: AccountLookup) -> AccountProblem | None:
+    """Another account (a user, group or computer) named like the gMSA ``name``."""
+    conflicts = lookup.conflicts(name)
+    if not conflicts:
+        return None
+    other = conflicts[0]
+    return AccountProblem(
+        "account-conflict",
+        f"a {other.kind} named {other.sam_account_name} exists next to {name}$; "
+        "Kerberos and CCG can pick the wrong one",
+        f"rename or remove {other.dn}",
+        {"conflict": other.dn},
+    )
+
+
+def trust_flag_problem(found: Account) -> AccountProblem | None:
+    """A gMSA without WORKSTATION_TRUST_ACCOUNT in its userAccountControl."""
+    if found.uac & Uac.WORKSTATION_TRUST_ACCOUNT:
+        return None
+    return AccountProblem(
+        "account-trust-flag",
+        f"userAccountControl 0x{found.uac:x} lacks WORKSTATION_TRUST_ACCOUNT (0x1000)",
+        "a gMSA is a workstation trust account: Set-ADServiceAccount -Replace "
+        "@{userAccountControl=0x1000}",
+        {"userAccountControl": found.uac},
+    )
+
+
+def gmsa_problems(name: str, found: Account, lookup: AccountLookup) -> list[AccountProblem]:
+    """Everything :func:`conflict_problem` and :func:`trust_flag_problem` find."""
+    found_problems = (conflict_problem(name, lookup), trust_flag_problem(found))
+    return [problem for problem in found_problems if problem is not None]
+
+
 __all__ = [
     "Account",
     "AccountLookup",
+    "AccountProblem",
     "Uac",
+    "conflict_problem",
     "find_accounts",
+    "gmsa_problems",
     "resolve_sids",
     "token_groups",
+    "trust_flag_problem",
 ]

@@ -26,10 +26,12 @@ from gmsa.ad.access import password_access
 from gmsa.ad.accounts import (
     Account,
     AccountLookup,
-    Uac,
+    AccountProblem,
+    conflict_problem,
     find_accounts,
     resolve_sids,
     token_groups,
+    trust_flag_problem,
 )
 from gmsa.ad.connection import (
     LDAP_PORT,
@@ -500,6 +502,13 @@ def _scope_check(spec: CredentialSpec, domain: DomainInfo) -> Check:
 # ----------------------------------------------------------------- accounts
 
 
+def _failed(problem: AccountProblem, subject: str) -> Check:
+    """A failed check from an account problem, in its own words."""
+    return Check(
+        problem.code, subject, Status.FAIL, problem.message, problem.fix, dict(problem.details)
+    )
+
+
 def _account_checks(
     name: str, lookup: AccountLookup, domain: DomainInfo
 ) -> tuple[list[Check], Account | None]:
@@ -535,19 +544,9 @@ def _account_checks(
             )
         )
         return checks, None
-    if conflicts:
-        other = conflicts[0]
-        checks.append(
-            Check(
-                "account-conflict",
-                subject,
-                Status.FAIL,
-                f"a {other.kind} named {other.sam_account_name} exists next to {name}$; "
-                "Kerberos and CCG can pick the wrong one",
-                f"rename or remove {other.dn}",
-                {"conflict": other.dn},
-            )
-        )
+    conflict = conflict_problem(name, lookup)
+    if conflict is not None:
+        checks.append(_failed(conflict, subject))
     else:
         checks.append(
             Check("account-conflict", subject, Status.PASS, f"no other account named {name}")
@@ -594,22 +593,13 @@ def _account_checks(
         )
     else:
         checks.append(Check("account-enabled", subject, Status.PASS, "enabled"))
-    if found.uac & Uac.WORKSTATION_TRUST_ACCOUNT:
+    trust = trust_flag_problem(found)
+    if trust is None:
         checks.append(
             Check("account-trust-flag", subject, Status.PASS, "WORKSTATION_TRUST_ACCOUNT set")
         )
     else:
-        checks.append(
-            Check(
-                "account-trust-flag",
-                subject,
-                Status.FAIL,
-                f"userAccountControl 0x{found.uac:x} lacks WORKSTATION_TRUST_ACCOUNT (0x1000)",
-                "a gMSA is a workstation trust account: Set-ADServiceAccount -Replace "
-                "@{userAccountControl=0x1000}",
-                {"userAccountControl": found.uac},
-            )
-        )
+        checks.append(_failed(trust, subject))
     if found.spns:
         checks.append(
             Check(

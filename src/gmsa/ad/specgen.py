@@ -21,6 +21,7 @@ from gmsa.ad.accounts import (
     Account,
     AccountLookup,
     find_accounts,
+    gmsa_problems,
     token_groups,
 )
 from gmsa.ad.connection import LdapConnection
@@ -159,7 +160,10 @@ def generate(
         ldap, domain.naming_context, [a.name for a in local], [host] if host else []
     )
     gmsas = [require_gmsa(lookup, request.name, domain) for request in local]
-    for gmsa in gmsas:
+    for request, gmsa in zip(local, gmsas, strict=True):
+        # What doctor fails about an account, spec new says too (as warnings).
+        for problem in gmsa_problems(request.name, gmsa, lookup):
+            findings.append(warning(problem.code, gmsa.name, problem.message, problem.fix))
         if gmsa.disabled:
             findings.append(
                 warning(

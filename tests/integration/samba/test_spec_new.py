@@ -12,6 +12,9 @@ from tests.support.samba import (
     DOMAIN,
     GMSA,
     GMSA_DISABLED,
+    GMSA_GROUP_CONFLICT,
+    GMSA_NO_TRUST,
+    GMSA_USER_CONFLICT,
     GMSA_WITH_SPNS,
     HOST_DENIED,
     HOST_DIRECT,
@@ -165,6 +168,35 @@ def test_disabled_gmsa_gives_a_warning(gmsa: Run, admin_args: list[str]) -> None
     result = gmsa("spec", "new", GMSA_DISABLED, "--json", "--out", "-", *admin_args)
     codes = [f["code"] for f in json_of(result)["findings"]]
     assert codes == ["account-disabled"]
+
+
+@pytest.mark.parametrize(
+    ("account", "code"),
+    [
+        (GMSA_USER_CONFLICT, "account-conflict"),
+        (GMSA_GROUP_CONFLICT, "account-conflict"),
+        (GMSA_NO_TRUST, "account-trust-flag"),
+    ],
+)
+def test_what_doctor_fails_about_an_account_spec_new_warns_in_the_same_words(
+    gmsa: Run, admin_args: list[str], account: str, code: str
+) -> None:
+    doctor = gmsa("doctor", "--account", account, "--skip-network", "--json", *admin_args)
+    (check,) = [c for c in json.loads(doctor.stdout)["checks"] if c["id"] == code]
+    assert check["status"] == "fail"
+    result = gmsa("spec", "new", account, "--json", "--out", "-", *admin_args)
+    assert result.exit_code == 0, result.output
+    (found,) = [f for f in json_of(result)["findings"] if f["code"] == code]
+    assert found["severity"] == "warning"
+    assert (found["message"], found["fix"]) == (check["message"], check["fix"])
+
+
+def test_a_healthy_gmsa_gets_none_of_doctors_account_warnings(
+    gmsa: Run, admin_args: list[str]
+) -> None:
+    result = gmsa("spec", "new", GMSA, "--json", "--out", "-", *admin_args)
+    codes = {f["code"] for f in json_of(result)["findings"]}
+    assert not codes & {"account-conflict", "account-trust-flag"}
 
 
 def test_additional_account_in_an_unknown_domain_is_refused(
