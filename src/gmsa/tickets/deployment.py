@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gmsa.errors import InvalidInputError
+from gmsa.inputfile import InputNotFoundError, read_input
 from gmsa.tickets.errors import TicketConfigError
 from gmsa.tickets.layout import DEFAULT_KRB_DIR, DEFAULT_SOCKET
 
@@ -109,22 +110,11 @@ def read_ecs_config(path: Path = ECS_CONFIG) -> dict[str, str]:
     the agent's systemd ``EnvironmentFile`` reading does.
     """
     try:
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_ECS_CONFIG_BYTES + 1)
-    except FileNotFoundError:
+        data = read_input(path, max_bytes=_MAX_ECS_CONFIG_BYTES, what="ECS agent configuration")
+    except InputNotFoundError:
         return {}
-    except OSError as exc:
-        raise TicketConfigError(
-            f"cannot read the ECS agent's configuration: {exc.strerror}",
-            where=str(path),
-            fix="check its permissions, or run the service as root",
-        ) from None
-    if len(data) > _MAX_ECS_CONFIG_BYTES:
-        raise TicketConfigError(
-            "the ECS agent's configuration is larger than 1 MiB", where=str(path)
-        )
     values: dict[str, str] = {}
-    for line in data.decode("utf-8", "replace").splitlines():
+    for line in data.data.decode("utf-8", "replace").splitlines():
         text = line.strip()
         if not text or text.startswith("#") or "=" not in text:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
 from pathlib import Path
 
@@ -13,12 +14,14 @@ from click.testing import CliRunner
 
 from gmsa.cli.main import cli
 from gmsa.errors import InvalidInputError
+from gmsa.inputfile import NotRegularFileError
 from gmsa.tickets.activedirectory import ActiveDirectoryProvider, search_base
 from gmsa.tickets.config import ServiceSettings, settings_from
 from gmsa.tickets.deployment import read_ecs_config, resolve
 from gmsa.tickets.errors import TicketConfigError
 from gmsa.tickets.logformat import LOG_FILE, configure
 from gmsa.tickets.providers import create_provider
+from tests.support.cli import within
 
 EMPTY: dict[str, str] = {}
 
@@ -131,3 +134,10 @@ def test_the_logging_directory_gets_a_private_log_file(tmp_path: Path) -> None:
         for handler in saved[0]:
             root.addHandler(handler)
         root.setLevel(saved[1])
+
+
+def test_an_ecs_config_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "ecs.config"
+    os.mkfifo(fifo)
+    with within(10), pytest.raises(NotRegularFileError, match="FIFO"):
+        read_ecs_config(fifo)
