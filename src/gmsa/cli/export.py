@@ -6,13 +6,13 @@ Only argument parsing and output here; the objects and options are built in
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from gmsa.ad.specgen import default_file_name
 from gmsa.cli._common import (
+    STDIN,
     GmsaCommand,
     GmsaGroup,
     OutputFormat,
@@ -20,16 +20,15 @@ from gmsa.cli._common import (
     echo_findings,
     emit_report,
     json_option,
+    read_spec_argument,
 )
-from gmsa.credspec.model import MAX_SPEC_BYTES, CredentialSpec
-from gmsa.credspec.validate import CredentialSpecError, SpecReport, check_bytes, check_path
+from gmsa.credspec.model import CredentialSpec
+from gmsa.credspec.validate import CredentialSpecError, SpecReport
 from gmsa.export import docker as docker_export
 from gmsa.export import kubernetes as kubernetes_export
 from gmsa.export.docker import CREDENTIAL_SPECS_DIR
 from gmsa.export.kubernetes import ServiceAccount
 from gmsa.findings import Finding
-
-STDIN = "-"
 
 
 @click.group(cls=GmsaGroup, short_help="A credential spec for Kubernetes and Docker.")
@@ -52,10 +51,7 @@ def export() -> None:
 
 def _valid_spec(name: str) -> tuple[CredentialSpec, SpecReport]:
     """The spec in FILE (``-``: standard input), or CredentialSpecError with every problem."""
-    if name == STDIN:
-        report = check_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), source="<stdin>")
-    else:
-        report = check_path(Path(name))
+    report = read_spec_argument(name)
     if not report.valid or report.spec is None:
         raise CredentialSpecError(report.findings, source=report.source)
     return report.spec, report
@@ -172,7 +168,6 @@ def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
 
 
 __all__ = [
-    "STDIN",
     "docker",
     "export",
     "kubernetes",

@@ -5,9 +5,6 @@ Only argument parsing and output here; every decision is in :mod:`gmsa.credspec`
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
 from gmsa import jsondoc
@@ -21,23 +18,19 @@ from gmsa.cli._common import (
     finding_counts,
     finish,
     json_option,
+    read_spec_argument,
 )
 from gmsa.cli.doctor import verify
 from gmsa.cli.spec_new import new
 from gmsa.cli.spec_publish import publish
-from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.credspec.render import describe, render
 from gmsa.credspec.schema import json_schema
 from gmsa.credspec.validate import (
     CredentialSpecError,
     SpecReport,
-    check_bytes,
-    check_path,
 )
 from gmsa.errors import ExitCode, ExternalError
 from gmsa.findings import Finding, count, error
-
-STDIN = "-"
 
 
 @click.group(cls=GmsaGroup, short_help="Credential specs: generate, check, store, verify.")
@@ -58,15 +51,6 @@ def spec() -> None:
       gmsa spec validate webapp01.json
       gmsa spec publish webapp01.json s3://my-specs/webapp01.json
     """
-
-
-def _read(name: str) -> SpecReport:
-    """Check one FILE argument (``-`` is standard input). Read failures become findings,
-    except those of the file system itself, which raise ExternalError."""
-    if name == STDIN:
-        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-        return check_bytes(data, source="<stdin>")
-    return check_path(Path(name))
 
 
 def _echo_status(report: SpecReport) -> None:
@@ -110,7 +94,7 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
     unreadable = False
     for name in files:
         try:
-            reports.append(_read(name))
+            reports.append(read_spec_argument(name))
         except ExternalError as exc:
             unreadable = True
             reports.append(
@@ -166,7 +150,7 @@ def show(file: str, canonical: bool, json_output: bool) -> None:
       2  command-line usage error
       3  the file cannot be read
     """
-    report = _read(file)
+    report = read_spec_argument(file)
     if canonical:
         if not report.valid or report.spec is None:
             raise CredentialSpecError(report.findings, source=report.source)
@@ -235,7 +219,6 @@ spec.add_command(verify)
 
 
 __all__ = [
-    "STDIN",
     "schema",
     "show",
     "spec",

@@ -11,12 +11,17 @@ import click
 
 from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
-from gmsa.cli._common import GmsaCommand, echo_findings, echo_success, emit_report, json_option
+from gmsa.cli._common import (
+    STDIN,
+    GmsaCommand,
+    echo_findings,
+    echo_success,
+    emit_report,
+    json_option,
+)
 from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.source.publish import LocalDirTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
-
-STDIN = "-"
 
 
 @click.command(
@@ -133,6 +138,5 @@ def publish(
 
 
 __all__ = [
-    "STDIN",
     "publish",
 ]
