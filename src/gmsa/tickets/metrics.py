@@ -33,19 +33,13 @@ class ServiceMetrics:
     def __init__(self, service: TicketService) -> None:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
-        self.password_reads = Histogram(
-            f"{PREFIX}_password_read_seconds",
+        self.password_reads = self._latency(
+            "password_read_seconds",
             "Reads of msDS-ManagedPassword (LDAP, connection included when one was opened)",
             ["gmsa", "outcome"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
         )
-        self.tgt_requests = Histogram(
-            f"{PREFIX}_kdc_seconds",
-            "AS exchanges for a gMSA's TGT with the KDC",
-            ["gmsa", "outcome"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.tgt_requests = self._latency(
+            "kdc_seconds", "AS exchanges for a gMSA's TGT with the KDC", ["gmsa", "outcome"]
         )
         self.acquisitions = Counter(
             f"{PREFIX}_acquisitions",
@@ -53,15 +47,17 @@ class ServiceMetrics:
             ["gmsa", "outcome"],
             registry=self.registry,
         )
-        self.rpcs = Histogram(
-            f"{PREFIX}_rpc_seconds",
-            "gRPC calls served, by method and status code",
-            ["method", "code"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.rpcs = self._latency(
+            "rpc_seconds", "gRPC calls served, by method and status code", ["method", "code"]
         )
         self.registry.register(_StateCollector(service))
         service.acquirer.observers.append(self)
+
+    def _latency(self, name: str, text: str, labels: list[str]) -> Histogram:
+        """A latency histogram in this registry, with the buckets every one of them uses."""
+        return Histogram(
+            f"{PREFIX}_{name}", text, labels, buckets=_LATENCY_BUCKETS, registry=self.registry
+        )
 
     # ----------------------------------------------------------------- acquirer observer
 
@@ -95,53 +91,53 @@ class _StateCollector(Collector):
         self.service = service
 
     def collect(self) -> Iterator[Metric]:
-        status = self.service.status()
-        leases = GaugeMetricFamily(f"{PREFIX}_leases", "Leases held, by kind", labels=["kind"])
+        held, unreadable = self.service.snapshot()
         kinds: dict[str, int] = {"domain-joined": 0, "domainless": 0}
+        failing_by: dict[str, int] = {}
+        ends: list[datetime.datetime] = []
+        for lease in held:
+            kinds[lease.mode] = kinds.get(lease.mode, 0) + 1
+            for record in lease.tickets:
+                name = record.account.name.lower()
+                failing_by[name] = failing_by.get(name, 0) + (1 if record.failures else 0)
+                if record.end_time is not None:
+                    ends.append(record.end_time)
+        leases = GaugeMetricFamily(f"{PREFIX}_leases", "Leases held, by kind", labels=["kind"])
+        for kind, number in sorted(kinds.items()):
+            leases.add_metric([kind], number)
+        yield leases
         failing = GaugeMetricFamily(
             f"{PREFIX}_failing_tickets",
             "Tickets whose last renewal failed, by gMSA",
             labels=["gmsa"],
         )
-        failing_by: dict[str, int] = {}
-        soonest: datetime.datetime | None = None
-        for lease in status["leases"]:
-            kinds[lease["mode"]] = kinds.get(lease["mode"], 0) + 1
-            for ticket in lease["tickets"]:
-                name = ticket["gmsa"].split("@", 1)[0].rstrip("$").lower()
-                failing_by.setdefault(name, 0)
-                if ticket["failures"]:
-                    failing_by[name] += 1
-                end = ticket["end_time"]
-                if end is not None:
-                    moment = datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
-                    soonest = moment if soonest is None or moment < soonest else soonest
-        for kind, count in sorted(kinds.items()):
-            leases.add_metric([kind], count)
-        for name, count in sorted(failing_by.items()):
-            failing.add_metric([name], count)
-        yield leases
+        for name, number in sorted(failing_by.items()):
+            failing.add_metric([name], number)
         yield failing
         expiry = GaugeMetricFamily(
             f"{PREFIX}_soonest_expiry_timestamp_seconds",
             "When the first ticket of any lease expires (Unix time); absent with no tickets",
         )
-        if soonest is not None:
-            expiry.add_metric([], soonest.timestamp())
+        if ends:
+            expiry.add_metric([], min(ends).timestamp())
         yield expiry
-        counters = status["counters"]
-        for key, help_text in (
-            ("password_reads", "Password reads started (one per acquisition)"),
-            ("tgt_requests", "TGT requests started"),
-            ("shared_acquisitions", "Callers served by another caller's acquisition"),
+        counters = self.service.acquirer.counters
+        for key, value, help_text in (
+            ("password_reads", counters.password_reads, "Password reads started"),
+            ("tgt_requests", counters.tgt_requests, "TGT requests started"),
+            (
+                "shared_acquisitions",
+                counters.shared,
+                "Callers served by another caller's acquisition",
+            ),
         ):
             family = CounterMetricFamily(f"{PREFIX}_{key}", help_text)
-            family.add_metric([], counters[key])
+            family.add_metric([], value)
             yield family
         yield GaugeMetricFamily(
             f"{PREFIX}_unreadable_leases",
             "Lease directories whose metadata cannot be read",
-            value=len(status["unreadable_leases"]),
+            value=unreadable,
         )
 
 

@@ -525,9 +525,7 @@ class TicketService:
 
     def summary(self) -> str:
         """One line for ``systemctl status``: leases, tickets and failing tickets."""
-        with self._lock:
-            leases = list(self._leases.values())
-            broken = len(self._broken)
+        leases, broken = self.snapshot()
         tickets = sum(len(lease.tickets) for lease in leases)
         failing = sum(1 for lease in leases for r in lease.tickets if r.failures)
         line = f"{count(len(leases), 'lease')}, {count(tickets, 'ticket')}, {failing} failing"
@@ -596,6 +594,11 @@ class TicketService:
                 "shared_acquisitions": counters.shared,
             },
         }
+
+    def snapshot(self) -> tuple[tuple[Lease, ...], int]:
+        """Every lease held now and how many lease directories are unreadable (metrics)."""
+        with self._lock:
+            return tuple(self._leases.values()), len(self._broken)
 
     def lease(self, lease_id: str) -> Lease:
         """A lease's current record (for tests and the status view)."""
