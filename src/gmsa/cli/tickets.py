@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -65,6 +66,24 @@ def tickets() -> None:
     """
 
 
+def config_option(text: str) -> Callable[[F], F]:
+    """``--config FILE``: the ticket service's JSON settings."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help=text,
+    )
+
+
+metrics_listen_option = click.option(
+    "--metrics-listen",
+    metavar="HOST:PORT",
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given).",
+)
+
+
 @tickets.command(short_help="Serve the credentials-fetcher gRPC API on a unix socket.")
 @click.option(
     "--socket",
@@ -82,13 +101,9 @@ def tickets() -> None:
     help=f"Where lease directories and ticket caches live (default: $CF_KRB_DIR, else "
     f"{DEFAULT_KRB_DIR}).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="JSON settings: keytab, principal, renewal, TTL, cache owners and the deployment "
-    "settings (re-read on SIGHUP).",
+@config_option(
+    "JSON settings: keytab, principal, renewal, TTL, cache owners and the deployment "
+    "settings (re-read on SIGHUP)."
 )
 @click.option(
     "--provider",
@@ -97,11 +112,7 @@ def tickets() -> None:
     metavar="NAME",
     help="Where passwords and tickets come from.",
 )
-@click.option(
-    "--metrics-listen",
-    metavar="HOST:PORT",
-    help="Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given).",
-)
+@metrics_listen_option
 @click.option(
     "--log-format",
     type=click.Choice(FORMATS),
@@ -299,14 +310,8 @@ def _reload(
     show_default=True,
     help="The krb directory the service is to use.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="The JSON settings file the service is to read.",
-)
-@click.option("--metrics-listen", metavar="HOST:PORT", help="Serve metrics there.")
+@config_option("The JSON settings file the service is to read.")
+@metrics_listen_option
 @click.option(
     "--executable",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -647,8 +652,10 @@ def _print_status(report: dict[str, Any]) -> None:
 
 __all__ = [
     "PASSWORD_ENV",
+    "config_option",
     "delete",
     "lease",
+    "metrics_listen_option",
     "renew",
     "serve",
     "status",
