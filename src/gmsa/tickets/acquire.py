@@ -135,8 +135,8 @@ class Acquirer:
             finished=lambda result: self._remember(key, result),
         )
 
-    def _timed(self, account: GmsaAccount, step: str) -> _Timed:
-        return _Timed(self.observers, account, step)
+    def _timed(self, account: GmsaAccount, step: Callable[[Observer], StepReport]) -> _Timed:
+        return _Timed([step(o) for o in self.observers], account)
 
     def _usable(self, recent: Acquisition, fresh_after: datetime.datetime | None) -> bool:
         if fresh_after is not None:
@@ -160,12 +160,12 @@ class Acquirer:
         try:
             with self._lock:
                 self.counters.password_reads += 1
-            with self._timed(account, "password_read"):
+            with self._timed(account, lambda o: o.password_read):
                 password = self.provider.read_password(account, identity)
             keys = derive_keys(password.current, account=account.name, realm=account.realm)
             with self._lock:
                 self.counters.tgt_requests += 1
-            with self._timed(account, "tgt_request"):
+            with self._timed(account, lambda o: o.tgt_request):
                 ticket = self.provider.get_tgt(account, keys)
             ok = True
         except GmsaError:
@@ -183,13 +183,16 @@ class Acquirer:
         return Acquisition(account, ticket, encode_ccache([ticket]), self.clock())
 
 
+StepReport = Callable[[GmsaAccount, float, bool], None]
+"""An observer's method told how long a step took and whether it succeeded."""
+
+
 class _Timed:
     """Times one step for the observers; the step's exception passes through."""
 
-    def __init__(self, observers: list[Observer], account: GmsaAccount, step: str) -> None:
-        self.observers = observers
+    def __init__(self, reports: list[StepReport], account: GmsaAccount) -> None:
+        self.reports = reports
         self.account = account
-        self.step = step
         self.started = 0.0
 
     def __enter__(self) -> None:
@@ -197,8 +200,8 @@ class _Timed:
 
     def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
         seconds = time.perf_counter() - self.started
-        for observer in self.observers:
-            getattr(observer, self.step)(self.account, seconds, kind is None)
+        for report in self.reports:
+            report(self.account, seconds, kind is None)
 
 
 __all__ = [
@@ -207,5 +210,6 @@ __all__ = [
     "Clock",
     "Counters",
     "Observer",
+    "StepReport",
     "utcnow",
 ]
