@@ -27,7 +27,12 @@ from gmsa.ad.accounts import (
 from gmsa.ad.connection import LdapConnection
 from gmsa.ad.domain import DomainInfo, read_domain
 from gmsa.ad.errors import AccountError
-from gmsa.credspec.model import CredentialSpec, DomainJoinConfig, GroupManagedServiceAccount
+from gmsa.credspec.model import (
+    CredentialSpec,
+    DomainJoinConfig,
+    GroupManagedServiceAccount,
+    default_file_name,
+)
 from gmsa.findings import Finding, error, warning
 from gmsa.identifiers import MAX_ACCOUNT_NAME, MAX_NETBIOS_NAME, name_problem, normalize_name
 
@@ -77,11 +82,6 @@ class GeneratedSpec:
     def file_name(self) -> str:
         """New-CredentialSpec's default name: ``<netbios>_<account>.json``, lower case."""
         return default_file_name(self.domain.netbios_name, self.spec.account_name)
-
-
-def default_file_name(netbios_name: str, account: str) -> str:
-    """``<netbios>_<account>.json`` lower-cased."""
-    return f"{netbios_name}_{account}.json".lower()
 
 
 def build_spec(
@@ -260,7 +260,6 @@ __all__ = [
     "AccountRequest",
     "GeneratedSpec",
     "build_spec",
-    "default_file_name",
     "generate",
     "require_gmsa",
 ]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from gmsa.ad.specgen import default_file_name
 from gmsa.cli._common import (
     STDIN,
     GmsaCommand,
@@ -22,7 +21,7 @@ from gmsa.cli._common import (
     json_option,
     read_spec_argument,
 )
-from gmsa.credspec.model import CredentialSpec
+from gmsa.credspec.model import CredentialSpec, default_file_name
 from gmsa.credspec.validate import CredentialSpecError, SpecReport
 from gmsa.export import docker as docker_export
 from gmsa.export import kubernetes as kubernetes_export

@@ -151,6 +151,12 @@ class CredentialSpec:
         return self.host_account_config is not None
 
 
+def default_file_name(netbios_name: str, account: str) -> str:
+    """The file name New-CredentialSpec gives a spec: ``<netbios>_<account>.json``,
+    lower-cased."""
+    return f"{netbios_name}_{account}.json".lower()
+
+
 __all__ = [
     "ACCOUNT_KEYS",
     "ACTIVE_DIRECTORY_CONFIG_KEYS",
@@ -166,4 +172,5 @@ __all__ = [
     "DomainJoinConfig",
     "GroupManagedServiceAccount",
     "HostAccountConfig",
+    "default_file_name",
 ]

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gmsa.ad.errors import AccountError
-from gmsa.ad.specgen import AccountRequest, default_file_name
+from gmsa.ad.specgen import AccountRequest
+from gmsa.credspec.model import default_file_name
 from gmsa.kerberos.errors import KerberosError
 from gmsa.kerberos.kdc import KdcEndpoint, _kdc_error
 
