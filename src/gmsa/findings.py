@@ -171,6 +171,13 @@ def json_path(*parts: str | int) -> str:
     return out
 
 
+def parent_path(path: str) -> str | None:
+    """The JSON path that holds ``path`` (``A.B[0]`` for ``A.B[0].C``, ``A.B`` for
+    ``A.B[0]``); ``None`` at the top."""
+    cut = max(path.rfind("."), path.rfind("["))
+    return path[:cut] if cut > 0 else None
+
+
 __all__ = [
     "NOT_CHECKED",
     "Finding",
@@ -182,6 +189,7 @@ __all__ = [
     "info",
     "infos_of",
     "json_path",
+    "parent_path",
     "warning",
     "warning_about",
     "warnings_of",

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("inputfile", "findings"),
     ("jsondoc", "fsutil", "identifiers", "singleflight"),
-    ("reference", "aws", "kerberos", "report"),
+    ("reference", "aws", "kerberos", "report", "iac"),
     ("domainless",),
     ("credspec",),
     ("source",),

@@ -4,18 +4,20 @@
 describe-task-definition output), a CloudFormation template in JSON or YAML, a CDK
 cloud assembly (the ``cdk.out`` directory, whose ``*.template.json`` files are
 CloudFormation) or the JSON of a Terraform plan. :func:`load_input` detects which
-(``auto``) or reads the format it is told.
+(``auto``, with :func:`gmsa.iac.inputs.detect`) or reads the format it is told.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
+from gmsa.iac import inputs as iac
+from gmsa.iac.cloudformation import CDK_TEMPLATE_GLOB
+from gmsa.iac.terraform import MAX_PLAN_BYTES
 from gmsa.taskdef import cloudformation, terraform
 from gmsa.taskdef.iac import IacTaskDefinition
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
@@ -28,14 +30,10 @@ class InputFormat(StrEnum):
     """Decide from the content (a directory is a CDK cloud assembly)."""
     ECS = "ecs"
     """An ECS task definition: register-task-definition input or describe output."""
-    CLOUDFORMATION = "cloudformation"
+    CLOUDFORMATION = iac.IacFormat.CLOUDFORMATION.value
     """A CloudFormation template (JSON or YAML), or a CDK cloud assembly."""
-    TERRAFORM = "terraform"
+    TERRAFORM = iac.IacFormat.TERRAFORM.value
     """The JSON of ``terraform show -json PLANFILE``."""
-
-
-CDK_TEMPLATE_GLOB = "*.template.json"
-"""The templates of a CDK cloud assembly (nested assemblies included)."""
 
 
 @dataclass(frozen=True)
@@ -76,115 +74,56 @@ def _ecs(data: bytes, source: str) -> TaskDefinitionInput:
     )
 
 
-def _template(data: bytes, source: str) -> TaskDefinitionInput:
-    document, lines = cloudformation.read_document(data, source=source)
-    template = cloudformation.parse_template(document, lines, source=source)
-    return _found(source, InputFormat.CLOUDFORMATION, cloudformation.task_definitions(template))
-
-
-def _plan(data: bytes, source: str) -> TaskDefinitionInput:
-    document = jsondoc.loads(data, source=source, max_bytes=terraform.MAX_PLAN_BYTES)
-    return _found(
-        source, InputFormat.TERRAFORM, terraform.task_definitions(document, source=source)
-    )
-
-
-def _found(
-    source: str, input_format: InputFormat, resources: list[IacTaskDefinition]
-) -> TaskDefinitionInput:
+def _task_definitions(found: iac.IacInput) -> TaskDefinitionInput:
+    resources: list[IacTaskDefinition] = []
+    if found.format is iac.IacFormat.TERRAFORM:
+        resources = terraform.task_definitions(found.plan, source=found.source)
+        kind = terraform.RESOURCE_TYPE
+    else:
+        for template in found.templates:
+            resources.extend(cloudformation.task_definitions(template))
+        kind = cloudformation.TASK_DEFINITION_TYPE
     if not resources:
-        kind = (
-            terraform.RESOURCE_TYPE
-            if input_format is InputFormat.TERRAFORM
-            else cloudformation.TASK_DEFINITION_TYPE
-        )
         raise InvalidInputError(
             f"there is no {kind} resource to check",
-            where=source,
+            where=found.source,
             fix="give the template or plan that defines the task definition",
         )
-    return TaskDefinitionInput(source=source, input_format=input_format, resources=tuple(resources))
-
-
-def _detect(data: bytes, source: str) -> TaskDefinitionInput:
-    text = jsondoc.decode_text(data, source=source)
-    if text.lstrip().startswith(("{", "[")):
-        document = jsondoc.loads(data, source=source, max_bytes=terraform.MAX_PLAN_BYTES)
-        if terraform.is_plan(document):
-            return _plan(data, source)
-        if cloudformation.is_template(document):
-            return _template(data, source)
-        return _ecs(data, source)
-    try:
-        document, lines = cloudformation.read_document(data, source=source)
-    except cloudformation.TemplateError:
-        raise _not_valid_json(data, source) from None
-    if not cloudformation.is_template(document):
-        raise _not_valid_json(data, source)
-    template = cloudformation.parse_template(document, lines, source=source)
-    return _found(source, InputFormat.CLOUDFORMATION, cloudformation.task_definitions(template))
-
-
-def _assembly(directory: Path, input_format: InputFormat) -> TaskDefinitionInput:
-    if input_format not in (InputFormat.AUTO, InputFormat.CLOUDFORMATION):
-        raise InvalidInputError(
-            f"a directory is read as a CDK cloud assembly, not as {input_format.value}",
-            where=str(directory),
-            fix="give a file, or --input-format cloudformation",
-        )
-    files = sorted(directory.rglob(CDK_TEMPLATE_GLOB))
-    if not files:
-        raise InvalidInputError(
-            f"the directory has no {CDK_TEMPLATE_GLOB} files",
-            where=str(directory),
-            fix="give the cdk.out directory after cdk synth, or a template file",
-        )
-    resources: list[IacTaskDefinition] = []
-    for path in files:
-        data = jsondoc.read_bytes(
-            path, max_bytes=cloudformation.MAX_TEMPLATE_BYTES, what="template"
-        )
-        document, lines = cloudformation.read_document(data, source=str(path))
-        if not cloudformation.is_template(document):
-            continue
-        template = cloudformation.parse_template(document, lines, source=str(path))
-        resources.extend(cloudformation.task_definitions(template))
-    return _found(str(directory), InputFormat.CLOUDFORMATION, resources)
-
-
-_READERS = {
-    InputFormat.AUTO: _detect,
-    InputFormat.ECS: _ecs,
-    InputFormat.CLOUDFORMATION: _template,
-    InputFormat.TERRAFORM: _plan,
-}
+    return TaskDefinitionInput(
+        source=found.source,
+        input_format=InputFormat(found.format.value),
+        resources=tuple(resources),
+    )
 
 
 def load_input(
     path: Path | str, input_format: InputFormat = InputFormat.AUTO
 ) -> TaskDefinitionInput:
     """Read ``path`` (``-`` reads stdin; a directory is a CDK cloud assembly)."""
-    if str(path) == "-":
-        source = "<stdin>"
-        data = sys.stdin.buffer.read(terraform.MAX_PLAN_BYTES + 1)
-        if len(data) > terraform.MAX_PLAN_BYTES:
-            raise jsondoc.JsonDocumentError(
-                f"the input is larger than the {terraform.MAX_PLAN_BYTES}-byte limit",
-                where=source,
-                fix="this is not a task definition, template or plan",
+    if str(path) != iac.STDIN and Path(path).is_dir():
+        if input_format not in (InputFormat.AUTO, InputFormat.CLOUDFORMATION):
+            raise InvalidInputError(
+                f"a directory is read as a CDK cloud assembly, not as {input_format.value}",
+                where=str(path),
+                fix="give a file, or --input-format cloudformation",
             )
-    else:
-        file = Path(path)
-        if file.is_dir():
-            return _assembly(file, input_format)
-        source = str(file)
-        limit = (
-            jsondoc.DEFAULT_MAX_BYTES
-            if input_format in (InputFormat.ECS, InputFormat.CLOUDFORMATION)
-            else terraform.MAX_PLAN_BYTES
-        )
-        data = jsondoc.read_bytes(file, max_bytes=limit, what="task definition")
-    return _READERS[input_format](data, source)
+        return _task_definitions(iac.read_assembly(Path(path)))
+    limit = (
+        jsondoc.DEFAULT_MAX_BYTES
+        if input_format in (InputFormat.ECS, InputFormat.CLOUDFORMATION)
+        else MAX_PLAN_BYTES
+    )
+    data, source = iac.read_argument(path, max_bytes=limit, what="task definition")
+    if input_format is InputFormat.ECS:
+        return _ecs(data, source)
+    if input_format is not InputFormat.AUTO:
+        return _task_definitions(iac.read_as(data, source, iac.IacFormat(input_format.value)))
+    found = iac.detect(data, source)
+    if found is not None:
+        return _task_definitions(found)
+    if not jsondoc.decode_text(data, source=source).lstrip().startswith(("{", "[")):
+        raise _not_valid_json(data, source)
+    return _ecs(data, source)
 
 
 __all__ = [

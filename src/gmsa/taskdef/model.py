@@ -24,7 +24,7 @@ from typing import Any
 
 from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
-from gmsa.findings import Finding, json_path
+from gmsa.findings import Finding, json_path, parent_path
 from gmsa.jsondoc import type_name
 from gmsa.reference import InvalidReferenceError, Reference, parse
 
@@ -143,11 +143,6 @@ SPEC_PATH_SEPARATOR = " -> "
 about the spec (``containerDefinitions[0].credentialSpecs[0] -> DomainJoinConfig.Sid``)."""
 
 
-def _parent(path: str) -> str | None:
-    cut = max(path.rfind("."), path.rfind("["))
-    return path[:cut] if cut > 0 else None
-
-
 @dataclass(frozen=True)
 class Origin:
     """Where a task definition read out of a template or a plan sits in its file.
@@ -185,7 +180,7 @@ class Origin:
             if head in self.paths:
                 rest = model_path[len(head) :]
                 return self.paths[head] + self._rename(rest)
-            head = _parent(head)
+            head = parent_path(head)
         renamed = self._rename(model_path)
         if not self.root:
             return renamed
@@ -204,7 +199,7 @@ class Origin:
         while head is not None:
             if head in self.lines:
                 return self.lines[head]
-            head = _parent(head)
+            head = parent_path(head)
         return None
 
     def is_unchecked(self, path: str) -> bool:
@@ -214,7 +209,7 @@ class Origin:
         while head is not None:
             if head in self.unchecked:
                 return True
-            head = _parent(head)
+            head = parent_path(head)
         return False
 
     def locate(self, finding: Finding) -> Finding:

@@ -10,17 +10,9 @@ from typing import Any
 import pytest
 
 from gmsa.findings import NOT_CHECKED, Severity
+from gmsa.iac.cloudformation import load_template, parse_template, read_document
 from gmsa.iam.policy import PolicyError
-from gmsa.jsondoc import JsonDocumentError
-from gmsa.taskdef.cloudformation import (
-    TemplateError,
-    is_template,
-    load_template,
-    parse_template,
-    read_document,
-    task_definitions,
-    written,
-)
+from gmsa.taskdef.cloudformation import task_definitions
 from gmsa.taskdef.iac import IacTaskDefinition
 from gmsa.taskdef.lint import lint_task_definition
 from gmsa.taskdef.model import TaskDefinitionError
@@ -48,92 +40,6 @@ def template(properties: dict[str, Any], **resources: Any) -> str:
 
 def container(**extra: Any) -> dict[str, Any]:
     return {"Name": "web", "Image": "example.com/web", **extra}
-
-
-# -- reading YAML and JSON ---------------------------------------------------------
-
-
-def test_short_form_tags_become_the_long_form() -> None:
-    text = """
-Resources:
-  A:
-    Type: AWS::SNS::Topic
-    Properties:
-      Ref: !Ref Other
-      GetAtt: !GetAtt Role.Arn
-      GetAttList: !GetAtt [Role, Arn]
-      Sub: !Sub "a-${AWS::Region}"
-      SubList: !Sub ["${X}", {X: !Ref Y}]
-      Join: !Join ["-", [a, !Ref B]]
-      If: !If [Cond, a, !Ref AWS::NoValue]
-      Select: !Select [0, [a, b]]
-      Import: !ImportValue shared
-"""
-    document, _ = read_document(text.encode(), source="t.yaml")
-    props = document["Resources"]["A"]["Properties"]
-    assert props["Ref"] == {"Ref": "Other"}
-    assert props["GetAtt"] == {"Fn::GetAtt": ["Role", "Arn"]}
-    assert props["GetAttList"] == {"Fn::GetAtt": ["Role", "Arn"]}
-    assert props["Sub"] == {"Fn::Sub": "a-${AWS::Region}"}
-    assert props["SubList"] == {"Fn::Sub": ["${X}", {"X": {"Ref": "Y"}}]}
-    assert props["Join"] == {"Fn::Join": ["-", ["a", {"Ref": "B"}]]}
-    assert props["If"] == {"Fn::If": ["Cond", "a", {"Ref": "AWS::NoValue"}]}
-    assert props["Select"] == {"Fn::Select": [0, ["a", "b"]]}
-    assert props["Import"] == {"Fn::ImportValue": "shared"}
-
-
-def test_yaml_lines_are_recorded_by_json_path() -> None:
-    text = (
-        "Resources:\n  A:\n    Type: X\n    Properties:\n      L:\n"
-        "        - one\n        - !Ref B\n"
-    )
-    _, lines = read_document(text.encode(), source="t.yaml")
-    assert lines["Resources.A"] == 3
-    assert lines["Resources.A.Properties.L[0]"] == 6
-    assert lines["Resources.A.Properties.L[1]"] == 7
-
-
-def test_json_templates_are_read_strictly_and_still_have_lines() -> None:
-    text = '{\n "Resources": {\n  "A": {\n   "Type": "X",\n   "Properties": {"K": 1}\n  }\n }\n}\n'
-    document, lines = read_document(text.encode(), source="t.json")
-    assert document["Resources"]["A"]["Properties"]["K"] == 1
-    assert lines["Resources.A.Properties.K"] == 5
-    with pytest.raises(JsonDocumentError):
-        read_document(b'{"Resources": {}, "Resources": {}}', source="t.json")
-
-
-def test_template_version_date_stays_a_string() -> None:
-    document, _ = read_document(
-        b"AWSTemplateFormatVersion: 2010-09-09\nResources: {A: {Type: X}}\n", source="t.yaml"
-    )
-    assert document["AWSTemplateFormatVersion"] == "2010-09-09"
-
-
-def test_duplicate_yaml_keys_are_refused_with_the_line() -> None:
-    with pytest.raises(TemplateError) as caught:
-        read_document(b"Resources:\n  A: {Type: X}\n  A: {Type: Y}\n", source="t.yaml")
-    assert caught.value.where == "t.yaml:3"
-
-
-def test_yaml_syntax_error_says_line_and_column() -> None:
-    with pytest.raises(TemplateError) as caught:
-        read_document(b"Resources:\n  A: [unclosed\n", source="t.yaml")
-    assert (caught.value.where or "").startswith("t.yaml:")
-
-
-def test_a_template_needs_typed_resources() -> None:
-    assert is_template({"Resources": {"A": {"Type": "AWS::SNS::Topic"}}})
-    assert not is_template({"family": "x", "containerDefinitions": []})
-    assert not is_template({"Resources": {}})
-    with pytest.raises(TemplateError):
-        parse_template({"Parameters": {}}, {}, source="t.yaml")
-
-
-def test_written_is_the_short_form() -> None:
-    assert written({"Ref": "X"}) == "!Ref X"
-    assert written({"Fn::GetAtt": ["Role", "Arn"]}) == "!GetAtt Role.Arn"
-    assert written({"Fn::Sub": "a-${B}"}) == "!Sub a-${B}"
-    assert len(written({"Fn::Sub": "x" * 500})) == 120
 
 
 # -- task definitions ----------------------------------------------------------------

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from gmsa.errors import InvalidInputError
+from gmsa.iac.cloudformation import TemplateError
+from gmsa.iac.terraform import PlanError
 from gmsa.jsondoc import JsonDocumentError
-from gmsa.taskdef.cloudformation import TemplateError
 from gmsa.taskdef.inputs import InputFormat, load_input
 from gmsa.taskdef.model import TaskDefinitionError
-from gmsa.taskdef.terraform import PlanError
 
 DATA = Path(__file__).parents[2] / "data"
 ECS = DATA / "taskdefs" / "s3.json"

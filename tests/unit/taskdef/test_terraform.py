@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from gmsa.findings import NOT_CHECKED
+from gmsa.iac.terraform import PlanError, is_plan
 from gmsa.jsondoc import JsonDocumentError
 from gmsa.taskdef.lint import lint_task_definition
 from gmsa.taskdef.model import TaskDefinitionError
-from gmsa.taskdef.terraform import PlanError, is_plan, task_definitions
+from gmsa.taskdef.terraform import task_definitions
 
 PLAN = Path(__file__).parents[2] / "data" / "iac" / "terraform" / "plan.json"
 SPEC = "credentialspec:arn:aws:s3:::example-gmsa-specs/specs/webapp01.json"
