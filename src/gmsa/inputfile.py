@@ -30,6 +30,12 @@ _OPEN_FLAGS = (
 )
 
 
+STDIN = "-"
+"""A FILE argument that means standard input."""
+STDIN_SOURCE = "<stdin>"
+"""How standard input is named in messages and reports."""
+
+
 class InputFileError(InvalidInputError):
     """A path given as input names nothing readable as a document (exit code 1)."""
 
@@ -167,6 +173,8 @@ def _too_large(size: str, path: Path, what: str, max_bytes: int) -> InputTooLarg
 
 
 __all__ = [
+    "STDIN",
+    "STDIN_SOURCE",
     "InputFile",
     "InputFileError",
     "InputNotFoundError",

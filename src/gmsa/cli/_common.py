@@ -20,16 +20,15 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, cast
 
 import click
 
 from gmsa.cli._aws import F
-from gmsa.credspec.model import MAX_SPEC_BYTES
-from gmsa.credspec.validate import SpecReport, check_bytes, check_path
+from gmsa.credspec.validate import SpecReport, check_argument
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, Severity, count, has_errors
+from gmsa.inputfile import STDIN
 from gmsa.report import (
     LineLookup,
     envelope,
@@ -257,16 +256,10 @@ def finish(code: int) -> None:
     sys.exit(code)
 
 
-STDIN = "-"
-"""A FILE argument that means standard input."""
-
-
 def read_spec_argument(name: str) -> SpecReport:
     """Check one FILE argument (``-`` is standard input). Read failures become findings,
     except those of the file system itself, which raise ExternalError."""
-    if name == STDIN:
-        return check_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), source="<stdin>")
-    return check_path(Path(name))
+    return check_argument(name)
 
 
 __all__ = [

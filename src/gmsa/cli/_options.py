@@ -199,6 +199,23 @@ task_arn_option = option(
 """``--task-arn ARN``: the task's ARN."""
 
 
+def input_format_option(own: tuple[str, str]) -> Decorator:
+    """``--input-format FORMAT``: what a FILE argument is, detected by default. ``own``
+    is the command's own kind of file (name, description) beside the templates and
+    plans every such command reads."""
+    name, description = own
+    return option(
+        "--input-format",
+        type=click.Choice(["auto", name, "cloudformation", "terraform"]),
+        default="auto",
+        show_default=True,
+        metavar="FORMAT",
+        help=f"What the file is: auto (detected from the content; a directory is CDK synth "
+        f"output), {name} ({description}), cloudformation (a template in JSON or YAML, or "
+        "the cdk.out directory) or terraform (the JSON of terraform show -json PLANFILE).",
+    )
+
+
 __all__ = [
     "CHECK_ROLE_HELP",
     "CREDSPEC_DIR_HELP",
@@ -209,6 +226,7 @@ __all__ = [
     "VocabularyOption",
     "check_role_option",
     "credspec_dir_option",
+    "input_format_option",
     "krb_dir_option",
     "option",
     "platform_option",

@@ -20,9 +20,11 @@ from gmsa.cli._common import (
     json_option,
     read_spec_argument,
 )
+from gmsa.cli._options import input_format_option
 from gmsa.cli.doctor import verify
 from gmsa.cli.spec_new import new
 from gmsa.cli.spec_publish import publish
+from gmsa.credspec.embedded import EmbeddedSpecs, SpecInputFormat, check_input, findings_of
 from gmsa.credspec.render import describe, render
 from gmsa.credspec.schema import json_schema
 from gmsa.credspec.validate import (
@@ -40,7 +42,8 @@ def spec() -> None:
     \b
     In the order they are used:
       new       generate a spec for a gMSA from the domain (New-CredentialSpec)
-      validate  check specs: every problem with its JSON path and a fix
+      validate  check specs, also those stored in templates and plans: every
+                problem with its JSON path and a fix
       show      summarise a spec, or print it as canonical JSON
       schema    print the spec's JSON Schema for editors
       publish   store a spec in S3, SSM or a directory and print its reference
@@ -56,10 +59,15 @@ def spec() -> None:
 def _echo_status(report: SpecReport) -> None:
     counts = finding_counts(report.findings)
     detail = f" ({counts})" if counts else ""
-    if report.valid:
-        echo_success(f"{report.source}: valid{detail}")
+    if report.resource is not None:
+        at = f"{report.source}:{report.line}" if report.line else report.source
+        name = f"{at}: {report.resource}: {report.path}"
     else:
-        echo_failure(f"{report.source}: not valid{detail}")
+        name = report.source
+    if report.valid:
+        echo_success(f"{name}: valid{detail}")
+    else:
+        echo_failure(f"{name}: not valid{detail}")
 
 
 def _about_file(report: SpecReport) -> list[Finding]:
@@ -67,34 +75,63 @@ def _about_file(report: SpecReport) -> list[Finding]:
     return [f if f.source else f.about(report.source) for f in report.findings]
 
 
-@spec.command(cls=GmsaCommand, short_help="Check credential specs: problems, JSON paths, fixes.")
+def _echo_embedded(report: EmbeddedSpecs) -> None:
+    echo_findings(report.problems)
+    for found in report.specs:
+        _echo_status(found)
+        echo_findings(found.findings, indent="    ")
+    echo_findings(report.notes)
+    good = sum(s.valid for s in report.specs)
+    parts = [f"{good} valid", f"{len(report.specs) - good} not valid"]
+    if report.notes:
+        parts.append(f"{count(len(report.notes), 'value')} not checked")
+    click.echo(
+        f"{report.source} ({report.input_format.value}): "
+        f"{count(len(report.specs), 'credential spec')}: {', '.join(parts)}"
+    )
+
+
+@spec.command(cls=GmsaCommand, short_help="Check credential specs, also in templates and plans.")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@input_format_option((SpecInputFormat.SPEC.value, "a credential spec"))
 @json_option
-def validate(files: tuple[str, ...], json_output: bool) -> None:
+def validate(files: tuple[str, ...], input_format: str, json_output: bool) -> None:
     """Check credential specs: every problem with its JSON path and a fix.
 
     FILE may be "-" for standard input. UTF-8 (with or without a BOM) and UTF-16
     with a BOM are read, as PowerShell writes them. Errors make the spec fail;
     warnings point at things that work but look wrong.
 
+    FILE may also be a CloudFormation template (JSON or YAML; a directory is CDK
+    synth output) or a Terraform plan's JSON: every spec it stores is checked,
+    in the Value of an AWS::SSM::Parameter, the value of an aws_ssm_parameter or
+    the content of an aws_s3_object. Findings name the resource, the path inside
+    it and the line. A value known only at deploy time is reported as not
+    checked, never as an error; values that are not credential specs are
+    skipped.
+
     \b
     Examples:
       gmsa spec validate webapp01.json
       gmsa spec validate webapp01.json other.json --json
       cat webapp01.json | gmsa spec validate -
+      gmsa spec validate template.yaml --format sarif > specs.sarif
+      gmsa spec validate cdk.out
+      terraform show -json plan.out > plan.json && gmsa spec validate plan.json
 
     \b
     Exit codes:
       0  every spec is valid (warnings may be printed)
-      1  a spec is not valid, or a file is missing
+      1  a spec is not valid, a file is missing, or a template or plan cannot
+         be read or holds no credential spec
       2  command-line usage error
       3  a file cannot be read
     """
-    reports: list[SpecReport] = []
+    reports: list[SpecReport | EmbeddedSpecs] = []
     unreadable = False
     for name in files:
         try:
-            reports.append(read_spec_argument(name))
+            reports.append(check_input(name, SpecInputFormat(input_format)))
         except ExternalError as exc:
             unreadable = True
             reports.append(
@@ -104,6 +141,9 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
 
     def text() -> None:
         for report in reports:
+            if isinstance(report, EmbeddedSpecs):
+                _echo_embedded(report)
+                continue
             _echo_status(report)
             echo_findings(report.findings)
         if len(reports) > 1:
@@ -113,7 +153,7 @@ def validate(files: tuple[str, ...], json_output: bool) -> None:
             )
 
     emit_report(
-        [f for r in reports for f in _about_file(r)],
+        findings_of(reports),
         ok=all_valid and not unreadable,
         results={"valid": all_valid, "files": [r.to_dict() for r in reports]},
         text=text,

@@ -20,6 +20,7 @@ from gmsa.cli._common import (
     json_option,
 )
 from gmsa.credspec.model import MAX_SPEC_BYTES
+from gmsa.inputfile import STDIN_SOURCE
 from gmsa.source.publish import LocalDirTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
 
@@ -97,7 +98,7 @@ def publish(
         if isinstance(parsed, LocalDirTarget) and parsed.name is None:
             raise click.UsageError("with FILE '-', name the file: dir:DIRECTORY/NAME.json")
         data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-        source = "<stdin>"
+        source = STDIN_SOURCE
     else:
         data = jsondoc.read_bytes(Path(file), max_bytes=MAX_SPEC_BYTES, what="credential spec")
         source = file

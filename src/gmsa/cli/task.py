@@ -25,6 +25,7 @@ from gmsa.cli._options import (
     EXECUTION_ROLE,
     check_role_option,
     credspec_dir_option,
+    input_format_option,
     option,
     policy_option,
 )
@@ -81,14 +82,8 @@ def task() -> None:
 
 @task.command("check", cls=GmsaCommand, short_help="Lint a task definition for every gMSA rule.")
 @click.argument("taskdef")
-@click.option(
-    "--input-format",
-    type=click.Choice([f.value for f in InputFormat]),
-    default=InputFormat.AUTO.value,
-    show_default=True,
-    help="What TASKDEF is: an ECS task definition, a CloudFormation template (JSON or "
-    "YAML; a directory is CDK synth output) or a Terraform plan's JSON (terraform show "
-    "-json).",
+@input_format_option(
+    (InputFormat.ECS.value, "register-task-definition input or describe-task-definition output")
 )
 @policy_option
 @credspec_dir_option("file:// specs are read from it.", name="spec_dir", deprecated=("--spec-dir",))

@@ -12,6 +12,7 @@ round trip.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from gmsa.credspec.rules.document import read_document
 from gmsa.credspec.rules.walker import Walker
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, count, error, errors_of, has_errors, warning, warnings_of
-from gmsa.inputfile import InputFileError
+from gmsa.inputfile import STDIN, STDIN_SOURCE, InputFileError
 
 CREDENTIALS_FETCHER_MAX_BYTES = 4000
 """credentials-fetcher refuses S3 objects larger than this."""
@@ -69,6 +70,13 @@ class SpecReport:
     """The typed spec; ``None`` when missing or mistyped fields prevent building it."""
     findings: tuple[Finding, ...]
     """Every error and warning, in document order."""
+    resource: str | None = None
+    """For a spec embedded in a template or plan: the resource that holds it (a
+    CloudFormation logical id, a Terraform address); :attr:`source` is the file."""
+    path: str | None = None
+    """With :attr:`resource`: where in the resource the spec is (``Properties.Value``)."""
+    line: int | None = None
+    """With :attr:`resource`: the line of :attr:`path`, where the file has lines."""
 
     @property
     def valid(self) -> bool:
@@ -86,28 +94,36 @@ class SpecReport:
         return tuple(warnings_of(self.findings))
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON: source, valid, errors and warnings."""
-        return {
+        """The report as JSON: source, valid, errors and warnings (and, for an embedded
+        spec, its resource, path and line)."""
+        out: dict[str, Any] = {
             "source": self.source,
             "valid": self.valid,
             "errors": [f.to_dict() for f in self.errors],
             "warnings": [f.to_dict() for f in self.warnings],
         }
+        if self.resource is not None:
+            out["resource"] = self.resource
+            out["path"] = self.path
+            out["line"] = self.line
+        return out
 
 
 # --------------------------------------------------------------------------- entry points
 
 
-def check_bytes(data: bytes, *, source: str) -> SpecReport:
-    """Check a spec as stored. Never raises for content: every problem is a finding."""
+def check_bytes(data: bytes, *, source: str, in_s3: bool = True) -> SpecReport:
+    """Check a spec as stored. Never raises for content: every problem is a finding.
+    ``in_s3``: it may be stored in S3 (false for a value known to be an SSM
+    parameter's), where credentials-fetcher limits its size."""
     if len(data) > MAX_SPEC_BYTES:
-        return SpecReport(source, None, (_too_large(len(data)),))
+        return SpecReport(source, None, (too_large(len(data)),))
     try:
         document = jsondoc.loads(data, source=source, max_bytes=MAX_SPEC_BYTES)
     except InvalidInputError as exc:
-        return SpecReport(source, None, (_json_finding(exc, source),))
+        return SpecReport(source, None, (input_error_finding(exc, source),))
     report = check_document(document, source=source)
-    if len(data) > CREDENTIALS_FETCHER_MAX_BYTES:
+    if in_s3 and len(data) > CREDENTIALS_FETCHER_MAX_BYTES:
         size = warning(
             "larger-than-credentials-fetcher-limit",
             "",
@@ -148,13 +164,21 @@ def check_path(path: Path) -> SpecReport:
             size = path.stat().st_size
         except OSError:
             size = MAX_SPEC_BYTES + 1
-        return SpecReport(source, None, (_too_large(size),))
+        return SpecReport(source, None, (too_large(size),))
     except InputFileError as exc:  # missing, a FIFO/socket/device/directory, a link loop
         return SpecReport(source, None, (error(exc.code, "", exc.what, exc.fix),))
     return check_bytes(data, source=source)
 
 
-def _too_large(size: int) -> Finding:
+def check_argument(name: str) -> SpecReport:
+    """Check one FILE argument (``-`` is standard input), as :func:`check_path` does."""
+    if name == STDIN:
+        return check_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), source=STDIN_SOURCE)
+    return check_path(Path(name))
+
+
+def too_large(size: int) -> Finding:
+    """The error about a document of ``size`` bytes, too large to be a credential spec."""
     return error(
         "spec-too-large",
         "",
@@ -164,8 +188,9 @@ def _too_large(size: int) -> Finding:
     )
 
 
-def _json_finding(exc: InvalidInputError, source: str) -> Finding:
-    """Turn a strict-JSON error into a finding whose message carries line and column."""
+def input_error_finding(exc: InvalidInputError, source: str) -> Finding:
+    """Turn an error reading ``source`` (strict JSON, a template) into a finding whose
+    message carries line and column."""
     message = exc.what
     where = exc.where or ""
     if where.startswith(source + ":"):
@@ -181,8 +206,11 @@ __all__ = [
     "CREDENTIALS_FETCHER_MAX_BYTES",
     "CredentialSpecError",
     "SpecReport",
+    "check_argument",
     "check_bytes",
     "check_document",
     "check_path",
+    "input_error_finding",
     "load_spec",
+    "too_large",
 ]

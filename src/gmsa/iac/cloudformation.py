@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +300,14 @@ class Deferred:
 
     written: str
     """How the template writes it, in short form."""
+    parts: tuple[str, ...] = ()
+    """For a ``!Sub`` or ``!Join`` of literals and such values: only those values
+    (``${DomainSid}``, ``!Ref DomainSid``); empty when the whole is one."""
+
+    @property
+    def unknown(self) -> str:
+        """What is known only at deploy time: the parts, else the whole."""
+        return ", ".join(self.parts) if self.parts else self.written
 
 
 class Unresolvable(Exception):
@@ -326,6 +334,7 @@ def written(value: Any) -> str:
         text = f"{tag} {arg}"
     else:
         text = f"{tag} {json.dumps(arg, ensure_ascii=False)}"
+    text = " ".join(text.split())  # a multi-line !Sub on one line
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -368,21 +377,20 @@ class Resolver:
             arg, variables = arg
         if not isinstance(arg, str):
             return deferred
-        missing = False
+        missing: list[str] = []
 
         def substitute(match: re.Match[str]) -> str:
-            nonlocal missing
             name = match.group(1)
             if name.startswith("!"):
                 return "${" + name[1:] + "}"
             text = self._scalar(variables[name]) if name in variables else self.pseudo.get(name)
             if text is None:
-                missing = True
+                missing.append("${" + name + "}")
                 return ""
             return text
 
         out = _SUB_VARIABLE.sub(substitute, arg)
-        return deferred if missing else out
+        return replace(deferred, parts=tuple(dict.fromkeys(missing))) if missing else out
 
     def _join(self, arg: Any, deferred: Deferred) -> Any:
         if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str)):
@@ -392,7 +400,12 @@ class Resolver:
             return deferred
         parts = [self._scalar(item) for item in items]
         if any(p is None for p in parts):
-            return deferred
+            unknown = [
+                resolved.unknown
+                for item, part in zip(items, parts, strict=True)
+                if part is None and isinstance(resolved := self.value(item), Deferred)
+            ]
+            return replace(deferred, parts=tuple(dict.fromkeys(unknown)))
         return arg[0].join(p for p in parts if p is not None)
 
     def _select(self, arg: Any, deferred: Deferred) -> Any:

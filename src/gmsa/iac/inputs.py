@@ -19,11 +19,7 @@ from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
 from gmsa.iac import cloudformation, terraform
 from gmsa.iac.cloudformation import Template
-
-STDIN = "-"
-"""A FILE argument that means standard input."""
-STDIN_SOURCE = "<stdin>"
-"""How standard input is named in messages and findings."""
+from gmsa.inputfile import STDIN, STDIN_SOURCE
 
 
 class IacFormat(StrEnum):
@@ -118,8 +114,6 @@ def read_assembly(directory: Path) -> IacInput:
 
 
 __all__ = [
-    "STDIN",
-    "STDIN_SOURCE",
     "IacFormat",
     "IacInput",
     "detect",

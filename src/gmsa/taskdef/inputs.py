@@ -18,6 +18,7 @@ from gmsa.errors import InvalidInputError
 from gmsa.iac import inputs as iac
 from gmsa.iac.cloudformation import CDK_TEMPLATE_GLOB
 from gmsa.iac.terraform import MAX_PLAN_BYTES
+from gmsa.inputfile import STDIN
 from gmsa.taskdef import cloudformation, terraform
 from gmsa.taskdef.iac import IacTaskDefinition
 from gmsa.taskdef.model import TaskDefinition, parse_task_definition
@@ -100,7 +101,7 @@ def load_input(
     path: Path | str, input_format: InputFormat = InputFormat.AUTO
 ) -> TaskDefinitionInput:
     """Read ``path`` (``-`` reads stdin; a directory is a CDK cloud assembly)."""
-    if str(path) != iac.STDIN and Path(path).is_dir():
+    if str(path) != STDIN and Path(path).is_dir():
         if input_format not in (InputFormat.AUTO, InputFormat.CLOUDFORMATION):
             raise InvalidInputError(
                 f"a directory is read as a CDK cloud assembly, not as {input_format.value}",

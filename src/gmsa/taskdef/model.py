@@ -25,6 +25,7 @@ from typing import Any
 from gmsa import jsondoc
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, json_path, parent_path
+from gmsa.inputfile import STDIN, STDIN_SOURCE
 from gmsa.jsondoc import type_name
 from gmsa.reference import InvalidReferenceError, Reference, parse
 
@@ -457,8 +458,8 @@ def parse_task_definition(
 
 def load_task_definition(path: Path | str) -> TaskDefinition:
     """Read a task definition file (``-`` reads stdin) strictly, then parse it."""
-    if str(path) == "-":
-        source = "<stdin>"
+    if str(path) == STDIN:
+        source = STDIN_SOURCE
         data = sys.stdin.buffer.read(jsondoc.DEFAULT_MAX_BYTES + 1)
         document = jsondoc.loads(data, source=source)
     else:

@@ -92,6 +92,14 @@ def _user_repo(tmp_path: Path, hook_repo: tuple[Path, str]) -> Path:
                 "hooks": [
                     {"id": "gmsa-spec-validate"},
                     {"id": "gmsa-task-check", "args": ["--spec-dir", "credentialspecs"]},
+                    # The specs a template stores in SSM parameters: the same hook, told
+                    # which files are such templates.
+                    {
+                        "id": "gmsa-spec-validate",
+                        "alias": "gmsa-spec-validate-templates",
+                        "name": "specs in templates",
+                        "files": "^infra/.*\\.ya?ml$",
+                    },
                 ],
             }
         ]
@@ -103,10 +111,26 @@ def _user_repo(tmp_path: Path, hook_repo: tuple[Path, str]) -> Path:
     (repo / "taskdefs").mkdir()
     (repo / "taskdefs" / "web.json").write_text(json.dumps(_taskdef("example_webapp01.json")))
     (repo / "api-taskdef.json").write_text(json.dumps(_taskdef("example_webapp01.json")))
+    (repo / "infra").mkdir()
+    (repo / "infra" / "gmsa-specs.yaml").write_text(_template(fresh("full")))
     # Neither a spec nor a task definition: the hooks must not see it.
     (repo / "package.json").write_text('{"name": "web"}')
     git(repo, "add", "-A")
     return repo
+
+
+def _template(spec: dict[str, object]) -> str:
+    """A CloudFormation template storing ``spec`` in an SSM parameter, as a literal block
+    that starts on line 7."""
+    text = json.dumps(spec, indent=2)
+    return (
+        "Resources:\n"
+        "  WebappSpecParameter:\n"
+        "    Type: AWS::SSM::Parameter\n"
+        "    Properties:\n"
+        "      Type: String\n"
+        "      Value: |\n" + "".join(f"        {line}\n" for line in text.splitlines())
+    )
 
 
 def _taskdef(spec_file: str) -> dict[str, object]:
@@ -144,6 +168,7 @@ def test_hooks_pass_on_valid_specs_and_task_definitions(
     assert "credentialspecs/example_webapp01.json: valid" in result.stdout
     assert "taskdefs/web.json: valid" in result.stdout
     assert "api-taskdef.json: valid" in result.stdout
+    assert "infra/gmsa-specs.yaml:6: WebappSpecParameter: Properties.Value: valid" in result.stdout
     assert "package.json" not in result.stdout
 
 
@@ -155,11 +180,20 @@ def test_hooks_fail_on_a_broken_spec_and_task_definition_saying_why(
     broken["DomainJoinConfig"]["Sid"] = "S-1-5-21-2554468230-2647958158-2204241789-1104"
     (repo / "credentialspecs" / "broken.json").write_text(json.dumps(broken))
     (repo / "taskdefs" / "escape.json").write_text(json.dumps(_taskdef("../escape.json")))
+    (repo / "infra" / "gmsa-specs.yaml").write_text(_template(broken))
     git(repo, "add", "-A")
     result = run_hooks(repo, pre_commit_env)
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     spec_part, task_part = out.split("gmsa task check", 1)
+    task_part, template_part = task_part.split("specs in templates", 1)
+    lines = _template(broken).splitlines()
+    sid_line = 1 + next(i for i, line in enumerate(lines) if '"Sid"' in line)
+    assert "Failed" in template_part and "- exit code: 1" in template_part
+    assert (
+        f"infra/gmsa-specs.yaml:{sid_line}: WebappSpecParameter: "
+        "Properties.Value.DomainJoinConfig.Sid:"
+    ) in template_part
     assert "Failed" in spec_part and "- exit code: 1" in spec_part
     assert "credentialspecs/broken.json: not valid" in spec_part
     assert "DomainJoinConfig.Sid" in spec_part

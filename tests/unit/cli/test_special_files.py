@@ -50,25 +50,33 @@ CASES = [
     for command in COMMANDS
     for kind in SPECIAL_KINDS
     # --policy refuses a directory while the command line is parsed (exit 2), and task
-    # check reads a directory as a CDK cloud assembly: both tested below
+    # check and spec validate read a directory as a CDK cloud assembly: tested below
     if (command, kind)
     not in (
         ("iam check --policy", "directory"),
         ("task check --policy", "directory"),
         ("task check", "directory"),
+        ("spec validate", "directory"),
     )
 ]
 
 
+@pytest.mark.parametrize("command", ["task check", "spec validate"])
 @pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
-def test_task_check_reads_a_directory_as_a_cloud_assembly_and_says_it_has_none(
-    json_output: bool, tmp_path: Path
+def test_a_directory_is_read_as_a_cloud_assembly_and_said_to_have_none(
+    command: str, json_output: bool, tmp_path: Path
 ) -> None:
     folder = tmp_path / "folder.json"
     folder.mkdir()
-    result = run(COMMANDS["task check"], folder, *(["--json"] if json_output else []))
+    result = run(COMMANDS[command], folder, *(["--json"] if json_output else []))
     assert result.exit_code == 1, result.output
     assert "the directory has no *.template.json files" in said(result, json_output)
+
+
+def test_a_directory_as_a_spec_is_refused_as_one(tmp_path: Path) -> None:
+    result = run(COMMANDS["spec validate"], tmp_path, "--input-format", "spec")
+    assert result.exit_code == 1, result.output
+    assert "path is a directory, not a regular file" in result.output
 
 
 @pytest.mark.parametrize(("command", "kind"), CASES)

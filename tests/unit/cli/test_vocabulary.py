@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[3]
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "--credspec-dir DIR": ("--spec-dir",),
     "--policy FILE": (),
+    "--input-format FORMAT": (),
     "--check-role ARN": ("--role", "--role-from-aws"),
     "--role-arn ARN": (),
     "--no-assume-role": (),
