@@ -134,11 +134,15 @@ def check(
       gmsa task check taskdef.json --policy policy.json --credspec-dir ./specs
       gmsa task check taskdef.json --fetch --check-role --json
       aws ecs describe-task-definition --task-definition web | gmsa task check -
+      gmsa task check template.yaml --format sarif > taskdefs.sarif
+      gmsa task check cdk.out
+      terraform show -json plan.out > plan.json && gmsa task check plan.json
 
     \b
     Exit codes:
       0  no errors (warnings may be printed)
-      1  the task definition has errors, or cannot be read
+      1  a task definition has errors, or the file cannot be read or (a
+         template or plan) holds no task definition
       2  command-line usage error
       3  AWS failed (reading a spec or the role's policies)
     """
@@ -194,6 +198,12 @@ def check(
     def text() -> None:
         for report in reports:
             _echo_report(report)
+        if len(reports) > 1:
+            good = sum(r.valid for r in reports)
+            click.echo(
+                f"{loaded.source}: {count(len(reports), 'task definition')}: {good} valid, "
+                f"{len(reports) - good} invalid"
+            )
 
     emit_report(
         [f for r in reports for f in (*r.findings, *r.notes)],
@@ -218,10 +228,16 @@ def _echo_report(report: TaskReport) -> None:
     title = f"task definition {report.family}" if report.family else "task definition"
     where = f"{report.source} {report.resource}" if report.resource else report.source
     click.echo(f"{title} ({where})")
+    task_findings = list(report.task_findings)
     for container in report.containers:
         host = f" (hostname {container.hostname})" if container.hostname else ""
         click.echo(f"container {container.name}{host}")
-        if not container.references:
+        # What was not checked in this container (a value known only at deploy time) is
+        # shown with it: "no credential spec" would be wrong when one is not known yet.
+        inside = container.path + "."
+        unknown = [f for f in task_findings if container.path and f.path.startswith(inside)]
+        task_findings = [f for f in task_findings if f not in unknown]
+        if not container.references and not unknown:
             click.echo("  no credential spec")
         for ref in container.references:
             parsed = ref.use.reference
@@ -232,10 +248,10 @@ def _echo_report(report: TaskReport) -> None:
             if ref.gmsa_name:
                 details.append(f"gMSA {ref.gmsa_name}")
             click.echo(f"  reference {ref.use.raw} [{', '.join(details)}]")
-        echo_findings(container.findings, indent="  ")
-    if report.task_findings:
+        echo_findings([*container.findings, *unknown], indent="  ")
+    if task_findings:
         click.echo("task")
-        echo_findings(report.task_findings, indent="  ")
+        echo_findings(task_findings, indent="  ")
     for hint in report.hints:
         click.echo(f"hint: {hint}")
     verdict = click.style("valid", fg="green") if report.valid else click.style("invalid", fg="red")

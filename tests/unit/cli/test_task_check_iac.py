@@ -95,6 +95,15 @@ def test_yaml_template_text_names_file_line_resource_and_path() -> None:
     assert f"{YAML} ReportTask: invalid, 2 errors" in out
 
 
+def test_a_container_whose_spec_is_known_only_at_deploy_time_says_so() -> None:
+    lines = run(YAML).stdout.splitlines()
+    batch = lines.index("container batch")
+    assert lines[batch + 1].startswith(f"  info: {YAML}:146: BatchTask: ")
+    assert "CredentialSpecs[0] of container batch is !Sub" in lines[batch + 1]
+    assert lines.count("  no credential spec") == 1  # the sidecar's, which has none
+    assert lines[-1] == f"{YAML}: 3 task definitions: 1 valid, 2 invalid"
+
+
 def test_a_template_is_read_from_stdin() -> None:
     result = run("-", "--json", stdin=YAML.read_text())
     assert result.exit_code == 1
