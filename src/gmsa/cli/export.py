@@ -66,7 +66,7 @@ def _warn(source: str, findings: tuple[Finding, ...]) -> None:
 @export.command(
     "kubernetes", cls=GmsaCommand, short_help="Print a spec as Kubernetes objects, with RBAC."
 )
-@click.argument("spec_file", metavar="SPEC")
+@click.argument("spec_file", metavar="FILE")
 @click.option(
     "--name",
     required=True,
@@ -81,7 +81,7 @@ def _warn(source: str, findings: tuple[Finding, ...]) -> None:
 )
 @json_option
 def kubernetes(spec_file: str, name: str, service_account: str | None, json_output: bool) -> None:
-    """Print SPEC as Kubernetes objects, with RBAC.
+    """Print the credential spec FILE as Kubernetes objects, with RBAC.
 
     One YAML stream: a GMSACredentialSpec (windows.k8s.io/v1, the CRD of the kubernetes-sigs
     windows-gmsa webhook) named NAME holding the spec, a ClusterRole
@@ -102,7 +102,7 @@ def kubernetes(spec_file: str, name: str, service_account: str | None, json_outp
     \b
     Exit codes:
       0  the objects were printed (warnings on stderr)
-      1  SPEC is not valid, or a name is not one Kubernetes accepts
+      1  FILE is not a valid spec, or a name is not one Kubernetes accepts
       2  command-line usage error
     """
     account = ServiceAccount.parse(service_account) if service_account is not None else None
@@ -119,19 +119,19 @@ def kubernetes(spec_file: str, name: str, service_account: str | None, json_outp
 @export.command(
     "docker", cls=GmsaCommand, short_help="Print the docker run and Compose options for a spec."
 )
-@click.argument("spec_file", metavar="SPEC")
+@click.argument("spec_file", metavar="FILE")
 @click.option(
     "--file-name",
     metavar="NAME",
-    help="The spec's file name in the CredentialSpecs directory (default: SPEC's own "
+    help="The spec's file name in the CredentialSpecs directory (default: FILE's own "
     "name; for standard input <netbios>_<account>.json, as 'gmsa spec new' names it).",
 )
 @json_option
 def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
-    """Print the docker run and Compose options for SPEC.
+    """Print the docker run and Compose options for the credential spec FILE.
 
-    They give a container SPEC's gMSA. Docker on Windows reads
-    credentialspec=file://NAME from its CredentialSpecs directory, so copy SPEC
+    They give a container FILE's gMSA. Docker on Windows reads
+    credentialspec=file://NAME from its CredentialSpecs directory, so copy FILE
     there under NAME. The hostname is the gMSA's name:
     Windows Server 2016 requires it, later versions accept it.
 
@@ -144,7 +144,7 @@ def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
     \b
     Exit codes:
       0  the options were printed (warnings on stderr)
-      1  SPEC is not valid, or NAME is not a file name Docker reads
+      1  FILE is not a valid spec, or NAME is not a file name Docker reads
       2  command-line usage error
     """
     spec, report = _valid_spec(spec_file)

@@ -272,3 +272,19 @@ def test_role_from_aws_means_check_role_without_arn() -> None:
     assert old["check_role"] is None
     assert new["check_role"] == "executionRoleArn"
     assert new["role_from_aws"] is False
+
+
+# The argument names docs/cli.md lists: one name per kind of argument.
+ARGUMENTS = {"TASKDEF", "FILE", "REF", "ACCOUNT", "TARGET", "LEASE_ID"}
+
+
+def test_arguments_have_the_documented_names() -> None:
+    for command, ctx in COMMANDS:
+        for param in command.params:
+            if isinstance(param, click.Argument):
+                name = param.make_metavar(ctx).removesuffix("...")
+                assert name in ARGUMENTS, f"{ctx.command_path}: argument {name}"
+    text = (REPO / "docs" / "cli.md").read_text()
+    listed = re.search(r"^Arguments use the same names everywhere:(.*?)\n\n", text, re.M | re.S)
+    assert listed is not None
+    assert set(re.findall(r"`([A-Z_]+)`", listed.group(1))) == ARGUMENTS
