@@ -37,14 +37,17 @@ class _Result:
             "findings": [f.to_dict() for f in self.findings],
         }
 
-    def all_findings(self) -> list[Finding]:
-        """What the check found, each about the reference: an invalid one is an error."""
+    def problems(self) -> list[Finding]:
+        """What the check found: an invalid reference is an error naming the wrong part."""
         if self.error is not None:
             error = self.error
-            found = [Finding(Severity.ERROR, error.code, "", error.what, error.fix)]
-        else:
-            found = list(self.findings)
-        return [f.about(self.value) for f in found]
+            message = f"{error.part}: {error.what}"
+            return [Finding(Severity.ERROR, error.code, "", message, error.fix)]
+        return list(self.findings)
+
+    def all_findings(self) -> list[Finding]:
+        """What the check found, each about the reference."""
+        return [f.about(self.value) for f in self.problems()]
 
 
 @click.group(cls=GmsaGroup, short_help="Check credential spec references.")
@@ -134,9 +137,7 @@ def _echo(result: _Result) -> None:
     if reference is None:
         assert result.error is not None
         click.echo(f"{result.value}: " + click.style("invalid", fg="red"))
-        click.echo(f"  {result.error.part}: {result.error.what}")
-        if result.error.fix:
-            click.echo(f"  fix: {result.error.fix}")
+        echo_findings(result.problems(), indent="  ")
         return
     click.echo(f"{result.value}: " + click.style("valid", fg="green"))
     rows = {"mode": reference.mode.value, "kind": reference.kind, **reference.location.parts()}

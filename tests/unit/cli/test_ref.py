@@ -79,6 +79,17 @@ def test_json_of_an_invalid_reference_has_the_error_and_part() -> None:
     assert doc["valid"] is False
     assert doc["error"]["part"] == "ARN partition"
     assert doc["error"]["fix"] == "did you mean 'aws-cn'?"
+    # the finding (and so SARIF) names the part too, as the text does
+    (finding,) = doc["findings"]
+    assert finding["message"].startswith("ARN partition: ")
+
+
+def test_an_invalid_reference_is_printed_as_every_finding_is() -> None:
+    code, out = run("credentialspec:arn:aws-cm:s3:::bucket-1/k")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].startswith("  error: ARN partition: ")
+    assert lines[2] == "      fix: did you mean 'aws-cn'?"
 
 
 def test_json_of_several_references_lists_them() -> None:
