@@ -168,7 +168,8 @@ def report_error(
     else:
         click.echo(exc.diagnostics(), err=True)
         if verbose and exc.__cause__ is not None:
-            click.echo(f"  cause: {exc.__cause__!r}", err=True)
+            cause = exc.__cause__
+            click.echo(f"  cause: {type(cause).__name__}: {cause}", err=True)
 
 
 def emit_json(value: Any) -> None:

@@ -31,6 +31,7 @@ import grpc
 from gmsa import jsondoc
 from gmsa.domainless import DomainlessUser
 from gmsa.errors import GmsaError
+from gmsa.findings import count
 from gmsa.tickets.arn import AwsKeys
 from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
 from gmsa.tickets.leases import Owner
@@ -197,8 +198,8 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         if renewal.failed:
             lease_id, error = renewal.failed[0]
             log.warning(
-                "RenewKerberosArnLease: %d failure(s), first lease %s: %s",
-                len(renewal.failed),
+                "RenewKerberosArnLease: %s, first lease %s: %s",
+                count(len(renewal.failed), "failure"),
                 lease_id,
                 error,
             )

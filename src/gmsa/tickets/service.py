@@ -513,7 +513,7 @@ class TicketService:
             if provider is not None:
                 self.acquirer.provider = provider
         self._wake.set()
-        log.info("settings reloaded; %d lease(s) kept", len(self._leases))
+        log.info("settings reloaded; %s kept", count(len(self._leases), "lease"))
 
     def renewal_loop_healthy(self, stuck_after: float) -> bool:
         """Whether the renewal loop runs and no round has taken longer than ``stuck_after``
