@@ -53,6 +53,11 @@ class CredentialSpecError(InvalidInputError):
             what, where, fix = "the credential spec is not valid", source, None
         super().__init__(what, where=where, fix=fix or "run: gmsa spec validate FILE")
 
+    def diagnostics(self) -> str:
+        """The summary, then every finding (as ``--json`` has them all)."""
+        lines = [super().diagnostics(), *("  " + f.render() for f in self.findings)]
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON, with every finding."""
         out = super().to_dict()

@@ -305,6 +305,27 @@ def test_spec_publish_json_carries_the_spec_warnings(lab: dict[str, Path]) -> No
         assert finding["message"] in text.stdout
 
 
+def test_an_invalid_spec_stops_a_command_with_every_problem_in_text_too(
+    lab: dict[str, Path],
+) -> None:
+    broken = dict(EXAMPLE_SPEC, DomainJoinConfig=dict(EXAMPLE_SPEC["DomainJoinConfig"]))
+    broken["DomainJoinConfig"]["Sid"] = "S-1-5-21-2554468230-2647958158-2204241789-1105"
+    broken["DomainJoinConfig"]["MachineAccountName"] = "WebApp01$"
+    spec = lab["tmp"] / "broken.json"
+    spec.write_text(json.dumps(broken))
+    for args in (
+        ("spec", "publish", spec, f"dir:{lab['specdir']}"),
+        ("spec", "show", spec, "--canonical"),
+        ("export", "docker", spec),
+    ):
+        text = run(*args)
+        document = json.loads(run(*args, "--json").stdout)
+        assert text.exit_code == 1, text.output
+        assert len(document["findings"]) >= 2
+        for finding in document["findings"]:
+            assert finding["message"] in text.stderr, (args, finding["message"])
+
+
 def test_task_run_text_shows_the_warnings_json_has(capsys: pytest.CaptureFixture[str]) -> None:
     from gmsa.cli.task_run import _print_result
     from gmsa.hostagent.docker_run import ContainerOutcome, RunResult
