@@ -25,7 +25,6 @@ from gmsa.credspec.model import CredentialSpec, default_file_name
 from gmsa.credspec.validate import CredentialSpecError, SpecReport
 from gmsa.export import docker as docker_export
 from gmsa.export import kubernetes as kubernetes_export
-from gmsa.export.docker import CREDENTIAL_SPECS_DIR
 from gmsa.export.kubernetes import ServiceAccount
 from gmsa.findings import Finding
 
@@ -157,7 +156,7 @@ def docker(spec_file: str, file_name: str | None, json_output: bool) -> None:
     result = docker_export.export(spec, file_name)
     if current_output().format is OutputFormat.TEXT:
         _warn(report.source, report.warnings)
-        click.echo(f"# Copy the spec to {CREDENTIAL_SPECS_DIR}\\{result.file.path} on each host.")
+        click.echo(f"# Copy the spec to {result.host_path} on each host.")
         click.echo("# docker run:")
         click.echo(result.run_command())
         click.echo("# Compose, under the service:")

@@ -59,10 +59,17 @@ class DockerExport:
         """:attr:`compose_service` as YAML, to paste under a service."""
         return yaml.safe_dump(self.compose_service, sort_keys=False, default_flow_style=False)
 
+    @property
+    def host_path(self) -> str:
+        """Where each Windows host needs the spec: the file in its CredentialSpecs
+        directory."""
+        return f"{CREDENTIAL_SPECS_DIR}\\{self.file.path}"
+
     def to_dict(self) -> dict[str, Any]:
         """The export as JSON."""
         return {
             "file_name": self.file.path,
+            "host_path": self.host_path,
             "security_opt": self.security_opt,
             "hostname": self.hostname,
             "docker_run_args": self.run_args,

@@ -120,6 +120,11 @@ def test_docker_json(tmp_path: Path) -> None:
     assert document["security_opt"] == "credentialspec=file://webapp01.json"
     assert document["hostname"] == "WebApp01"
     assert document["compose"]["security_opt"] == ["credentialspec=file://webapp01.json"]
+    # where the text says to copy the spec, the JSON says too
+    host_path = "C:\\ProgramData\\docker\\CredentialSpecs\\webapp01.json"
+    assert document["host_path"] == host_path
+    text = run("docker", spec, "--file-name", "webapp01.json")
+    assert f"# Copy the spec to {host_path} on each host." in text.stdout
 
 
 def test_docker_names_standard_input_as_spec_new_does() -> None:
