@@ -68,6 +68,7 @@ def test_to_dict() -> None:
     result = export(webapp01_spec(), "example_webapp01.json")
     assert result.to_dict() == {
         "file_name": "example_webapp01.json",
+        "host_path": "C:\\ProgramData\\docker\\CredentialSpecs\\example_webapp01.json",
         "security_opt": "credentialspec=file://example_webapp01.json",
         "hostname": "WebApp01",
         "docker_run_args": result.run_args,
