@@ -38,3 +38,26 @@ def test_cleanup_of_an_unknown_task_exits_0_with_nothing_removed(specdir: Path) 
     assert result.exit_code == 0
     assert as_json(result)["removed"] == []
     assert as_json(result)["known"] is False
+
+
+def test_a_ticket_service_not_reached_is_never_said_to_refuse(
+    tmp_path: Path, specdir: Path, example_spec: dict[str, Any]
+) -> None:
+    (specdir / "webapp01.json").write_text(json.dumps(example_spec))
+    taskdef = Path(__file__).parents[2] / "data" / "taskdefs" / "file.json"
+    result = prepare(
+        taskdef,
+        "--task-id",
+        TASK_ID,
+        "--platform",
+        "linux",
+        "--credspec-dir",
+        specdir,
+        "--socket",
+        tmp_path / "no-service.sock",
+        "--krb-dir",
+        tmp_path / "krb",
+    )
+    assert result.exit_code == 3, result.output
+    assert "could not ask the ticket service for a lease: cannot reach" in result.output
+    assert "refused" not in result.output
