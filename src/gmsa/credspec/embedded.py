@@ -443,6 +443,31 @@ def embedded_specs(found: iac.IacInput) -> EmbeddedSpecs:
     )
 
 
+NOT_A_CREDENTIAL_SPEC = "not-a-credential-spec"
+"""The code of the error about a file that is some other document (a task definition)."""
+_TASK_DEFINITION_KEYS = ("containerDefinitions", "taskDefinition")
+
+
+def _not_a_task_definition(data: bytes, source: str) -> SpecReport | None:
+    """The report of an ECS task definition given as a spec: one error saying which
+    command checks it (rather than every spec key it lacks), else ``None``."""
+    try:
+        document = jsondoc.loads(data, source=source, max_bytes=MAX_PLAN_BYTES)
+    except InvalidInputError:
+        return None
+    if not isinstance(document, dict) or looks_like_spec(document):
+        return None
+    if not any(key in document for key in _TASK_DEFINITION_KEYS):
+        return None
+    finding = error(
+        NOT_A_CREDENTIAL_SPEC,
+        "",
+        "this is an ECS task definition, not a credential spec",
+        f"check it with: gmsa task check {source}",
+    )
+    return SpecReport(source, None, (finding,))
+
+
 def _unreadable(
     source: str, input_format: SpecInputFormat, exc: InvalidInputError
 ) -> EmbeddedSpecs:
@@ -492,7 +517,7 @@ def check_input(
         except InvalidInputError as exc:
             return _unreadable(source, SpecInputFormat.CLOUDFORMATION, exc)
         if found is None:
-            return check_bytes(data, source=source)
+            return _not_a_task_definition(data, source) or check_bytes(data, source=source)
     else:
         try:
             found = iac.read_as(data, source, iac.IacFormat(input_format.value))
@@ -514,6 +539,7 @@ def findings_of(reports: Iterable[SpecReport | EmbeddedSpecs]) -> list[Finding]:
 
 __all__ = [
     "CLOUDFORMATION_HOLDERS",
+    "NOT_A_CREDENTIAL_SPEC",
     "NO_CREDENTIAL_SPEC",
     "SPEC_KEYS",
     "SPEC_NOT_A_STRING",

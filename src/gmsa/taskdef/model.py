@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gmsa import jsondoc
+from gmsa.credspec.embedded import looks_like_spec
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, json_path, parent_path
 from gmsa.inputfile import STDIN, STDIN_SOURCE
@@ -399,6 +400,12 @@ def parse_task_definition(
 
     containers_raw = doc.get("containerDefinitions")
     if containers_raw is None:
+        if looks_like_spec(doc):
+            raise TaskDefinitionError(
+                "this is a credential spec, not a task definition",
+                where=_where(source, prefix),
+                fix=f"check it with: gmsa spec validate {source}",
+            )
         raise TaskDefinitionError(
             "the task definition has no containerDefinitions",
             where=_where(source, prefix),

@@ -14,6 +14,7 @@ import pytest
 
 from gmsa.credspec.embedded import (
     NO_CREDENTIAL_SPEC,
+    NOT_A_CREDENTIAL_SPEC,
     SPEC_NOT_A_STRING,
     EmbeddedSpecs,
     SpecInputFormat,
@@ -332,3 +333,15 @@ def test_the_report_as_json_keeps_the_fields_of_a_spec_file() -> None:
     assert [s["resource"] for s in data["specs"]] == ["WebappSpecParameter", "ReportsSpecParameter"]
     assert data["specs"][1]["line"] == 47
     assert [i["resource"] for i in data["info"]] == ["BatchSpecParameter", "VpcIdParameter"]
+
+
+def test_a_task_definition_given_as_a_spec_says_which_command_checks_it() -> None:
+    taskdef = Path(__file__).parents[2] / "data" / "taskdefs" / "describe-s3.json"
+    report = check_input(str(taskdef))
+    assert isinstance(report, SpecReport)
+    (finding,) = report.findings
+    assert finding.code == NOT_A_CREDENTIAL_SPEC
+    assert finding.fix == f"check it with: gmsa task check {taskdef}"
+    # told it is a spec, it is checked as one
+    as_spec = check_input(str(taskdef), SpecInputFormat.SPEC)
+    assert NOT_A_CREDENTIAL_SPEC not in {f.code for f in as_spec.findings}

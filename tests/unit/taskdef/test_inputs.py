@@ -109,3 +109,12 @@ def test_stdin_is_detected_too(monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = load_input("-")
     assert loaded.input_format is InputFormat.CLOUDFORMATION
     assert loaded.source == "<stdin>"
+
+
+def test_a_credential_spec_given_as_a_task_definition_says_which_command_checks_it(
+    example_spec_file: Path,
+) -> None:
+    with pytest.raises(TaskDefinitionError) as caught:
+        load_input(example_spec_file)
+    assert caught.value.what == "this is a credential spec, not a task definition"
+    assert caught.value.fix == f"check it with: gmsa spec validate {example_spec_file}"
