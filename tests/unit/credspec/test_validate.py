@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gmsa.credspec.validate import SpecReport
+from gmsa.credspec.validate import SpecReport, check_document
 from gmsa.findings import Finding, Severity
 from tests.unit.credspec.test_examples import SECRET_ARN, SSM_ARN, check, fresh
 
@@ -631,3 +631,10 @@ def test_report_to_dict_splits_errors_and_warnings() -> None:
     assert [e["code"] for e in data["errors"]] == ["invalid-guid"]
     assert [w["code"] for w in data["warnings"]] == ["main-account-no-netbios-scope"]
     assert set(data["errors"][0]) >= {"path", "message", "fix", "code"}
+
+
+def test_a_braced_guid_is_said_to_have_braces() -> None:
+    doc = fresh("full")
+    doc["DomainJoinConfig"]["Guid"] = "{8665abd4-e947-4dd0-9a51-f8254943c90b}"
+    (finding,) = [f for f in check_document(doc, source="s").findings if f.code == "guid-braces"]
+    assert finding.message.startswith('"{8665abd4-e947-4dd0-9a51-f8254943c90b}" has braces')

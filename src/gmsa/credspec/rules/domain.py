@@ -164,7 +164,7 @@ def _check_guid(w: Walker, guid: str, parts: tuple[PathPart, ...]) -> None:
         w.err(
             "guid-braces",
             parts,
-            "the domain GUID is written without braces",
+            f"{quote(guid)} has braces; the domain GUID is written without them",
             f"write {quote(form.canonical)}",
         )
     elif not form.dashed:
