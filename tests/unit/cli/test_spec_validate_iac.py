@@ -130,3 +130,15 @@ def test_a_template_on_standard_input() -> None:
     data: dict[str, Any] = json_of(result)
     assert data["files"][0]["source"] == "<stdin>"
     assert len(data["files"][0]["specs"]) == 2
+
+
+def test_sarif_of_a_plan_names_each_address() -> None:
+    result = run(PLAN, "--format", "sarif")
+    assert result.exit_code == 1
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    names = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in results}
+    assert "aws_ssm_parameter.reports01_spec value.DomainJoinConfig.Sid" in names
+    assert all(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == PLAN.as_uri()
+        for r in results
+    )
