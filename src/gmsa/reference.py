@@ -18,7 +18,9 @@ from enum import Enum
 from typing import Any
 
 from gmsa.errors import InvalidInputError
+from gmsa.identifiers import REGION_RE
 from gmsa.jsondoc import type_name
+from gmsa.printable import has_surrogates, printable
 
 PREFIX_DOMAIN_JOINED = "credentialspec:"
 PREFIX_DOMAINLESS = "credentialspecdomainless:"
@@ -38,8 +40,6 @@ PARTITIONS: dict[str, str] = {
 SERVICES = ("s3", "ssm")
 """The only ARN services the ECS agent reads credential specs from."""
 
-REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
-"""An AWS region name such as ``us-east-1`` or ``us-gov-west-1``."""
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 """An AWS account id: 12 digits."""
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -306,11 +306,13 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
             value=value,
             fix="remove the spaces; the ECS agent does not trim them",
         )
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if has_surrogates(value):
+        bad = printable(next(ch for ch in value if has_surrogates(ch)))
         raise InvalidReferenceError(
-            "the reference is not valid Unicode text (it holds a lone surrogate)",
+            f"the reference is not valid Unicode text: it holds {bad} (a byte that is not "
+            "UTF-8, or a lone surrogate), and S3 keys, SSM names and file names are UTF-8",
             part="value",
-            value=value.encode("utf-8", "backslashreplace").decode("ascii", "replace"),
+            value=printable(value),
             fix="retype the reference; it was probably mangled by an encoding conversion",
         )
     mode, rest = _split_prefix(value)
@@ -691,7 +693,6 @@ __all__ = [
     "PARTITIONS",
     "PREFIX_DOMAINLESS",
     "PREFIX_DOMAIN_JOINED",
-    "REGION_RE",
     "SECRET_NAME_RE",
     "SERVICES",
     "FileLocation",
