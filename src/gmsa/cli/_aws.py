@@ -58,7 +58,7 @@ class _Checked(click.ParamType):  # type: ignore[type-arg]  # generic from click
 REGION = _Checked("region", check_region)
 """``--region``'s type: an AWS region name."""
 ENDPOINT_URL = _Checked("url", check_endpoint_url)
-"""``--endpoint-url``'s type: an http(s) URL with a host."""
+"""``--endpoint-url``'s type: an http or https URL with a host."""
 
 
 def _region_default() -> str | None:
