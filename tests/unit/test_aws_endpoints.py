@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -398,3 +400,43 @@ def test_spec_publish_names_a_proxy_page_as_not_aws(
         )
     assert result.exit_code == 3, result.output
     assert "did not answer as AWS" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_s3_still_follows_a_bucket_in_another_region() -> None:
+    """The deadline's retry handler leaves botocore's S3 region redirect working: a
+    request signed for the wrong region is signed again for the bucket's."""
+    regions: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            authorization = self.headers.get("Authorization", "")
+            regions.append(authorization.split("/")[2] if authorization.count("/") > 2 else "")
+            if len(regions) == 1:
+                body = (
+                    b"<Error><Code>AuthorizationHeaderMalformed</Code>"
+                    b"<Region>eu-west-1</Region></Error>"
+                )
+                self.send_response(400)
+                self.send_header("x-amz-bucket-region", "eu-west-1")
+            else:
+                body = b"{}"
+                self.send_response(200)
+            self.send_header("x-amz-request-id", "r-1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        fetched = S3Source(config(endpoint)).fetch(parse_location(S3_ARN))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fetched.data == b"{}"
+    assert regions == ["us-east-1", "eu-west-1"]
