@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +88,13 @@ def failure(service: str, aws: AwsConfig) -> GmsaError:
 
 def said(error: GmsaError) -> str:
     return f"{error.what} {error.fix}"
+
+
+def waited_in(error: GmsaError) -> float:
+    """The seconds a request waited, as its error says ("waited 1.5 s")."""
+    match = re.search(r"waited (\d+\.\d) s", error.what)
+    assert match is not None, error.what
+    return float(match.group(1))
 
 
 # -- an answer that is not AWS's ------------------------------------------------------
@@ -182,7 +190,11 @@ def test_a_silent_endpoint_is_given_up_at_the_deadline(service: str) -> None:
         waited = time.monotonic() - started
     assert isinstance(error, AwsConnectionError | RoleReadError)
     assert error.exit_code == 3
-    assert 1.4 <= waited < 1.5 + 3
+    # The request itself (its own clock, in the message) kept to the deadline; the wall
+    # clock also counts making the client, slow on a loaded machine (without the
+    # deadline, one try alone waited the 15 s read timeout).
+    assert 1.4 <= waited_in(error) <= 1.5 + 0.5
+    assert waited < 1.5 + 10
     assert "no answer within 1.5 s (waited 1." in said(error)
     assert "took the connection but sent no answer in time" in said(error)
     assert "--timeout" in (error.fix or "")
@@ -194,7 +206,8 @@ def test_the_deadline_holds_over_every_try_and_says_how_many() -> None:
         error = failure("sts", config(server.endpoint, timeout=3.0, read_timeout=1.0))
         waited = time.monotonic() - started
         connections = len(server.connections)
-    assert 2.9 <= waited < 3.0 + 2
+    assert 2.9 <= waited_in(error) <= 3.0 + 0.5
+    assert waited < 3.0 + 10
     assert connections >= 2  # each try waited only 1 s, then tried again on a new connection
     assert f"over {connections} tries" in error.what
 
@@ -360,10 +373,10 @@ def test_task_check_gives_up_on_a_silent_endpoint_at_the_timeout(tmp_path: Path)
             ]
         )
     assert result.exit_code == 3, result.output
-    assert waited < 2 + 4
+    assert waited < 2 + 10  # with the CLI start-up; one try alone used to wait 15 s
     text = json.dumps(json.loads(result.stdout))
     assert "no answer within 2 s" in text
-    assert "tr" in text and "waited" in text
+    assert re.search(r"waited 2\.\d s over \d+ tr(y|ies)", text), text
 
 
 def test_iam_check_names_a_proxy_page_as_not_aws(tmp_path: Path) -> None:
