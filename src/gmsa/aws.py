@@ -514,11 +514,13 @@ class _Guard:
         caught_exception: BaseException | None,
         request_dict: dict[str, Any],
         **kwargs: Any,
-    ) -> float | bool:
+    ) -> float | None:
         """Botocore's standard decision, within the deadline; when the last try found
-        no answer, :class:`NoAnswerError` says how long and how many tries."""
+        no answer, :class:`NoAnswerError` says how long and how many tries. ``None``
+        leaves the decision to botocore's other handlers (S3's region redirect);
+        its standard retries are off, so they retry nothing else."""
         if isinstance(caught_exception, NoAnswerError | NotAwsAnswerError):
-            return False
+            return None
         context = request_dict["context"]
         retry = self.adapter.create_retry_context(
             attempts=attempts,
@@ -532,7 +534,7 @@ class _Guard:
                 return delay
         if isinstance(caught_exception, BotocoreConnectionError | HTTPClientError):
             raise self._no_answer(context, caught_exception)
-        return False
+        return None
 
     def _no_answer(self, context: dict[str, Any], cause: BaseException | None) -> NoAnswerError:
         tries = int(context.get(_TRIES, 0))

@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,6 +88,13 @@ def failure(service: str, aws: AwsConfig) -> GmsaError:
 
 def said(error: GmsaError) -> str:
     return f"{error.what} {error.fix}"
+
+
+def waited_in(error: GmsaError) -> float:
+    """The seconds a request waited, as its error says ("waited 1.5 s")."""
+    match = re.search(r"waited (\d+\.\d) s", error.what)
+    assert match is not None, error.what
+    return float(match.group(1))
 
 
 # -- an answer that is not AWS's ------------------------------------------------------
@@ -180,7 +190,11 @@ def test_a_silent_endpoint_is_given_up_at_the_deadline(service: str) -> None:
         waited = time.monotonic() - started
     assert isinstance(error, AwsConnectionError | RoleReadError)
     assert error.exit_code == 3
-    assert 1.4 <= waited < 1.5 + 3
+    # The request itself (its own clock, in the message) kept to the deadline; the wall
+    # clock also counts making the client, slow on a loaded machine (without the
+    # deadline, one try alone waited the 15 s read timeout).
+    assert 1.4 <= waited_in(error) <= 1.5 + 0.5
+    assert waited < 1.5 + 10
     assert "no answer within 1.5 s (waited 1." in said(error)
     assert "took the connection but sent no answer in time" in said(error)
     assert "--timeout" in (error.fix or "")
@@ -192,7 +206,8 @@ def test_the_deadline_holds_over_every_try_and_says_how_many() -> None:
         error = failure("sts", config(server.endpoint, timeout=3.0, read_timeout=1.0))
         waited = time.monotonic() - started
         connections = len(server.connections)
-    assert 2.9 <= waited < 3.0 + 2
+    assert 2.9 <= waited_in(error) <= 3.0 + 0.5
+    assert waited < 3.0 + 10
     assert connections >= 2  # each try waited only 1 s, then tried again on a new connection
     assert f"over {connections} tries" in error.what
 
@@ -358,10 +373,10 @@ def test_task_check_gives_up_on_a_silent_endpoint_at_the_timeout(tmp_path: Path)
             ]
         )
     assert result.exit_code == 3, result.output
-    assert waited < 2 + 4
+    assert waited < 2 + 10  # with the CLI start-up; one try alone used to wait 15 s
     text = json.dumps(json.loads(result.stdout))
     assert "no answer within 2 s" in text
-    assert "tr" in text and "waited" in text
+    assert re.search(r"waited 2\.\d s over \d+ tr(y|ies)", text), text
 
 
 def test_iam_check_names_a_proxy_page_as_not_aws(tmp_path: Path) -> None:
@@ -398,3 +413,43 @@ def test_spec_publish_names_a_proxy_page_as_not_aws(
         )
     assert result.exit_code == 3, result.output
     assert "did not answer as AWS" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_s3_still_follows_a_bucket_in_another_region() -> None:
+    """The deadline's retry handler leaves botocore's S3 region redirect working: a
+    request signed for the wrong region is signed again for the bucket's."""
+    regions: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            authorization = self.headers.get("Authorization", "")
+            regions.append(authorization.split("/")[2] if authorization.count("/") > 2 else "")
+            if len(regions) == 1:
+                body = (
+                    b"<Error><Code>AuthorizationHeaderMalformed</Code>"
+                    b"<Region>eu-west-1</Region></Error>"
+                )
+                self.send_response(400)
+                self.send_header("x-amz-bucket-region", "eu-west-1")
+            else:
+                body = b"{}"
+                self.send_response(200)
+            self.send_header("x-amz-request-id", "r-1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        fetched = S3Source(config(endpoint)).fetch(parse_location(S3_ARN))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fetched.data == b"{}"
+    assert regions == ["us-east-1", "eu-west-1"]
