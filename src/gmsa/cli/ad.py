@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from gmsa.inputfile import InputNotFoundError, read_input
 from gmsa.kerberos.errors import CredentialsInputError
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ PROTECTIONS = ("sealed", "ldaps", "plain")
 """Values of --protection (gmsa.ad.connection.Protection)."""
 DEFAULT_TIMEOUT = 10
 """Seconds (gmsa.ad.connection.DEFAULT_TIMEOUT)."""
+
+_MAX_PASSWORD_FILE_BYTES = 64 * 1024
+"""A password file is one line; anything larger is not one."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -209,14 +213,19 @@ def read_password(values: dict[str, Any], user: str) -> str:
     if values.get("password_file"):
         path = Path(values["password_file"])
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            # The shared reader refuses a FIFO, socket, device or directory at once.
+            data = read_input(path, max_bytes=_MAX_PASSWORD_FILE_BYTES, what="password file").data
+        except InputNotFoundError:
             raise CredentialsInputError(
                 "the password file does not exist", where=str(path), fix="check --password-file"
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
             raise CredentialsInputError(
-                f"cannot read the password file: {exc}", where=str(path)
+                "the password file is not UTF-8 text",
+                where=str(path),
+                fix="save the password as UTF-8",
             ) from None
         password = text.splitlines()[0] if text else ""
         if not password:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from gmsa.ad.connection import (
 )
 from gmsa.ad.discovery import DnsConfig
 from gmsa.cli.ad import OPTION_NAMES, credentials_from, pop_connection
+from gmsa.errors import ExitCode
+from gmsa.inputfile import NotRegularFileError
 from gmsa.kerberos.errors import CredentialsInputError
 
 
@@ -81,6 +84,22 @@ def test_no_password_source_without_a_terminal_is_refused() -> None:
 def test_missing_password_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CredentialsInputError, match="does not exist"):
         credentials_from(values(user="admin", password_file=str(tmp_path / "none")))
+
+
+def test_a_fifo_as_password_file_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "secret"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFileError, match="FIFO") as caught:
+        credentials_from(values(user="admin", password_file=str(fifo)))
+    assert caught.value.exit_code == ExitCode.INVALID
+
+
+def test_a_password_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"\xff\xfehunter2\n")
+    with pytest.raises(CredentialsInputError, match="not UTF-8") as caught:
+        credentials_from(values(user="admin", password_file=str(secret)))
+    assert "hunter2" not in str(caught.value)
 
 
 def test_two_credential_sources_are_refused() -> None:
