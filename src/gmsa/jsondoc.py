@@ -29,11 +29,20 @@ class JsonDocumentError(InvalidInputError):
     code = "invalid-json"
 
     def __init__(
-        self, what: str, *, where: str | None = None, fix: str | None = None, json_path: str = ""
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        fix: str | None = None,
+        json_path: str = "",
+        document: str | None = None,
     ) -> None:
         super().__init__(what, where=where, fix=fix)
         self.json_path = json_path
         """Where in the document, when known (``A.B[0]``)."""
+        self.document = document
+        """With :attr:`json_path`: the document's name (a file, an ARN, ``<stdin>``);
+        :attr:`where` joins the two for people, findings keep them apart."""
 
 
 class DuplicateKeyError(JsonDocumentError):
@@ -162,6 +171,7 @@ def _unwritable(value: Any, source: str, path: str) -> JsonDocumentError | None:
         return value.error(
             f"the number {shown} {value.what}",
             json_path=path,
+            document=source,
             where=where,
             fix="write a number between -1.7e308 and 1.7e308, or a string",
         )
@@ -169,21 +179,25 @@ def _unwritable(value: Any, source: str, path: str) -> JsonDocumentError | None:
         return NumberOutOfRangeError(
             f"the number {value} is out of range (JSON has no NaN or Infinity)",
             json_path=path,
+            document=source,
             where=where,
             fix="write a number between -1.7e308 and 1.7e308, or a string",
         )
     if isinstance(value, str) and has_surrogates(value):
-        return _invalid_unicode("the string", value, path, where)
+        return _invalid_unicode("the string", value, path, where, source)
     return None
 
 
-def _invalid_unicode(kind: str, text: str, path: str, where: str) -> InvalidUnicodeError:
+def _invalid_unicode(
+    kind: str, text: str, path: str, where: str, source: str
+) -> InvalidUnicodeError:
     shown = printable(text if len(text) <= 60 else text[:56] + "...")
     surrogate = printable(next(c for c in text if has_surrogates(c)))
     return InvalidUnicodeError(
         f'{kind} "{shown}" holds {surrogate}, a lone surrogate: it stands for no character, '
         "so UTF-8 cannot write it and JSON readers disagree on what it means",
         json_path=path,
+        document=source,
         where=where,
         fix="write the character itself, or both halves of its surrogate pair "
         "(\\ud83d\\ude00 is one character); remove the escape if it is noise",
@@ -210,7 +224,9 @@ def refuse_unwritable(document: Any, *, source: str) -> None:
             for key, child in value.items():
                 if isinstance(key, str) and has_surrogates(key):
                     key_path = json_path(*parts, printable(key))
-                    raise _invalid_unicode("the key", key, key_path, f"{source} at {key_path}")
+                    raise _invalid_unicode(
+                        "the key", key, key_path, f"{source} at {key_path}", source
+                    )
                 items.append((key, child))
         elif isinstance(value, list):
             items = list(enumerate(value))

@@ -128,6 +128,9 @@ def error_findings(exc: GmsaError) -> list[Finding]:
     if isinstance(carried, tuple) and carried and all(isinstance(f, Finding) for f in carried):
         source = getattr(exc, "source", None)
         return [f if f.source or not isinstance(source, str) else f.about(source) for f in carried]
+    if isinstance(exc, jsondoc.JsonDocumentError) and exc.json_path and exc.document:
+        # The path inside the document and the document itself, kept apart.
+        return [Finding(Severity.ERROR, exc.code, exc.json_path, exc.what, exc.fix, exc.document)]
     return [Finding(Severity.ERROR, exc.code, "", exc.what, exc.fix, source=exc.where)]
 
 

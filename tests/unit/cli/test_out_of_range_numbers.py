@@ -87,3 +87,20 @@ def test_task_check_and_iam_check_refuse_it_with_strict_json(number: str, tmp_pa
     result = run("iam", "check", SSM_REF, "--policy", path, "--json")
     assert result.exit_code == 1
     assert "Weight" in json.dumps(strict_json(result.stdout))
+
+
+@pytest.mark.parametrize("number", ["1e400", "NaN"])
+def test_a_refused_number_is_one_finding_with_its_path_apart_from_its_file(
+    number: str, tmp_path: Path
+) -> None:
+    taskdef = json.loads((DATA / "ssm.json").read_text())
+    path = with_number(tmp_path, taskdef, "cpu", number)
+    result = run("task", "check", path, "--json")
+    assert result.exit_code == 1
+    (found,) = strict_json(result.stdout)["findings"]
+    assert (found["path"], found["source"]) == ("cpu", str(path))
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}
+    path = with_number(tmp_path, policy, "Weight", number)
+    result = run("iam", "check", SSM_REF, "--policy", path, "--json")
+    (found,) = strict_json(result.stdout)["findings"]
+    assert (found["path"], found["source"]) == ("Weight", str(path))
