@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import botocore.session
@@ -140,7 +140,13 @@ class AwsConfig:
     read_timeout: float = 15.0
     """Seconds to wait for a response."""
     max_attempts: int = 5
-    """Attempts per call, with botocore's standard backoff between them."""
+    """Attempts per call, with botocore's backoff between them."""
+    retry_mode: Literal["standard", "adaptive"] = "standard"
+    """botocore's retry mode: ``standard`` (backoff on throttling and transient errors) or
+    ``adaptive`` (the same, plus a client-side rate limit that slows down when AWS
+    throttles: for commands that make many calls, such as ``gmsa audit``)."""
+    max_pool_connections: int = 32
+    """Connections each client keeps open: at least the threads that share it."""
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
     _lock: threading.RLock = field(
         default_factory=threading.RLock, compare=False, repr=False, hash=False
@@ -151,8 +157,8 @@ class AwsConfig:
         return Config(
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
-            retries={"max_attempts": self.max_attempts, "mode": "standard"},
-            max_pool_connections=32,
+            retries={"max_attempts": self.max_attempts, "mode": self.retry_mode},
+            max_pool_connections=self.max_pool_connections,
         )
 
     def base_session(self) -> boto3.Session:

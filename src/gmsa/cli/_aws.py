@@ -26,14 +26,35 @@ def _region_default() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
-def _base_options() -> list[Callable[[Any], Any]]:
-    return [
+_REGION_HELP = "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile)."
+
+
+def _regions_default() -> tuple[str, ...]:
+    region = _region_default()
+    return (region,) if region else ()
+
+
+def _base_options(*, many_regions: bool = False) -> list[Callable[[Any], Any]]:
+    region = (
         click.option(
+            "--region",
+            "regions",
+            multiple=True,
+            default=_regions_default,
+            metavar="REGION",
+            help="AWS region; repeat it for several (default: AWS_REGION, then "
+            "AWS_DEFAULT_REGION, then the profile).",
+        )
+        if many_regions
+        else click.option(
             "--region",
             default=_region_default,
             metavar="REGION",
-            help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile).",
-        ),
+            help=_REGION_HELP,
+        )
+    )
+    return [
+        region,
         click.option(
             "--endpoint-url",
             envvar="AWS_ENDPOINT_URL",
@@ -62,6 +83,12 @@ def aws_base_options(f: F) -> F:
     """Add ``--region``, ``--endpoint-url`` and ``--profile``: for commands that act with
     the base credentials and never assume a role (reading a role's policies)."""
     return apply_options(f, _base_options())
+
+
+def aws_regions_options(f: F) -> F:
+    """Add ``--region`` (repeatable: the command receives ``regions``), ``--endpoint-url``
+    and ``--profile``: for commands that walk several regions with the base credentials."""
+    return apply_options(f, _base_options(many_regions=True))
 
 
 def aws_options(f: F) -> F:
@@ -97,4 +124,5 @@ __all__ = [
     "aws_base_options",
     "aws_config_from",
     "aws_options",
+    "aws_regions_options",
 ]
