@@ -132,11 +132,14 @@ def names_to_describe(client: Any, selection: Selection) -> Iterator[str]:
         yield from latest_per_family(arns)
 
 
-def describe(client: Any, name: str, selection: Selection) -> dict[str, Any] | None:
+def describe(
+    client: Any, name: str, selection: Selection, *, resource: str | None = None
+) -> dict[str, Any] | None:
     """The task definition ``name`` names, as ``DescribeTaskDefinition`` returns it
     (the ``taskDefinition`` object); ``None`` when a family asked for by name has no
-    ACTIVE revision (any more). A failure raises :class:`~gmsa.aws.AwsError`."""
-    document = _describe(client, name)
+    ACTIVE revision (any more). A failure raises :class:`~gmsa.aws.AwsError` naming
+    ``resource`` (the task definition's ARN; default ``name``)."""
+    document = _describe(client, name, resource or name)
     if not selection.by_family or document.get("status", Status.ACTIVE.value) == "ACTIVE":
         return document
     family, _ = family_and_revision(name)
@@ -146,7 +149,7 @@ def describe(client: Any, name: str, selection: Selection) -> dict[str, Any] | N
             client,
             "list_task_definitions",
             ACTION_LIST,
-            family,
+            resource or family,
             familyPrefix=family,
             status=Status.ACTIVE.value,
         )
@@ -154,18 +157,18 @@ def describe(client: Any, name: str, selection: Selection) -> dict[str, Any] | N
         if family_and_revision(arn)[0] == family
     ]
     latest = latest_per_family(active)
-    return _describe(client, latest[0]) if latest else None
+    return _describe(client, latest[0], latest[0]) if latest else None
 
 
-def _describe(client: Any, name: str) -> dict[str, Any]:
+def _describe(client: Any, name: str, resource: str) -> dict[str, Any]:
     try:
         answer = client.describe_task_definition(taskDefinition=name)
     except AWS_FAILURES as exc:
-        raise aws_error(exc, action=ACTION_DESCRIBE, resource=name) from exc
+        raise aws_error(exc, action=ACTION_DESCRIBE, resource=resource) from exc
     document = answer.get("taskDefinition")
     if not isinstance(document, dict):
         raise aws_error(
-            ValueError("no taskDefinition in the answer"), action=ACTION_DESCRIBE, resource=name
+            ValueError("no taskDefinition in the answer"), action=ACTION_DESCRIBE, resource=resource
         )
     return document
 

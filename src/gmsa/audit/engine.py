@@ -320,7 +320,9 @@ class Audit:
             return index, None
         try:
             client = self.aws.client("ecs", region=region)
-            document = describe(client, name, self.options.selection)
+            document = describe(
+                client, name, self.options.selection, resource=self._arn(region, name)
+            )
         except GmsaError as exc:
             self._add(not_checked=1)
             return index, NotRead(region, self._arn(region, name), Unchecked.of(exc))
