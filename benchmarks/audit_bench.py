@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.metadata
 import json
 import math
 import os
@@ -494,13 +495,20 @@ class Report:
     cpus: int = os.cpu_count() or 0
     machine: str = f"{platform.system()} {platform.machine()}"
     gmsa_version: str = gmsa.__version__
+    versions: dict[str, str] = field(
+        default_factory=lambda: {
+            name: importlib.metadata.version(name) for name in ("moto", "botocore", "boto3")
+        }
+    )
     date: str = time.strftime("%Y-%m-%d")
     load: tuple[float, float] = (0.0, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["audit"]["total_calls"] = self.audit.total_calls
-        out["naive"]["total_calls"] = self.naive.total_calls
+        for way in ("audit", "naive"):
+            out[way]["total_calls"] = getattr(self, way).total_calls
+            out[way]["failing"] = len(getattr(self, way).failing)
+        out["naive"]["detail"].pop("checked", None)
         out["minimum_total"] = sum(self.minimum.values())
         return out
 
@@ -535,11 +543,23 @@ class Report:
                 f"naive: {self.naive.measured} of {self.naive.processes} task definitions "
                 "checked (random sample); its time and calls are extrapolated to all"
             )
+        if self.audit.calls.get("ecs:ListTaskDefinitionFamilies", 0) < self.minimum.get(
+            "ecs:ListTaskDefinitionFamilies", 0
+        ):
+            lines.append(
+                "moto answers ListTaskDefinitionFamilies in one page; AWS pages by 100 (the "
+                "minimum column)"
+            )
+        versions = ", ".join(f"{k} {v}" for k, v in self.versions.items())
         lines.append(
-            f"Python {self.python}, gmsa {self.gmsa_version}, {self.cpus} CPU(s), "
+            f"Python {self.python}, gmsa {self.gmsa_version}, {versions}, {self.cpus} CPU(s), "
             f"{self.machine}, {self.date}, load {self.load[0]:.2f} -> {self.load[1]:.2f}"
         )
         return "\n".join(lines)
+
+
+def _say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def run(
@@ -553,10 +573,14 @@ def run(
     """Seed the account behind ``endpoint`` (a moto server started with a recorder) and
     run both ways."""
     load_before = os.getloadavg()[0]
+    _say(f"seeding {workload.families} families x {workload.revisions} revisions")
     seed_seconds = seed(endpoint, workload)
     recorder = Recorder(endpoint)
+    _say(f"seeded in {seed_seconds:.0f} s; gmsa audit")
     audit = run_audit(endpoint, recorder, directory, concurrency)
+    _say(f"gmsa audit: {audit.seconds:.1f} s; the naive way")
     naive = run_naive(endpoint, recorder, directory, naive_sample)
+    _say(f"the naive way: {naive.seconds:.0f} s (extrapolated when sampled)")
     built = expected_failing(workload)
     naive_agrees = set(naive.failing) == set(built) & set(naive.detail["checked"])
     return Report(

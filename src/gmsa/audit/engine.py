@@ -233,7 +233,6 @@ class Audit:
         """Walk every region; return what was found (so far, on Ctrl-C)."""
         self._started = time.monotonic()
         self.calls.attach(self.aws.session().events)
-        self._account = self._caller_account()
         selection = self.options.selection
         workers = max(1, self.options.concurrency)
         slots = threading.BoundedSemaphore(workers * QUEUED_PER_THREAD)
@@ -253,6 +252,7 @@ class Audit:
             slots.release()
 
         try:
+            self._account = self._caller_account()
             for region in self.options.regions:
                 try:
                     client = self.aws.client("ecs", region=region)
