@@ -63,13 +63,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on loopback for the duration of the block; yields its endpoint."""
+def moto_server(env: dict[str, str] | None = None) -> Iterator[str]:
+    """A moto server on loopback for the duration of the block (``env`` added to its
+    environment); yields its endpoint."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 30

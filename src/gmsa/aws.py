@@ -35,7 +35,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import boto3
@@ -271,6 +271,12 @@ class AwsConfig:
     """Tries per request at most, with botocore's standard backoff between them."""
     timeout: float = DEFAULT_TIMEOUT
     """Seconds one request may take in all, over its tries and connections."""
+    retry_mode: Literal["standard", "adaptive"] = "standard"
+    """botocore's retry mode: ``standard`` (backoff on throttling and transient errors) or
+    ``adaptive`` (the same, plus a client-side rate limit that slows down when AWS
+    throttles: for commands that make many calls, such as ``gmsa audit``)."""
+    max_pool_connections: int = 32
+    """Connections each client keeps open: at least the threads that share it."""
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
     _lock: threading.RLock = field(
         default_factory=threading.RLock, compare=False, repr=False, hash=False
@@ -295,8 +301,8 @@ class AwsConfig:
         return Config(
             connect_timeout=min(self.connect_timeout, self.timeout),
             read_timeout=min(self.read_timeout, self.timeout),
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            max_pool_connections=32,
+            retries={"total_max_attempts": 1, "mode": self.retry_mode},
+            max_pool_connections=self.max_pool_connections,
         )
 
     def base_client(self, service: str, *, region: str | None = None) -> Any:

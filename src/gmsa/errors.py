@@ -22,6 +22,10 @@ class ExitCode(IntEnum):
     """The command line itself is wrong (unknown option, missing argument)."""
     EXTERNAL = 3
     """An outside system (AWS, AD, Docker, the file system) failed or refused."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C or SIGTERM (the shell's 128 + SIGINT); what a command prints
+    then is its own help's to say (``task run``: everything was removed; ``audit``:
+    what was found so far)."""
 
 
 class GmsaError(Exception):

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("source",),
     ("iam", "ad"),
     ("taskdef",),
-    ("export",),
+    ("audit", "export"),
     ("tickets",),
     ("hostagent",),
     ("localaws",),

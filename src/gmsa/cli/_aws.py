@@ -50,7 +50,10 @@ class _Checked(click.ParamType):  # type: ignore[type-arg]  # generic from click
                 source = ctx.get_parameter_source(param.name)
                 if source is click.core.ParameterSource.ENVIRONMENT and param.envvar:
                     origin = f" (from {param.envvar})"
-                elif source is click.core.ParameterSource.DEFAULT and param.name == "region":
+                elif source is click.core.ParameterSource.DEFAULT and param.name in (
+                    "region",
+                    "regions",
+                ):
                     origin = " (from AWS_REGION or AWS_DEFAULT_REGION)"
             self.fail(f"{exc.what}{origin}; {exc.fix}", param, ctx)
 
@@ -65,15 +68,37 @@ def _region_default() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
-def _base_options() -> list[Callable[[Any], Any]]:
-    return [
+_REGION_HELP = "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile)."
+
+
+def _regions_default() -> tuple[str, ...]:
+    region = _region_default()
+    return (region,) if region else ()
+
+
+def _base_options(*, many_regions: bool = False) -> list[Callable[[Any], Any]]:
+    region = (
         click.option(
+            "--region",
+            "regions",
+            multiple=True,
+            type=REGION,
+            default=_regions_default,
+            metavar="REGION",
+            help="AWS region; repeat it for several (default: AWS_REGION, then "
+            "AWS_DEFAULT_REGION, then the profile).",
+        )
+        if many_regions
+        else click.option(
             "--region",
             type=REGION,
             default=_region_default,
             metavar="REGION",
-            help="AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile).",
-        ),
+            help=_REGION_HELP,
+        )
+    )
+    return [
+        region,
         click.option(
             "--endpoint-url",
             type=ENDPOINT_URL,
@@ -114,6 +139,12 @@ def aws_base_options(f: F) -> F:
     return apply_options(f, _base_options())
 
 
+def aws_regions_options(f: F) -> F:
+    """Add ``--region`` (repeatable: the command receives ``regions``), ``--endpoint-url``
+    and ``--profile``: for commands that walk several regions with the base credentials."""
+    return apply_options(f, _base_options(many_regions=True))
+
+
 def aws_options(f: F) -> F:
     """Add ``--region``, ``--endpoint-url``, ``--profile`` and ``--role-arn`` to a command."""
     role = click.option(
@@ -151,4 +182,5 @@ __all__ = [
     "aws_base_options",
     "aws_config_from",
     "aws_options",
+    "aws_regions_options",
 ]

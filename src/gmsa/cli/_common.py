@@ -14,12 +14,15 @@ SARIF (:func:`gmsa.report.sarif_log`). Text is printed with the helpers here:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import signal
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import FrameType
 from typing import Any, cast
 
 import click
@@ -208,6 +211,7 @@ def emit_report(
     text: Callable[[], None] | None = None,
     lines: LineLookup = json_file_lines,
     err: bool = False,
+    completed: bool = True,
 ) -> None:
     """Print a command's report in the format asked for.
 
@@ -217,12 +221,14 @@ def emit_report(
     report for a person (default: the findings); with ``--quiet`` only the problems
     are printed instead (on stderr with ``err``, for commands whose stdout is a
     document). ``lines``: where a JSON path is in a source file, for SARIF.
+    ``completed``: false when the command stopped before the end (interrupted), which
+    a SARIF log records.
     """
     output = current_output()
     if output.format is OutputFormat.JSON:
         emit_json(envelope(findings, ok=ok, source=source, results=results))
     elif output.format is OutputFormat.SARIF:
-        emit_json(sarif_log(findings, source=source, lines=lines))
+        emit_json(sarif_log(findings, source=source, lines=lines, completed=completed))
     elif output.quiet or text is None:
         echo_findings([f for f in findings if f.severity is not Severity.INFO], err=err)
     else:
@@ -279,6 +285,21 @@ def finish(code: int) -> None:
     sys.exit(code)
 
 
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM stops the command as Ctrl-C does (``KeyboardInterrupt``),
+    so what it does on Ctrl-C (clean up, report what it has) happens either way."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def read_spec_argument(name: str) -> SpecReport:
     """Check one FILE argument (``-`` is standard input). Read failures become findings,
     except those of the file system itself, which raise ExternalError."""
@@ -306,4 +327,5 @@ __all__ = [
     "printable_streams",
     "read_spec_argument",
     "report_error",
+    "sigterm_interrupts",
 ]

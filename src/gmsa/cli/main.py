@@ -11,6 +11,7 @@ import click
 
 from gmsa import __version__
 from gmsa.cli._common import GmsaGroup
+from gmsa.cli.audit import audit
 from gmsa.cli.demo import demo
 from gmsa.cli.doctor import doctor
 from gmsa.cli.export import export
@@ -49,6 +50,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
       ref      check credential spec references (credentialspec:...)
       iam      the task execution role's IAM policy for references, and checking it
       task     task definitions: check, patch; prepare, cleanup, run, stop on a host
+      audit    every task definition of an account: which would fail, and why
       doctor   check a gMSA setup against the domain before anything runs
       tickets  the Kerberos ticket service for Linux hosts (credentials-fetcher API)
       export   a credential spec for Kubernetes and Docker
@@ -75,6 +77,7 @@ cli.add_command(spec)
 cli.add_command(ref)
 cli.add_command(iam)
 cli.add_command(task)
+cli.add_command(audit)
 cli.add_command(demo)
 cli.add_command(doctor)
 cli.add_command(tickets)

@@ -7,24 +7,27 @@ agent for the platform.
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import click
 
 from gmsa.cli._aws import aws_options
-from gmsa.cli._common import GmsaCommand, echo_findings, emit_report, json_option
+from gmsa.cli._common import (
+    GmsaCommand,
+    echo_findings,
+    emit_report,
+    json_option,
+    sigterm_interrupts,
+)
 from gmsa.cli._options import platform_option, task_arn_option, task_id_option
 from gmsa.cli.task_agent import HostAgentOptions, host_agent_options
+from gmsa.errors import ExitCode
 from gmsa.findings import count
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
 from gmsa.hostagent.interface import HostAgent
 from gmsa.taskdef.model import load_task_definition
 
-INTERRUPTED = 130
+INTERRUPTED = int(ExitCode.INTERRUPTED)
 """Exit code after Ctrl-C or SIGTERM (the shell's 128 + SIGINT); everything was removed."""
 
 _docker_host = click.option(
@@ -34,20 +37,6 @@ _docker_host = click.option(
     help="The Docker engine, e.g. unix:///var/run/docker.sock (default: DOCKER_HOST, then "
     "the default socket).",
 )
-
-
-@contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM stops a run like Ctrl-C does, so the cleanup code runs either way."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command(
@@ -107,7 +96,7 @@ def run(
     client = connect(docker_host)
     ctx = click.get_current_context()
     try:
-        with _signals_interrupt():
+        with sigterm_interrupts():
             result = run_task(
                 client, task_def, agent=agent, task_id=task_id, task_arn=task_arn, detach=detach
             )

@@ -50,6 +50,11 @@ class RoleReadError(ExternalError):
     code = "role-read-failed"
 
 
+class RoleNotFoundError(RoleReadError):
+    """IAM says the role itself does not exist (exit 3 where reading it was asked for;
+    ``gmsa audit`` reports it as a finding: ECS cannot use a role that does not exist)."""
+
+
 class InvalidRoleArnError(InvalidInputError):
     """The role ARN is malformed."""
 
@@ -66,6 +71,15 @@ def role_name(role_arn: str) -> str:
             fix="write arn:aws:iam::ACCOUNT:role/NAME (the task definition's executionRoleArn)",
         )
     return match.group("name")
+
+
+def role_account(role_arn: str) -> str:
+    """The 12-digit account a role ARN names (the role is read by name in the caller's
+    own account, so a role of another account cannot be read with those credentials)."""
+    role_name(role_arn)
+    match = _ROLE_ARN_RE.match(role_arn)
+    assert match is not None
+    return match.group("account")
 
 
 def role_policies(aws: AwsConfig, role_arn: str) -> tuple[PolicyDocument, ...]:
@@ -133,11 +147,18 @@ _IAM_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-go
 
 
 def _iam_client(aws: AwsConfig, role_arn: str) -> Any:
+    """An IAM client of the base credentials: the configuration's own (made once and
+    shared) when it assumes no role, else one of the base session."""
     match = _ROLE_ARN_RE.match(role_arn)
     partition = match.group("partition") if match else "aws"
     try:
-        region = aws.region or aws.base_session().region_name
-        return aws.base_client("iam", region=region or _IAM_REGIONS.get(partition, "us-east-1"))
+        session = aws.session() if aws.role_arn is None else aws.base_session()
+        region = aws.region or session.region_name or _IAM_REGIONS.get(partition, "us-east-1")
+        if aws.role_arn is None:
+            return aws.client("iam", region=region)
+        return aws.base_client("iam", region=region)
+    except ExternalError as exc:
+        raise RoleReadError(exc.what, where=role_arn, fix=exc.fix) from exc
     except BotoCoreError as exc:
         raise RoleReadError(
             f"cannot make an IAM client: {exc}",
@@ -151,7 +172,10 @@ def _all_pages(client: Any, operation: str, **kwargs: Any) -> list[dict[str, Any
     return list(paginator.paginate(**kwargs, PaginationConfig={"PageSize": PAGE_SIZE}))
 
 
-def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "the role") -> T:
+_THE_ROLE = "the role"
+
+
+def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = _THE_ROLE) -> T:
     try:
         return fn()
     except ClientError as exc:
@@ -159,7 +183,7 @@ def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "th
         code = str(info.get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code == "NoSuchEntity" or status == 404:
-            raise RoleReadError(
+            raise (RoleNotFoundError if missing == _THE_ROLE else RoleReadError)(
                 f"{missing} does not exist",
                 where=role_arn,
                 fix="check the role ARN (and the account the credentials belong to)",
@@ -205,9 +229,11 @@ def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "th
 __all__ = [
     "PAGE_SIZE",
     "InvalidRoleArnError",
+    "RoleNotFoundError",
     "RoleReadError",
     "T",
     "decode_document",
+    "role_account",
     "role_name",
     "role_policies",
 ]

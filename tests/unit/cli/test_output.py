@@ -68,6 +68,8 @@ def offline_args(path: tuple[str, ...], lab: dict[str, Path]) -> list[str | Path
     socket = ["--socket", lab["tmp"] / "no.sock"]
     docker = ["--docker-host", f"unix://{lab['tmp'] / 'no-docker.sock'}"]
     cases: dict[tuple[str, ...], list[str | Path]] = {
+        # A profile that does not exist: refused before any connection.
+        ("audit",): ["--region", "us-east-1", "--profile", "gmsa-test-no-such-profile"],
         ("doctor",): ["--account", "WebApp01", *no_server],
         ("iam", "check"): [S3_REF, "--policy", DATA / "policies" / "s3-read.json"],
         ("iam", "policy"): [S3_REF],
