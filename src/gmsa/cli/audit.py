@@ -156,6 +156,7 @@ def audit(
     regions: tuple[str, ...],
     endpoint_url: str | None,
     profile: str | None,
+    aws_timeout: float,
     json_output: bool,
 ) -> None:
     """Check every task definition of the account that uses gMSA, as task check does.
@@ -190,7 +191,7 @@ def audit(
       3    nothing could be checked: every read failed (AWS refused or failed)
       130  interrupted (Ctrl-C or SIGTERM); what was found so far is printed
     """
-    base = AwsConfig(endpoint_url=endpoint_url, profile=profile)
+    base = AwsConfig(endpoint_url=endpoint_url, profile=profile, timeout=aws_timeout)
     chosen = _regions(regions, base)
     aws = replace(
         base,

@@ -45,8 +45,8 @@ def test_the_region_may_come_from_the_environment(
     command = cli.commands["audit"]
     with command.make_context("audit", []) as ctx:
         assert ctx.params["regions"] == ("eu-west-1",)
-    with command.make_context("audit", ["--region", "a-b-1", "--region", "c-d-2"]) as ctx:
-        assert ctx.params["regions"] == ("a-b-1", "c-d-2")
+    with command.make_context("audit", ["--region", "us-east-1", "--region", "eu-west-3"]) as ctx:
+        assert ctx.params["regions"] == ("us-east-1", "eu-west-3")
 
 
 class Terminal(io.StringIO):
