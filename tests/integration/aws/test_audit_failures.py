@@ -220,6 +220,12 @@ def test_calls_counted_by_the_audit_match_a_hook_of_the_tests_own(
 # --------------------------------------------------------------------------- Ctrl-C
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    """A job started in the background by a shell ignores SIGINT, and so would the
+    audit it starts: give the audit the default disposition a terminal gives it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_prints_what_was_found_so_far_and_exits_130(
     aws: AwsLab, proxy: FaultProxy, tmp_path: Path
 ) -> None:
@@ -245,7 +251,12 @@ def test_ctrl_c_prints_what_was_found_so_far_and_exits_130(
     command = [sys.executable, "-m", "gmsa", "audit", "--region", aws.region]
     command += ["--endpoint-url", proxy.endpoint, "--concurrency", "1", "--json"]
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
     )
     try:
         assert proxy.holding.wait(60), "the audit never reached the sixth describe"
@@ -256,7 +267,7 @@ def test_ctrl_c_prints_what_was_found_so_far_and_exits_130(
     finally:
         proxy.released.set()
         out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (err, out[:3000])
     document = json.loads(out)
     assert_envelope(document)
     assert document["audit"]["interrupted"] is True
