@@ -30,7 +30,7 @@ from gmsa.kerberos.errors import (
     DcUnreachableError,
     KerberosError,
 )
-from gmsa.kerberos.keys import SUPPORTED_ENCTYPES, Key
+from gmsa.kerberos.keys import SUPPORTED_ENCTYPES, GmsaKeys, Key
 from gmsa.kerberos.principal import NT_SRV_INST, Principal
 from gmsa.kerberos.ticket import Ticket
 
@@ -103,6 +103,11 @@ class KdcClient:
         """KDC exchanges made, for measurements."""
         self._answered_by = self.kdcs[0]
 
+    @property
+    def answered_by(self) -> KdcEndpoint:
+        """The KDC that answered the last exchange (the first one before any)."""
+        return self._answered_by
+
     # ----------------------------------------------------------------- AS exchange
 
     def tgt_with_password(self, client: Principal, password: str) -> Ticket:
@@ -119,23 +124,34 @@ class KdcClient:
 
         return self._as_exchange(client, key_for, known=_known_salt(client), remember=True)
 
-    def tgt_with_keys(self, client: Principal, keys: Sequence[Key]) -> Ticket:
+    def tgt_with_keys(self, client: Principal, keys: Sequence[Key] | GmsaKeys) -> Ticket:
         """A TGT from long-term keys, e.g. a host's keytab entries or keys derived from a
         gMSA's password: they need no salt, so the first AS-REQ carries the encrypted
-        timestamp with the strongest key (one round trip)."""
-        by_type = {k.enctype: k for k in keys}
+        timestamp with the strongest key (one round trip). With :class:`GmsaKeys` only
+        the key the exchange uses is derived (AES256 unless the KDC asks for AES128)."""
+        derived = keys if isinstance(keys, GmsaKeys) else None
+        by_type = {} if isinstance(keys, GmsaKeys) else {k.enctype: k for k in keys}
+        if derived is not None:
+            usable = list(SUPPORTED_ENCTYPES)
+            have = "gmsa derives only the AES keys from a gMSA's password"
+        else:
+            usable = [e for e in SUPPORTED_ENCTYPES if e in by_type]
+            have = f"the keytab has {sorted(by_type) or 'no keys'}"
+
+        def key_of(enctype: int) -> Key | None:
+            if derived is not None:
+                return derived.key(enctype) if enctype in usable else None
+            return by_type.get(enctype)
 
         def key_for(enctype: int, _salt: bytes | None, _params: bytes | None) -> Key:
-            key = by_type.get(enctype)
+            key = key_of(enctype)
             if key is None:
                 raise AuthenticationError(
-                    f"the KDC wants enctype {enctype} for {client} but the keytab has "
-                    f"{sorted(by_type) or 'no keys'}",
+                    f"the KDC wants enctype {enctype} for {client} but {have}",
                     fix="export the account's AES keys into the keytab again",
                 )
             return key
 
-        usable = [e for e in SUPPORTED_ENCTYPES if e in by_type]
         if not usable:
             raise CredentialsInputError(
                 f"the keytab holds no AES key for {client}",

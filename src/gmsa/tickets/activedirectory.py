@@ -81,6 +81,7 @@ from gmsa.tickets.interface import (
     Identity,
     PasswordAccessDeniedError,
 )
+from gmsa.tickets.logformat import note
 from gmsa.tickets.providers import DEFAULT_PROVIDER, register_provider
 
 MANAGED_PASSWORD_ATTRIBUTE = "msDS-ManagedPassword"  # noqa: S105 (an attribute name)
@@ -172,6 +173,7 @@ class ActiveDirectoryProvider(CredentialProvider):
         key = (account.domain.lower(), identity.key)
         while True:
             session, fresh = self._session(key, account, identity)
+            note(dc=session.ldap.server.host)
             try:
                 with session.lock:
                     blob = self._password_blob(session.ldap, account)
@@ -297,7 +299,9 @@ class ActiveDirectoryProvider(CredentialProvider):
         client = keys.principal
         try:
             kdc = KdcClient(self._kdc_endpoints(account.domain), timeout=5.0)
-            return kdc.tgt_with_keys(client, keys.aes())
+            ticket = kdc.tgt_with_keys(client, keys)
+            note(dc=kdc.answered_by.host)
+            return ticket
         except DcUnreachableError as exc:
             raise CredentialProviderError(
                 f"cannot reach a KDC of {account.domain} for {client}: {exc.what}",

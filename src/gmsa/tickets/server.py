@@ -34,9 +34,10 @@ from gmsa.errors import GmsaError
 from gmsa.tickets.arn import AwsKeys
 from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
 from gmsa.tickets.leases import Owner
+from gmsa.tickets.logformat import Event, event
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
-from gmsa.tickets.service import LeaseResult, TicketService
+from gmsa.tickets.service import ArnLeaseResult, LeaseResult, TicketService
 
 log = logging.getLogger("gmsa.tickets")
 
@@ -66,30 +67,68 @@ def _abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
 
 
 def _call(context: grpc.ServicerContext, what: str, action: Callable[[], T]) -> T:
-    """Run one RPC's work and log it as one event line (method, outcome, duration, lease)."""
+    """Run one RPC's work and log it as one event line: method, outcome, duration, and the
+    lease id, gMSAs and domain controllers it involved."""
     started = time.perf_counter()
-    try:
-        result = action()
-    except Exception as exc:
-        code = grpc_status_of(exc) if isinstance(exc, GmsaError) else "INTERNAL"
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
-        log.info(
-            "%s failed with %s in %.1f ms: %s",
-            what,
-            code,
-            elapsed,
-            exc,
-            extra={"method": what, "outcome": "failure", "code": code, "duration_ms": elapsed},
-        )
-        _abort(context, exc)
+    with event() as touched:
+        try:
+            result = action()
+        except Exception as exc:
+            code = grpc_status_of(exc) if isinstance(exc, GmsaError) else "INTERNAL"
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            fields = _event_fields(touched, None)
+            log.info(
+                "%s failed with %s in %.1f ms%s: %s",
+                what,
+                code,
+                elapsed,
+                _shown(fields),
+                exc,
+                extra={
+                    "method": what,
+                    "outcome": "failure",
+                    "code": code,
+                    "duration_ms": elapsed,
+                    **fields,
+                },
+            )
+            _abort(context, exc)
     elapsed = round((time.perf_counter() - started) * 1000, 1)
-    fields: dict[str, object] = {"method": what, "outcome": "success", "duration_ms": elapsed}
-    if isinstance(result, LeaseResult):
-        fields["lease_id"] = result.lease_id
-        fields["gmsa"] = [path.name for path in result.paths]
-    shown = f" (lease {fields['lease_id']})" if "lease_id" in fields else ""
-    log.info("%s succeeded in %.1f ms%s", what, elapsed, shown, extra=fields)
+    fields = _event_fields(touched, result)
+    log.info(
+        "%s succeeded in %.1f ms%s",
+        what,
+        elapsed,
+        _shown(fields),
+        extra={"method": what, "outcome": "success", "duration_ms": elapsed, **fields},
+    )
     return result
+
+
+def _event_fields(touched: Event, result: object) -> dict[str, object]:
+    """The lease id (of a lease result), gMSAs and domain controllers of an event line."""
+    fields: dict[str, object] = {}
+    if isinstance(result, LeaseResult | ArnLeaseResult):
+        fields["lease_id"] = result.lease_id
+    if touched.gmsas:
+        fields["gmsa"] = touched.gmsas
+    elif isinstance(result, LeaseResult) and result.paths:  # a deletion reaches no DC
+        fields["gmsa"] = [path.name for path in result.paths]
+    if touched.dcs:
+        fields["dc"] = touched.dcs
+    return fields
+
+
+def _shown(fields: dict[str, object]) -> str:
+    """`` (lease ID, gMSA A, B, DC X)`` for a text line; empty when there is nothing."""
+    parts = []
+    if "lease_id" in fields:
+        parts.append(f"lease {fields['lease_id']}")
+    for key, label in (("gmsa", "gMSA"), ("dc", "DC")):
+        values = fields.get(key)
+        if isinstance(values, list):
+            parts.append(f"{label} {', '.join(str(v) for v in values)}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _keys(request: pb.KerberosArnLeaseRequest | pb.RenewKerberosArnLeaseRequest) -> AwsKeys:

@@ -9,6 +9,7 @@ domainless users, which the ECS agent sends again with every renew request.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import logging
 import threading
@@ -176,6 +177,7 @@ class TicketService:
         self.acquirer = Acquirer(provider, clock=clock, reuse_for=self.settings.ticket_reuse)
         self._lock = threading.RLock()
         self._leases: dict[str, Lease] = {}
+        self._reserved: set[str] = set()
         self._due: dict[tuple[str, str], datetime.datetime] = {}
         self._users: dict[tuple[str, str], DomainlessUser] = {}
         self._broken: list[BrokenLease] = []
@@ -240,15 +242,23 @@ class TicketService:
         owner = self.settings.owner_for(tuple(a.name for a in accounts))
         with self._lock:
             lease_id = self._unused_lease_id()
-            lease = Lease(
-                lease_id=lease_id,
-                created_at=now,
-                last_seen=now,
-                tickets=tuple(_record(a.account, a) for a in acquired),
-                domainless_user=(user.username, user.domain) if user else None,
-                owner=owner,
-            )
+            self._reserved.add(lease_id)
+        lease = Lease(
+            lease_id=lease_id,
+            created_at=now,
+            last_seen=now,
+            tickets=tuple(_record(a.account, a) for a in acquired),
+            domainless_user=(user.username, user.domain) if user else None,
+            owner=owner,
+        )
+        try:
+            # The files are written outside the service's lock: concurrent calls write
+            # their own leases in parallel, and the id is reserved meanwhile.
             paths = self.store.create(lease, {a.account: a.ccache for a in acquired})
+        finally:
+            with self._lock:
+                self._reserved.discard(lease_id)
+        with self._lock:
             self._leases[lease_id] = lease
             for item in acquired:
                 self._schedule(lease_id, item.account, item)
@@ -464,7 +474,8 @@ class TicketService:
         return accounts, next(iter(users.values()))[0]
 
     def _check_unused(self, lease_id: str) -> None:
-        if lease_id in self._leases or self.store.lease_dir(lease_id).exists():
+        taken = lease_id in self._leases or lease_id in self._reserved
+        if taken or self.store.lease_dir(lease_id).exists():
             raise LeaseExistsError(
                 f"a lease {lease_id} exists already",
                 where=str(self.store.lease_dir(lease_id)),
@@ -478,13 +489,17 @@ class TicketService:
             lease = self._leases.pop(lease_id, None)
             for key in [k for k in self._due if k[0] == lease_id]:
                 del self._due[key]
-            try:
-                paths = self.store.delete(lease_id)
-            except LeaseNotFoundError:
-                if lease is None:
-                    raise
-                paths = ()
-            self._broken = [b for b in self._broken if b.path.name != lease_id]
+            self._reserved.add(lease_id)  # no new lease takes the id while its files go
+        try:
+            paths = self.store.delete(lease_id)
+        except LeaseNotFoundError:
+            if lease is None:
+                raise
+            paths = ()
+        finally:
+            with self._lock:
+                self._reserved.discard(lease_id)
+                self._broken = [b for b in self._broken if b.path.name != lease_id]
         log.info("lease %s deleted", lease_id)
         return LeaseResult(lease_id, paths)
 
@@ -645,7 +660,13 @@ class TicketService:
                     if force or when <= now:
                         group.due.append(member)
         work = [g for g in groups.values() if g.due]
-        outcomes = list(self._pool.map(lambda g: self._try_acquire(g, now), work))
+        # Each acquisition runs in a copy of the caller's context, so what it touches is
+        # noted in the caller's log event (a renew RPC's).
+        futures = [
+            self._pool.submit(contextvars.copy_context().run, self._try_acquire, g, now)
+            for g in work
+        ]
+        outcomes = [f.result() for f in futures]
         renewed: list[Path] = []
         failed: list[tuple[str, str, GmsaError]] = []
         for group, outcome in zip(work, outcomes, strict=True):
@@ -781,7 +802,8 @@ class TicketService:
     def _unused_lease_id(self) -> str:
         while True:
             lease_id = new_lease_id()
-            if lease_id not in self._leases and not self.store.lease_dir(lease_id).exists():
+            taken = lease_id in self._leases or lease_id in self._reserved
+            if not taken and not self.store.lease_dir(lease_id).exists():
                 return lease_id
 
     def _problems(self, now: datetime.datetime) -> list[str]:

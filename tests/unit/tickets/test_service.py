@@ -296,6 +296,22 @@ def test_renewal_rereads_the_password_so_rotation_is_picked_up(
     assert double.password_reads == 2
 
 
+def test_keys_are_derived_again_only_when_the_password_changed(
+    service: TicketService, clock: FakeClock, double: DirectoryDouble
+) -> None:
+    """Every acquisition reads the password; the PBKDF2 runs only for a password not seen
+    before, and the KDC double accepts only keys of the current one."""
+    counters = service.acquirer.counters
+    service.add_lease([spec_for("WebApp01")])
+    service.add_lease([spec_for("WebApp01")])
+    service.add_lease([spec_for("WebApp02")])
+    assert (counters.password_reads, counters.key_derivations) == (3, 2)
+    double.rotate("WebApp01")
+    report = service.run_due(clock.advance(7 * H))
+    assert report.failed == ()
+    assert (counters.password_reads, counters.key_derivations) == (5, 3)
+
+
 def test_one_password_read_per_gmsa_per_round(
     service: TicketService, clock: FakeClock, double: DirectoryDouble
 ) -> None:
