@@ -12,6 +12,7 @@ hash, MD4 of the UTF-16LE bytes (:mod:`gmsa.kerberos.md4`). See
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import struct
@@ -47,6 +48,11 @@ class Key:
     """18 (AES256), 17 (AES128) or 23 (RC4-HMAC)."""
     value: bytes = field(repr=False)
     """The key bytes. Secret: never printed."""
+    usage_keys: dict[tuple[int, int], bytes] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+    """RFC 3961 keys derived from this one per (key usage, purpose), kept by
+    :mod:`gmsa.kerberos.crypto` so each is derived once. Secret: never printed."""
 
     @classmethod
     def from_password(cls, enctype: int, password: str, salt: bytes, params: bytes | None) -> Key:
@@ -77,9 +83,15 @@ def derive_key(base_key: bytes, constant: bytes) -> bytes:
     IV over ``n-fold(constant)`` followed by zero blocks yields exactly that chain.
     """
     blocks = math.ceil(len(base_key) / 16)
-    plain = nfold(constant, 16) + b"\0" * (16 * (blocks - 1))
+    plain = _folded(constant) + b"\0" * (16 * (blocks - 1))
     encryptor = Cipher(algorithms.AES(base_key), modes.CBC(b"\0" * 16)).encryptor()
     return (encryptor.update(plain) + encryptor.finalize())[: len(base_key)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded(constant: bytes) -> bytes:
+    """``nfold(constant, 16)``, kept: the constants are key usages, a handful in use."""
+    return nfold(constant, 16)
 
 
 def nfold(data: bytes, size: int) -> bytes:
