@@ -248,6 +248,38 @@ class DirHandle:
         except OSError as exc:
             raise _os_error("cannot create the directory", self.child(name), exc) from None
 
+    def write_new(
+        self, name: str, data: bytes, *, mode: int = 0o600, owner: tuple[int, int] | None = None
+    ) -> None:
+        """Create the file ``name`` with ``data`` in one go, refusing any existing entry.
+
+        Not atomic for readers: only for a directory nobody reads until it is complete
+        and renamed into place (a staging directory), where a temporary file and a
+        rename per file would be wasted. ``owner`` (uid, gid) is given before the data.
+        """
+        _check_name(name)
+        _step()
+        try:
+            fd = os.open(name, _NEW_FILE_FLAGS, 0o600, dir_fd=self.fd)
+        except OSError as exc:
+            raise _cannot_create(self.path, exc) from None
+        try:
+            os.fchmod(fd, mode)
+            if owner is not None:
+                os.fchown(fd, owner[0], owner[1])
+            _step()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            raise ExternalError(
+                f"cannot write the file: {exc.strerror}",
+                where=str(self.child(name)),
+                fix="check that the directory is writable and has space",
+            ) from None
+        finally:
+            os.close(fd)
+
     def write_atomic(
         self,
         name: str,

@@ -462,7 +462,10 @@ def _read_as_reply(
     what: str,
 ) -> Ticket:
     """The TGT of an AS-REP, decrypted with the key of the enctype the KDC used."""
-    enctype = int(_native(reply)["enc-part"]["etype"])
+    try:
+        enctype = int(reply.chosen["enc-part"]["etype"].native)
+    except DECODE_ERRORS:
+        raise KerberosError("the KDC sent a malformed Kerberos message") from None
     _, salt, params = choice
     return _read_kdc_reply(
         reply, key_for(enctype, salt, params), 3, nonce, client, what=f"the TGT for {client}"
@@ -472,8 +475,16 @@ def _read_as_reply(
 def _read_kdc_reply(
     reply: Any, key: Key, usage: int, nonce: int, client: Principal, *, what: str
 ) -> Ticket:
-    native = _native(reply)
-    cipher = native["enc-part"]["cipher"]
+    # Only the fields used are decoded: the reply's ticket (most of its bytes, with the
+    # PAC inside) is kept as received.
+    try:
+        body = reply.chosen
+        cipher = body["enc-part"]["cipher"].native
+        cname = tuple(body["cname"]["name-string"].native)
+        crealm = body["crealm"].native
+        ticket = body["ticket"].untag().dump()
+    except DECODE_ERRORS:
+        raise KerberosError("the KDC sent a malformed Kerberos message") from None
     plain = decrypt(key, usage, cipher, what=what)
     part: Any = None
     for cls in (asn1.EncASRepPart, asn1.EncTGSRepPart):
@@ -492,10 +503,10 @@ def _read_kdc_reply(
     if auth_time is None or end_time is None:
         raise KerberosError(f"cannot read {what}: it has no authentication or end time")
     return Ticket(
-        client=Principal(tuple(native["cname"]["name-string"]), native["crealm"], client.name_type),
+        client=Principal(cname, crealm, client.name_type),
         server=Principal(tuple(sname["name-string"]), part["srealm"], int(sname["name-type"])),
         key=Key(int(part["key"]["keytype"]), bytes(part["key"]["keyvalue"])),
-        ticket=asn1.Ticket(native["ticket"]).dump(),
+        ticket=ticket,
         auth_time=auth_time,
         start_time=part.get("starttime") or auth_time,
         end_time=end_time,

@@ -269,16 +269,13 @@ class LeaseStore:
                     staging.mkdir(name, 0o700)
                     with _opened(staging.subdir(name), staging.child(name)) as directory:
                         os.fchmod(directory.fd, 0o700)
-                        directory.write_atomic(
-                            CCACHE_NAME,
-                            ccaches[record.account],
-                            mode=0o600,
-                            durable=False,
-                            owner=owner,
+                        # Staging is private until renamed: each file is written in place.
+                        directory.write_new(
+                            CCACHE_NAME, ccaches[record.account], mode=0o600, owner=owner
                         )
                         if owner:
                             os.fchown(directory.fd, *owner)
-                staging.write_atomic(METADATA_NAME, _encode(lease), mode=0o600, durable=False)
+                staging.write_new(METADATA_NAME, _encode(lease), mode=0o600)
                 if owner:
                     os.fchmod(staging.fd, 0o711)
             root.rename(staging_name, lease.lease_id)
