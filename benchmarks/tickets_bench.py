@@ -205,6 +205,8 @@ class LoadFigures:
     """The service's RSS once it answered its first HealthCheck."""
     service_peak_rss_mib: float
     """The service's peak RSS (VmHWM) at the end of the run."""
+    service_cpu_ms_per_call: float
+    """CPU time (user and system) the service used during the run, per call."""
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,12 @@ def _proc_status_mib(pid: int | str, key: str) -> float:
         return 0.0
     found = re.search(rf"^{key}:\s+(\d+) kB", text, re.MULTILINE)
     return int(found.group(1)) / 1024 if found else 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _reset_peak_rss() -> None:
@@ -722,6 +730,7 @@ def load_run(
     per_client = calls // clients
     with tempfile.TemporaryDirectory() as tmp, serve_process(lab, Path(tmp)) as (pid, sock):
         rss_start = _proc_status_mib(pid, "VmRSS")
+        cpu_start = _cpu_seconds(pid)
         start_at = time.time() + 3.0  # every client connected and waiting by then
         children = []
         first = 0
@@ -754,6 +763,7 @@ def load_run(
             assert child.stdout is not None
             results.append(json.loads(child.stdout.read()))
             child.wait(60)
+        cpu = _cpu_seconds(pid) - cpu_start
         with TicketClient(sock, timeout=60) as admin:
             reads = int(admin.status()["counters"]["password_reads"])
         peak = _proc_status_mib(pid, "VmHWM")
@@ -777,6 +787,7 @@ def load_run(
         read_bound=len(names) * windows,
         service_rss_start_mib=rss_start,
         service_peak_rss_mib=peak,
+        service_cpu_ms_per_call=cpu * 1000 / max(1, len(latencies)),
     )
 
 

@@ -52,6 +52,8 @@ RENEW_SUCCESSFUL = "successful"
 RENEW_FAILED = "failed"
 """RenewKerberosArnLease's status when any ARN lease could not be renewed."""
 _MAX_WAIT = 60.0
+_IN_A_ROUND = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+"""The loop's planned wake-up while a round runs: nothing needs to wake it then."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,8 @@ class TicketService:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._round_started: float | None = None
+        self._planned: datetime.datetime | None = None
+        """When the renewal loop will wake up by itself; None before it runs."""
         self._pool = ThreadPoolExecutor(
             max_workers=self.settings.renewal_workers, thread_name_prefix="gmsa-renew"
         )
@@ -276,8 +280,7 @@ class TicketService:
                 self._schedule(lease_id, item.account, item)
             if user is not None:
                 self._users[user.user_key] = user
-        self._wake.set()
-        log.info("lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
+        log.debug("lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
         return LeaseResult(lease_id, paths)
 
     def renew_domainless(self, user: DomainlessUser) -> tuple[Path, ...]:
@@ -372,8 +375,7 @@ class TicketService:
             for item in acquired.values():
                 self._schedule(lease_id, item.account, item)
             self._users[user.user_key] = user
-        self._wake.set()
-        log.info("ARN lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
+        log.debug("ARN lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
         return ArnLeaseResult(
             lease_id, tuple((e.arn, p) for e, p in zip(parsed, paths, strict=True))
         )
@@ -739,7 +741,7 @@ class TicketService:
                 failures = record.failures + 1
                 self._update(lease_id, account, last_error=_reason(error), failures=failures)
                 retry = self.settings.policy.retry_at(now, failures, record.end_time)
-                self._due[(lease_id, account.key[0])] = retry
+                self._due_at(lease_id, account, retry)
                 failed.append((lease_id, account.name, error))
         return failed
 
@@ -761,6 +763,8 @@ class TicketService:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            with self._lock:
+                self._planned = _IN_A_ROUND  # the round's end looks at every due moment
             self._round_started = time.monotonic()
             try:
                 self.run_due()
@@ -779,10 +783,10 @@ class TicketService:
                 moments += [
                     lease.last_seen + self.settings.lease_ttl for lease in self._leases.values()
                 ]
-        if not moments:
-            return _MAX_WAIT
-        wait = (min(moments) - now).total_seconds()
-        return min(max(wait, 0.05), _MAX_WAIT)
+            wait = (min(moments) - now).total_seconds() if moments else _MAX_WAIT
+            wait = min(max(wait, 0.05), _MAX_WAIT)
+            self._planned = now + datetime.timedelta(seconds=wait)
+        return wait
 
     # ----------------------------------------------------------------- state helpers
 
@@ -793,8 +797,16 @@ class TicketService:
 
     def _schedule(self, lease_id: str, account: GmsaAccount, acquired: Acquisition) -> None:
         ticket = acquired.ticket
-        when = self.settings.policy.renew_at(ticket.start_time, ticket.end_time)
+        self._due_at(
+            lease_id, account, self.settings.policy.renew_at(ticket.start_time, ticket.end_time)
+        )
+
+    def _due_at(self, lease_id: str, account: GmsaAccount, when: datetime.datetime) -> None:
+        """Renew a ticket at ``when`` (lock held); the loop is woken only if that is before
+        the moment it plans to wake at anyway, so making leases never makes it scan them."""
         self._due[(lease_id, account.key[0])] = when
+        if self._planned is None or when < self._planned:
+            self._wake.set()
 
     def _update(self, lease_id: str, account: GmsaAccount, **changes: Any) -> None:
         lease = self._leases[lease_id]

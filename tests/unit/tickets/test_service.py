@@ -410,6 +410,31 @@ def test_the_scheduler_thread_renews_without_being_asked(krb_dir: Path) -> None:
         service.stop()
 
 
+def test_new_leases_do_not_wake_the_scheduler_unless_they_are_due_sooner(
+    krb_dir: Path, double: DirectoryDouble
+) -> None:
+    """A round scans every lease; waking the loop for each new lease made a burst of N
+    leases cost N scans. A lease is due in hours, after the loop's own next wake-up."""
+    service = TicketService(
+        LeaseStore(krb_dir), double, ServiceSettings(ticket_reuse=datetime.timedelta(0))
+    )
+    rounds = []
+    run_due = service.run_due
+    service.run_due = lambda *a, **k: rounds.append(1) or run_due(*a, **k)  # type: ignore[method-assign]
+    service.start()
+    try:
+        deadline = time.monotonic() + 5
+        while service._planned in (None, datetime.datetime.min.replace(tzinfo=datetime.UTC)):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        for _ in range(20):
+            service.add_lease([spec_for("WebApp01")])
+        time.sleep(0.3)
+        assert len(rounds) == 1  # the first round at start, none since
+    finally:
+        service.stop()
+
+
 # --------------------------------------------------------------------------- deleting, TTL
 
 
