@@ -195,6 +195,13 @@ class LoadFigures:
     """99th percentile latency (nearest rank)."""
     max_ms: float
     """Slowest call."""
+    first_wave_max_ms: float
+    """Slowest of each client's first call: those start together on a fresh service and
+    wait for the 10 tickets to be obtained (the cold wave)."""
+    after_first_p50_ms: float
+    """Median of the calls after each client's first."""
+    after_first_p99_ms: float
+    """99th percentile of the calls after each client's first."""
     wall_s: float
     """From the first call's start to the last call's end."""
     password_reads: int
@@ -671,11 +678,12 @@ def serve_process(lab: samba.DomainLab, work: Path) -> Iterator[tuple[int, Path]
 def load_client(job: dict[str, Any]) -> dict[str, Any]:
     """One client process of the load run: ``threads`` clients, each with its own channel
     (and connection), each making ``calls`` AddKerberosLease calls one after the other, all
-    starting at ``start_at``. Latencies in ms; errors as ``STATUS: message``."""
+    starting at ``start_at``. Latencies as ``(call number, ms)``; errors as
+    ``STATUS: message``."""
     names: list[str] = job["names"]
     specs = [spec_for(name) for name in names]
     target = f"unix:{job['socket']}"
-    latencies: list[float] = []
+    latencies: list[tuple[int, float]] = []
     errors: list[str] = []
     spans: list[tuple[float, float]] = []
     lock = threading.Lock()
@@ -684,7 +692,7 @@ def load_client(job: dict[str, Any]) -> dict[str, Any]:
         channel = grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
         grpc.channel_ready_future(channel).result(timeout=30)
         stub = pb_grpc.CredentialsFetcherServiceStub(channel)
-        mine: list[float] = []
+        mine: list[tuple[int, float]] = []
         failed: list[str] = []
         time.sleep(max(0.0, job["start_at"] - time.time()))
         first = time.time()
@@ -697,7 +705,7 @@ def load_client(job: dict[str, Any]) -> dict[str, Any]:
                 stub.AddKerberosLease(request, timeout=120)
             except grpc.RpcError as exc:
                 failed.append(f"{exc.code().name}: {exc.details()}")
-            mine.append((time.perf_counter() - started) * 1000)
+            mine.append((call, (time.perf_counter() - started) * 1000))
         last = time.time()
         channel.close()
         with lock:
@@ -767,7 +775,9 @@ def load_run(
         with TicketClient(sock, timeout=60) as admin:
             reads = int(admin.status()["counters"]["password_reads"])
         peak = _proc_status_mib(pid, "VmHWM")
-    latencies = [t for r in results for t in r["latencies_ms"]]
+    calls_made = [(int(n), float(t)) for r in results for n, t in r["latencies_ms"]]
+    latencies = [t for _, t in calls_made]
+    later = [t for n, t in calls_made if n > 0] or latencies
     errors = [e for r in results for e in r["errors"]]
     spans = [s for r in results for s in r["spans"]]
     wall = max(s[1] for s in spans) - min(s[0] for s in spans)
@@ -782,6 +792,9 @@ def load_run(
         p50_ms=statistics.median(latencies),
         p99_ms=percentile(latencies, 0.99),
         max_ms=max(latencies),
+        first_wave_max_ms=max(t for n, t in calls_made if n == 0),
+        after_first_p50_ms=statistics.median(later),
+        after_first_p99_ms=percentile(later, 0.99),
         wall_s=wall,
         password_reads=reads,
         read_bound=len(names) * windows,
@@ -967,9 +980,11 @@ def main() -> None:
     print(
         f"load: {ld.calls} calls, {ld.clients} clients in {ld.client_processes} processes, "
         f"{ld.gmsas} gMSAs: {ld.errors} errors, p50 {ld.p50_ms:.1f} ms, p99 {ld.p99_ms:.1f} "
-        f"ms, max {ld.max_ms:.1f} ms, {ld.wall_s:.2f} s; {ld.password_reads} password reads "
-        f"(bound {ld.read_bound}); service RSS {ld.service_rss_start_mib:.0f} -> peak "
-        f"{ld.service_peak_rss_mib:.0f} MiB"
+        f"ms, max {ld.max_ms:.1f} ms (first wave max {ld.first_wave_max_ms:.1f} ms; after it "
+        f"p50 {ld.after_first_p50_ms:.1f} ms, p99 {ld.after_first_p99_ms:.1f} ms), "
+        f"{ld.wall_s:.2f} s; {ld.password_reads} password reads (bound {ld.read_bound}); "
+        f"service RSS {ld.service_rss_start_mib:.0f} -> peak {ld.service_peak_rss_mib:.0f} MiB, "
+        f"{ld.service_cpu_ms_per_call:.2f} ms CPU per call"
     )
     r = round_figures
     print(
