@@ -71,7 +71,7 @@ from typing import Any
 
 import grpc
 from tests.support import samba
-from tests.support.tickets import spec_for
+from tests.support.tickets import serve_env, spec_for, start_serve
 
 from gmsa.ad.discovery import DnsConfig
 from gmsa.ad.managed_password import decode_managed_password
@@ -613,58 +613,24 @@ def profile_cold_leases(lab: samba.DomainLab, runs: int, names: Sequence[str]) -
 # --------------------------------------------------------------------------- load
 
 
-def _serve_env(lab: samba.DomainLab) -> dict[str, str]:
-    """The service's environment: the test DC's DNS, nothing stale from the caller's."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GMSA_", "DOMAIN_CONTROLLER_GMSA", "KRB5", "CF_"))
-    }
-    return {**env, "GMSA_DNS_SERVER": lab.dns_server}
-
-
 @contextmanager
 def serve_process(lab: samba.DomainLab, work: Path) -> Iterator[tuple[int, Path]]:
     """``gmsa tickets serve`` as its own process with default settings (the host keytab
-    given in its configuration file); yields its pid and socket once it answers."""
+    given in its configuration file, JSON log lines); yields its pid and socket once it
+    answers."""
     sock = work / "socket" / "cf.sock"
     config = work / "serve.json"
     config.write_text(json.dumps({"keytab": str(lab.host_keytab)}), encoding="utf-8")
-    log = work / "serve.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gmsa",
-        "tickets",
-        "serve",
-        "--socket",
-        str(sock),
-        "--krb-dir",
-        str(work / "krb"),
-        "--config",
-        str(config),
-        "--provider",
-        "active-directory",
+    process = start_serve(
+        sock,
+        work / "krb",
+        config,
+        serve_env(lab.dns_server),
+        work / "serve.log",
         "--log-format",
         "json",
-    ]
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, env=_serve_env(lab), stdout=out, stderr=out)
+    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gmsa tickets serve exited: {log.read_text()[-2000:]}")
-            if sock.exists():
-                try:
-                    with TicketClient(sock, timeout=5) as client:
-                        client.health()
-                    break
-                except Exception:  # not listening yet
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gmsa tickets serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
         yield process.pid, sock
     finally:
         process.send_signal(signal.SIGTERM)

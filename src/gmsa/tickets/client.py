@@ -113,9 +113,10 @@ class TicketClient:
 
     # ----------------------------------------------------------------- operator API
 
-    def status(self) -> dict[str, Any]:
-        """Every lease with its tickets' end times, last renewals and last errors."""
-        return self._admin("Status", {})
+    def status(self, lease_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """Every lease (or only those of ``lease_ids`` the service holds) with its tickets'
+        end times, last renewals and last errors."""
+        return self._admin("Status", {} if lease_ids is None else {"lease_ids": list(lease_ids)})
 
     def set_owner(self, lease_id: str, uid: int, gid: int) -> dict[str, Any]:
         """Give a lease's ticket caches to ``uid:gid``."""

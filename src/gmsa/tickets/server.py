@@ -248,8 +248,17 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
 
 
 def _admin_handler(service: TicketService) -> grpc.GenericRpcHandler:
-    def status(_request: bytes, context: grpc.ServicerContext) -> bytes:
-        return json.dumps(_call(context, "Status", service.status)).encode()
+    def status(request: bytes, context: grpc.ServicerContext) -> bytes:
+        def run() -> dict[str, Any]:
+            document = jsondoc.loads(request or b"{}", source="Status request", max_bytes=1 << 16)
+            wanted = document.get("lease_ids") if isinstance(document, dict) else None
+            if wanted is not None and (
+                not isinstance(wanted, list) or not all(isinstance(i, str) for i in wanted)
+            ):
+                raise LeaseRequestError("lease_ids must be a list of lease ids", where="Status")
+            return service.status(wanted)
+
+        return json.dumps(_call(context, "Status", run)).encode()
 
     def set_owner(request: bytes, context: grpc.ServicerContext) -> bytes:
         def run() -> dict[str, Any]:

@@ -15,7 +15,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -569,11 +569,17 @@ class TicketService:
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
         return f"FAILING: {count(len(problems), 'problem')}: {shown}{more}"
 
-    def status(self) -> dict[str, Any]:
-        """Every lease and ticket with its end time, last renewal and last error, as JSON."""
+    def status(self, lease_ids: Collection[str] | None = None) -> dict[str, Any]:
+        """Every lease (or those of ``lease_ids`` the service holds) and its tickets with
+        their end times, last renewals and last errors, as JSON."""
         now = self.clock()
         with self._lock:
-            leases = sorted(self._leases.values(), key=lambda lease: lease.created_at)
+            held = (
+                self._leases.values()
+                if lease_ids is None
+                else [self._leases[i] for i in set(lease_ids) if i in self._leases]
+            )
+            leases = sorted(held, key=lambda lease: lease.created_at)
             due = dict(self._due)
             broken = list(self._broken)
             users = set(self._users)

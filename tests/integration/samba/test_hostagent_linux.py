@@ -9,6 +9,7 @@ at it. Failures must leave no lease behind.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import stat
@@ -35,6 +36,7 @@ from gmsa.tickets.interface import HostKeytab
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
+from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
 from tests.support.moto import AwsLab, IamLab
 from tests.support.samba import (
@@ -62,6 +64,7 @@ class Host:
     socket: Path
     krb_dir: Path
     service: TicketService
+    server: TicketServer
 
     def leases(self) -> list[str]:
         """Lease directories in the krb directory (the task ledger's folder is not one)."""
@@ -77,7 +80,7 @@ def host(lab_dns: DomainLab, tmp_path: Path) -> Iterator[Host]:
     krb_dir = tmp_path / "krb"
     service = TicketService(LeaseStore(krb_dir), provider, settings)
     with serving(service, tmp_path / "sock") as server:
-        yield Host(server.socket_path, krb_dir, service)
+        yield Host(server.socket_path, krb_dir, service, server)
 
 
 def aws_config(aws: AwsLab, role_arn: str | None = None) -> AwsConfig:
@@ -430,6 +433,110 @@ def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
         assert service.status()["leases"][0]["awaiting_credentials"] is False
         assert cache.read_bytes() != issued
         assert cache_principal(str(cache.parent)) == f"{GMSA}$@{REALM}"
+
+
+def user_secret(aws: AwsLab, password: str = PASSWORD) -> str:
+    return aws.put_secret(
+        "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": password, "domainName": DOMAIN}
+    )
+
+
+def test_a_running_task_keeper_renews_once_the_ticket_service_restarted(
+    host: Host, aws: AwsLab, lab: DomainLab
+) -> None:
+    """What `gmsa task run` does while a domainless task runs: the restarted service
+    holds the lease but not the user's password; the keeper notices and renews."""
+    arn = publish(aws, GMSA, domainless_spec(GMSA, user_secret(aws)))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    agent.keep_alive_seconds = 0
+    prepared = agent.prepare(definition, TASK_ID)
+    keeper = agent.keeper(definition, prepared)
+    assert keeper is not None
+    assert keeper.poll() is None  # same credentials, the service has the password
+    cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
+    issued = cache.read_bytes()
+    host.server.stop(grace=0)
+    host.service.stop()
+    service = restarted(host, lab)
+    service.start(scheduler=False)
+    server = TicketServer(service, host.socket, workers=2)
+    server.start()
+    try:
+        assert service.status()["leases"][0]["awaiting_credentials"] is True
+        renewal = keeper.poll()
+        assert renewal is not None and renewal.ok, renewal
+        assert renewal.reason == "ticket-service-restarted"
+        assert renewal.renewed == (str(host.krb_dir / str(prepared.lease_id) / GMSA),)
+        assert service.status()["leases"][0]["awaiting_credentials"] is False
+        assert cache.read_bytes() != issued
+        assert keeper.poll() is None  # nothing changed since
+        assert keeper.renewals == [renewal]
+    finally:
+        server.stop(grace=0)
+        service.stop()
+
+
+def test_a_running_task_keeper_renews_when_the_role_credentials_are_refreshed(
+    host: Host, iam_lab: IamLab
+) -> None:
+    admin = iam_lab.admin
+    secret = user_secret(admin)
+    arn = admin.put_object(BUCKET, "specs/dl.json", domainless_spec(GMSA, secret))
+    role = iam_lab.make_role(
+        "execution-role",
+        {
+            "read": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:Get*", "secretsmanager:GetSecretValue"],
+                        "Resource": "*",
+                    }
+                ],
+            }
+        },
+    )
+    definition = task(container("web", f"credentialspecdomainless:{arn}"), role=role)
+    agent = agent_for(host, admin, role_arn=role)
+    agent.keep_alive_seconds = 0
+    prepared = agent.prepare(definition, TASK_ID)
+    keeper = agent.keeper(definition, prepared)
+    assert keeper is not None
+    assert keeper.poll() is None
+    # The role's credentials reach the end of their life: botocore assumes the role
+    # again on the next use, as it does 15 minutes before they expire.
+    assert agent.aws is not None
+    credentials = agent.aws.session().get_credentials()
+    credentials._expiry_time = datetime.datetime.now(datetime.UTC)
+    renewal = keeper.poll()
+    assert renewal is not None and renewal.ok, renewal
+    assert renewal.reason == "credentials-refreshed"
+    assert renewal.renewed == (str(host.krb_dir / str(prepared.lease_id) / GMSA),)
+    assert keeper.poll() is None  # the new credentials are now the known ones
+
+
+def test_a_keeper_reports_a_lease_the_service_no_longer_holds_once(host: Host, aws: AwsLab) -> None:
+    arn = publish(aws, GMSA, domainless_spec(GMSA, user_secret(aws)))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    agent.keep_alive_seconds = 0
+    prepared = agent.prepare(definition, TASK_ID)
+    keeper = agent.keeper(definition, prepared)
+    assert keeper is not None
+    host.service.delete_lease(str(prepared.lease_id))
+    renewal = keeper.poll()
+    assert renewal is not None and not renewal.ok
+    assert renewal.reason == "lease-missing"
+    assert f"holds no lease {prepared.lease_id}" in str(renewal.error)
+    assert keeper.poll() is None
+
+
+def test_a_domain_joined_task_needs_no_keeper(host: Host, aws: AwsLab) -> None:
+    definition = task(container("web", f"credentialspec:{publish(aws, GMSA)}"))
+    agent = agent_for(host, aws)
+    assert agent.keeper(definition, agent.prepare(definition, TASK_ID)) is None
 
 
 def test_renew_of_a_domain_joined_or_unknown_task_needs_nothing(host: Host, aws: AwsLab) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySetti
 from gmsa.tickets.client import TicketClient
 from gmsa.tickets.interface import CredentialProviderError, GmsaAccount, HostKeytab
 from tests.support.samba import DOMAIN, GMSA, REALM, DomainLab
-from tests.support.tickets import spec_for
+from tests.support.tickets import serve_env, spec_for, start_serve
 
 pytestmark = pytest.mark.xdist_group("samba")
 
@@ -54,59 +53,6 @@ def self_signed_ca() -> bytes:
         .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-def serve_env(lab: DomainLab, **extra: str) -> dict[str, str]:
-    """The environment ``DirectorySettings.from_environment`` reads, and nothing stale."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GMSA_", "DOMAIN_CONTROLLER_GMSA", "KRB5"))
-    }
-    env.update({"GMSA_DNS_SERVER": lab.dns_server, "PYTHONPATH": str(REPO / "src"), **extra})
-    return env
-
-
-def start_serve(
-    sock: Path, krb: Path, config: Path, env: dict[str, str], log: Path
-) -> subprocess.Popen[bytes]:
-    """Start the service and wait until it answers HealthCheck."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gmsa",
-                "tickets",
-                "serve",
-                "--socket",
-                str(sock),
-                "--krb-dir",
-                str(krb),
-                "--config",
-                str(config),
-                "--provider",
-                "active-directory",
-            ],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {log.read_text(errors='replace')}")
-        if sock.exists():
-            try:
-                with TicketClient(sock, timeout=5) as client:
-                    client.health()
-                return process
-            except Exception:  # not listening yet (a stale socket, or starting)
-                pass
-        time.sleep(0.05)
-    process.kill()
-    process.wait(10)
-    raise AssertionError(f"serve did not start: {log.read_text(errors='replace')}")
 
 
 @pytest.fixture
@@ -151,7 +97,7 @@ def test_sigkilled_service_recovers_and_renews_its_lease_from_the_dc(
     sock, krb, log = sock_dir / "credentials_fetcher.sock", tmp_path / "krb", tmp_path / "log"
     config = tmp_path / "tickets.json"
     config.write_text(json.dumps({"keytab": str(lab.host_keytab), "ticket_reuse_seconds": 0}))
-    env = serve_env(lab)
+    env = serve_env(lab.dns_server)
 
     processes.append(start_serve(sock, krb, config, env, log))
     with TicketClient(sock, timeout=60) as client:
@@ -189,7 +135,9 @@ def test_lease_with_the_password_read_over_ldaps(
     sock, krb, log = sock_dir / "cf.sock", tmp_path / "krb", tmp_path / "log"
     config = tmp_path / "tickets.json"
     config.write_text(json.dumps({"keytab": str(lab.host_keytab), "ticket_reuse_seconds": 0}))
-    env = serve_env(lab, GMSA_LDAP_PROTECTION="ldaps", GMSA_LDAP_CA_FILE=str(lab.ca_file))
+    env = serve_env(
+        lab.dns_server, GMSA_LDAP_PROTECTION="ldaps", GMSA_LDAP_CA_FILE=str(lab.ca_file)
+    )
 
     processes.append(start_serve(sock, krb, config, env, log))
     with TicketClient(sock, timeout=60) as client:

@@ -345,6 +345,22 @@ def test_status_lists_leases_with_their_tickets(client: TicketClient) -> None:
     assert lease["tickets"][0]["end_time"].endswith("Z")
 
 
+def test_status_of_some_leases_lists_only_those_the_service_holds(
+    client: TicketClient, server: TicketServer
+) -> None:
+    first = client.add_lease([spec_for("WebApp01")])
+    client.add_lease([spec_for("WebApp02")])
+    report = client.status(lease_ids=[first.lease_id, "0123456789abcdef0123"])
+    assert [lease["lease_id"] for lease in report["leases"]] == [first.lease_id]
+    assert len(client.status()["leases"]) == 2
+    call = grpc.insecure_channel(f"unix:{server.socket_path}").unary_unary(
+        "/gmsa.tickets.Admin/Status"
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        call(json.dumps({"lease_ids": "all"}).encode(), timeout=10)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+
+
 def test_set_owner_with_a_bad_request_is_invalid_argument(client: TicketClient) -> None:
     reply = client.add_lease([spec_for("WebApp01")])
     with pytest.raises(RemoteError) as caught:
