@@ -192,6 +192,7 @@ class TicketService:
         self._lock = threading.RLock()
         self._leases: dict[str, Lease] = {}
         self._reserved: set[str] = set()
+        self._saving = tuple(threading.Lock() for _ in range(64))
         self._due: dict[tuple[str, str], datetime.datetime] = {}
         self._users: dict[tuple[str, str], DomainlessUser] = {}
         self._broken: list[BrokenLease] = []
@@ -680,58 +681,82 @@ class TicketService:
                     if force or when <= now:
                         group.due.append(member)
         work = [g for g in groups.values() if g.due]
-        # Each acquisition runs in a copy of the caller's context, so what it touches is
-        # noted in the caller's log event (a renew RPC's).
+        # Each gMSA is acquired and written to its leases in a worker of its own, in a
+        # copy of the caller's context, so what it touches is noted in the caller's log
+        # event (a renew RPC's).
         futures = [
-            self._pool.submit(contextvars.copy_context().run, self._try_acquire, g, now)
+            self._pool.submit(contextvars.copy_context().run, self._renew_group, g, now)
             for g in work
         ]
-        outcomes = [f.result() for f in futures]
         renewed: list[Path] = []
         failed: list[tuple[str, str, GmsaError]] = []
-        for group, outcome in zip(work, outcomes, strict=True):
-            if isinstance(outcome, Acquisition):
-                renewed.extend(self._apply_success(group, outcome))
-            else:
-                failed.extend(self._apply_failure(group, outcome, now))
+        for future in futures:
+            done, refused = future.result()
+            renewed.extend(done)
+            failed.extend(refused)
         return RoundReport(tuple(renewed), tuple(failed), len(work), expired)
 
-    def _try_acquire(self, group: _Group, now: datetime.datetime) -> Acquisition | GmsaError:
+    def _renew_group(
+        self, group: _Group, now: datetime.datetime
+    ) -> tuple[list[Path], list[tuple[str, str, GmsaError]]]:
         try:
-            return self.acquirer.acquire(group.account, group.identity, fresh_after=now)
+            acquired = self.acquirer.acquire(group.account, group.identity, fresh_after=now)
         except GmsaError as exc:
-            return exc
+            return [], self._apply_failure(group, exc, now)
+        return self._apply_success(group, acquired), []
 
     def _apply_success(self, group: _Group, acquired: Acquisition) -> list[Path]:
+        """Write the fresh ticket into every lease of the group. The files are written
+        outside the service's lock (calls go on meanwhile, other gMSAs' workers write in
+        parallel); the records change under it."""
         renewed: list[Path] = []
-        with self._lock:
-            for lease_id, account in group.members:
-                lease = self._leases.get(lease_id)
-                if lease is None:
-                    continue  # deleted while the round ran
-                try:
-                    for record in lease.tickets:
-                        if record.account.key == account.key:
-                            written = self.store.write_ccache(lease, record, acquired.ccache)
-                            renewed.append(written.parent)
-                except GmsaError as exc:
+        for lease_id, account in group.members:
+            lease = self._leases.get(lease_id)  # leases are immutable: a reference will do
+            if lease is None:
+                continue  # deleted while the round ran
+            try:
+                written = self._write_tickets(lease, account, acquired)
+                with self._lock:
+                    current = self._leases.get(lease_id)
+                    if current is None:
+                        continue
+                    if current.owner != lease.owner:  # set_owner ran meanwhile
+                        written = self._write_tickets(current, account, acquired)
+                    self._update(
+                        lease_id,
+                        account,
+                        save=False,
+                        start_time=acquired.ticket.start_time,
+                        end_time=acquired.ticket.end_time,
+                        last_renewal=acquired.acquired_at,
+                        last_error=None,
+                        failures=0,
+                    )
+                    self._schedule(lease_id, account, acquired)
+            except GmsaError as exc:
+                with self._lock:
+                    if lease_id not in self._leases:
+                        continue  # deleted while it was written
                     log.error(
                         "lease %s: cannot write the ticket for %s: %s", lease_id, account, exc
                     )
-                    self._update(lease_id, account, last_error=exc.what)
-                    continue
-                self._update(
-                    lease_id,
-                    account,
-                    start_time=acquired.ticket.start_time,
-                    end_time=acquired.ticket.end_time,
-                    last_renewal=acquired.acquired_at,
-                    last_error=None,
-                    failures=0,
-                )
-                self._schedule(lease_id, account, acquired)
+                    self._update(lease_id, account, save=False, last_error=exc.what)
+                self._save(lease_id)
+                continue
+            self._save(lease_id)
+            renewed.extend(written)
         log.info("renewed %s in %s", group.account, count(len(renewed), "lease"))
         return renewed
+
+    def _write_tickets(
+        self, lease: Lease, account: GmsaAccount, acquired: Acquisition
+    ) -> list[Path]:
+        """The ticket cache of every directory of ``lease`` holding ``account``."""
+        return [
+            self.store.write_ccache(lease, record, acquired.ccache).parent
+            for record in lease.tickets
+            if record.account.key == account.key
+        ]
 
     def _apply_failure(
         self, group: _Group, error: GmsaError, now: datetime.datetime
@@ -814,20 +839,37 @@ class TicketService:
         if self._planned is None or when < self._planned:
             self._wake.set()
 
-    def _update(self, lease_id: str, account: GmsaAccount, **changes: Any) -> None:
+    def _update(
+        self, lease_id: str, account: GmsaAccount, *, save: bool = True, **changes: Any
+    ) -> None:
         lease = self._leases[lease_id]
         tickets = tuple(
             replace(r, **changes) if r.account.key == account.key else r for r in lease.tickets
         )
-        self._replace(replace(lease, tickets=tickets), save=True)
+        self._replace(replace(lease, tickets=tickets), save=save)
 
     def _replace(self, lease: Lease, *, save: bool) -> None:
         self._leases[lease.lease_id] = lease
         if save:
+            self._save(lease.lease_id)
+
+    def _save(self, lease_id: str) -> None:
+        """Write the lease's current record to its metadata file.
+
+        Saves of one lease are serialised by a lock of their own, and each writes the
+        record held at that moment, so a save that finishes last never writes an older
+        record than one before it; the service's lock is not needed (and, when held, is
+        always taken first).
+        """
+        with self._saving[hash(lease_id) % len(self._saving)]:
+            lease = self._leases.get(lease_id)
+            if lease is None:
+                return  # deleted meanwhile
             try:
                 self.store.save(lease)
             except GmsaError as exc:
-                log.error("lease %s: cannot save its metadata: %s", lease.lease_id, exc)
+                if lease_id in self._leases:
+                    log.error("lease %s: cannot save its metadata: %s", lease_id, exc)
 
     def _unused_lease_id(self) -> str:
         while True:
