@@ -96,6 +96,9 @@ _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
 
 KEEP_ALIVE_SECONDS = 10.0
 """How often a running domainless task's credentials and ticket service are checked."""
+KEEP_ALIVE_BACKOFF_MAX = 600.0
+"""Longest wait after failed renewals: each failure doubles the wait, so a wrong password
+in the secret is not sent to the domain every 10 seconds (and cannot lock the user out)."""
 
 
 class LeaseKeeper(TaskKeeper):
@@ -110,8 +113,9 @@ class LeaseKeeper(TaskKeeper):
     - the ticket service: when it holds the lease but not its user's password, it
       restarted (it keeps passwords in memory only) and renews nothing until told.
 
-    A failed renewal is recorded and tried again at the next check; the tickets in place
-    stay valid until they end. Nothing here raises.
+    A failed renewal is recorded and tried again later, the wait doubling with each
+    failure up to :data:`KEEP_ALIVE_BACKOFF_MAX` (a wrong password must not lock the user
+    out); the tickets in place stay valid until they end. Nothing here raises.
     """
 
     def __init__(
@@ -132,6 +136,7 @@ class LeaseKeeper(TaskKeeper):
         self._credentials = agent.credentials_fingerprint()
         self._next = clock() + agent.keep_alive_seconds
         self._lost = False
+        self._failures = 0
 
     def poll(self) -> Renewal | None:
         """Check if the check is due; renew if the credentials or the service changed."""
@@ -158,11 +163,15 @@ class LeaseKeeper(TaskKeeper):
             return self._record(reason, exc)
         if refreshed:
             self._credentials = credentials
+        self._failures = 0
         renewal = Renewal(reason, True, renewed.renewed)
         self.renewals.append(renewal)
         return renewal
 
     def _record(self, reason: str, exc: GmsaError) -> Renewal:
+        self._failures += 1
+        wait = self.agent.keep_alive_seconds * 2**self._failures
+        self._next = self._clock() + min(wait, KEEP_ALIVE_BACKOFF_MAX)
         renewal = Renewal(reason, False, error=str(exc))
         self.renewals.append(renewal)
         return renewal
@@ -465,7 +474,10 @@ class LinuxHostAgent(HostAgent):
         try:
             with self._client() as client:
                 renewed = client.renew_domainless(
-                    username=user.username, password=user.password, domain=user.domain
+                    username=user.username,
+                    password=user.password,
+                    domain=user.domain,
+                    lease_ids=(lease_id,),
                 )
         except GmsaError as exc:
             err = HostAgentError(
@@ -698,6 +710,7 @@ def _user_of(container: ContainerDefinition) -> str | None:
 
 
 __all__ = [
+    "KEEP_ALIVE_BACKOFF_MAX",
     "KEEP_ALIVE_SECONDS",
     "DomainlessSecretError",
     "LeaseKeeper",

@@ -45,6 +45,11 @@ ADMIN_SERVICE = "gmsa.tickets.Admin"
 """The operator service next to the agent's: JSON in, JSON out."""
 ERROR_METADATA = "gmsa-error"
 """Trailing metadata key carrying the error as JSON."""
+LEASE_ID_METADATA = "gmsa-lease-id"
+"""Request metadata of RenewNonDomainJoinedKerberosLease naming a lease to renew as the
+request's user (once per lease), whoever it was made with: what gmsa's host agent sends
+so a secret naming a new user moves its task's lease to it. The ECS agent sends none,
+and then every lease of the request's user is renewed, as credentials-fetcher does."""
 _SOCKET_PATH_MAX = 107
 
 T = TypeVar("T")
@@ -181,10 +186,15 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         context: grpc.ServicerContext,
     ) -> pb.RenewNonDomainJoinedKerberosLeaseResponse:
         user = DomainlessUser(request.username, request.domain, request.password)
+        named = [
+            str(value)
+            for key, value in context.invocation_metadata() or ()
+            if key == LEASE_ID_METADATA
+        ]
         paths = _call(
             context,
             "RenewNonDomainJoinedKerberosLease",
-            lambda: self.service.renew_domainless(user),
+            lambda: self.service.renew_domainless(user, named or None),
         )
         return pb.RenewNonDomainJoinedKerberosLeaseResponse(
             renewed_kerberos_file_paths=[str(p) for p in paths]
@@ -425,6 +435,7 @@ class TicketServer:
 __all__ = [
     "ADMIN_SERVICE",
     "ERROR_METADATA",
+    "LEASE_ID_METADATA",
     "CredentialsFetcherServicer",
     "T",
     "TicketServer",

@@ -15,7 +15,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -284,27 +284,76 @@ class TicketService:
         log.debug("lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
         return LeaseResult(lease_id, paths)
 
-    def renew_domainless(self, user: DomainlessUser) -> tuple[Path, ...]:
-        """Fresh tickets for every lease made with this domain user (the agent's renew call).
+    def renew_domainless(
+        self, user: DomainlessUser, lease_ids: Collection[str] | None = None
+    ) -> tuple[Path, ...]:
+        """Fresh tickets for the leases of a domain user (the agent's renew call).
 
-        The user's password is kept in memory for the scheduler's own renewals until
-        the service stops. Raises the first failure if any ticket could not be renewed.
+        Without ``lease_ids`` (the ECS agent's call) every lease made with this user
+        (name and domain) is renewed. With them (gmsa's host agent names its task's
+        lease) those leases are renewed as ``user`` whoever they were made with, so a
+        secret that now names another user moves them to it without a new lease.
+
+        A new password or user is adopted by the leases it renewed, and kept in memory
+        for the scheduler's own renewals until the service stops. If it renews nothing
+        (a wrong new password), nothing is adopted: the service keeps the credentials
+        that last worked and the tickets in place, and the first failure is raised.
         """
         _check_user(user)
         now = self.clock()
         with self._lock:
-            self._users[user.user_key] = user
-            chosen = set()
-            for lease in list(self._leases.values()):
-                if lease.domainless_user and _user_key(lease.domainless_user) == user.user_key:
-                    chosen.add(lease.lease_id)
-                    self._replace(replace(lease, last_seen=now), save=True)
+            if lease_ids is None:
+                chosen = {
+                    lease.lease_id
+                    for lease in self._leases.values()
+                    if lease.domainless_user and _user_key(lease.domainless_user) == user.user_key
+                }
+            else:
+                chosen = {self._domainless_lease(lease_id) for lease_id in lease_ids}
+            for lease_id in chosen:
+                self._replace(replace(self._leases[lease_id], last_seen=now), save=True)
         if not chosen:
             return ()
-        report = self.run_due(force=True, only=chosen)
+        report = self.run_due(force=True, only=chosen, identities=dict.fromkeys(chosen, user))
+        self._adopt(user, chosen - {lease_id for lease_id, _, _ in report.failed})
         if report.failed:
             raise report.failed[0][2]
         return report.renewed
+
+    def _domainless_lease(self, lease_id: str) -> str:
+        """``lease_id`` if the service holds it and it was made with a domain user."""
+        lease = self._leases.get(check_stored_lease_id(lease_id))
+        if lease is None:
+            raise LeaseNotFoundError(
+                f"there is no lease {lease_id}",
+                where="lease_id",
+                fix="it was deleted or expired: make a new lease (prepare the task again)",
+            )
+        if lease.domainless_user is None:
+            raise LeaseRequestError(
+                f"the lease {lease_id} is domain-joined: the service renews it with the "
+                "host's keytab",
+                where="lease_id",
+                fix="renew only leases made with a domain user",
+            )
+        return lease_id
+
+    def _adopt(self, user: DomainlessUser, lease_ids: Collection[str]) -> None:
+        """Make ``user`` the one these leases renew as from now on (they just renewed as
+        it): its password is kept for the scheduler, and a lease made with another user
+        records the new one."""
+        if not lease_ids:
+            return
+        with self._lock:
+            self._users[user.user_key] = user
+            for lease_id in lease_ids:
+                lease = self._leases.get(lease_id)
+                if lease is None or lease.domainless_user is None:
+                    continue
+                if _user_key(lease.domainless_user) != user.user_key:
+                    moved = replace(lease, domainless_user=(user.username, user.domain))
+                    self._replace(moved, save=True)
+                    log.info("lease %s now renews as %s", lease_id, user)
 
     def add_arn_lease(self, entries: Sequence[str], keys: AwsKeys) -> ArnLeaseResult:
         """A lease for domainless specs named by S3 ARNs (the agent's AddKerberosArnLease).
@@ -386,16 +435,17 @@ class TicketService:
 
         Each lease's specs and user secret are read again with ``keys``, so a new
         password, or a new user, in the secret is used from now on (also by the
-        scheduler's own renewals). A lease whose spec or secret cannot be read, or
-        whose user the DC refuses, keeps its tickets as they are and is reported
-        failed with the reason (also in ``gmsa tickets status``).
+        scheduler's own renewals) once it renewed the lease. A lease whose spec or
+        secret cannot be read, or whose new user the DC refuses, keeps its tickets and
+        the credentials that last worked, and is reported failed with the reason (also
+        in ``gmsa tickets status``).
         """
         keys.check()
         now = self.clock()
         with self._lock:
             leases = [lease for lease in self._leases.values() if lease.mode == "arn"]
         reads = _ArnReads(keys)
-        chosen: set[str] = set()
+        chosen: dict[str, DomainlessUser] = {}
         failed: list[tuple[str, GmsaError]] = []
         for lease in leases:
             try:
@@ -412,13 +462,20 @@ class TicketService:
                 current = self._leases.get(lease.lease_id)
                 if current is None:
                     continue  # deleted meanwhile
-                self._users[user.user_key] = user
-                updated = replace(
-                    current, domainless_user=(user.username, user.domain), last_seen=now
-                )
-                self._replace(updated, save=True)
-            chosen.add(lease.lease_id)
-        report = self.run_due(force=True, only=chosen) if chosen else RoundReport()
+                self._replace(replace(current, last_seen=now), save=True)
+            chosen[lease.lease_id] = user
+        report = (
+            self.run_due(force=True, only=set(chosen), identities=chosen)
+            if chosen
+            else RoundReport()
+        )
+        refused = {lease_id for lease_id, _, _ in report.failed}
+        by_user: dict[tuple[str, ...], list[str]] = {}
+        for lease_id, user in chosen.items():
+            if lease_id not in refused:
+                by_user.setdefault(user.key, []).append(lease_id)
+        for lease_ids in by_user.values():
+            self._adopt(chosen[lease_ids[0]], lease_ids)
         failed += [(lease_id, error) for lease_id, _, error in report.failed]
         return ArnRenewal(report.renewed, tuple(failed))
 
@@ -652,11 +709,14 @@ class TicketService:
         *,
         force: bool = False,
         only: set[str] | None = None,
+        identities: Mapping[str, Identity] | None = None,
     ) -> RoundReport:
         """One renewal round: every gMSA with a due ticket is acquired once, in parallel,
         and the result written to *every* lease holding that gMSA (due or not), so the
         leases of a gMSA stay in step and the next round again needs one acquisition.
-        ``force`` treats every ticket as due; ``only`` limits the round to some leases.
+        ``force`` treats every ticket as due; ``only`` limits the round to some leases;
+        ``identities`` renews some leases as another identity than their own (new
+        credentials being tried) without making it theirs.
         """
         now = now or self.clock()
         expired = self._expire(now) if only is None else ()
@@ -665,7 +725,7 @@ class TicketService:
             for lease in self._leases.values():
                 if only is not None and lease.lease_id not in only:
                     continue
-                identity = self._identity_for(lease)
+                identity = (identities or {}).get(lease.lease_id) or self._identity_for(lease)
                 if identity is None:
                     continue
                 held: set[tuple[str, str]] = set()

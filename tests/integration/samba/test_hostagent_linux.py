@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -537,6 +538,112 @@ def test_a_domain_joined_task_needs_no_keeper(host: Host, aws: AwsLab) -> None:
     definition = task(container("web", f"credentialspec:{publish(aws, GMSA)}"))
     agent = agent_for(host, aws)
     assert agent.keeper(definition, agent.prepare(definition, TASK_ID)) is None
+
+
+# --------------------------------------------------------------------------- secret rotation
+
+
+@dataclass
+class Rotation:
+    """A domainless task (WebApp02, readable by every computer) prepared with a domain
+    user of its own, made for the test, whose secret the test changes."""
+
+    agent: LinuxHostAgent
+    definition: TaskDefinition
+    secret: str
+    lease_id: str
+    cache: Path
+
+    def issued(self) -> bytes:
+        return self.cache.read_bytes()
+
+
+def rotation(host: Host, aws: AwsLab, lab: DomainLab, user: str) -> Rotation:
+    lab.set_computer_password(user, "First-Passw0rd!")
+    secret = aws.put_secret(
+        f"rotating-{user}",
+        {"username": f"{user}$", "password": "First-Passw0rd!", "domainName": DOMAIN},
+    )
+    arn = publish(aws, GMSA_DOMAIN_COMPUTERS, domainless_spec(GMSA_DOMAIN_COMPUTERS, secret))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    prepared = agent.prepare(definition, TASK_ID)
+    cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
+    assert host.service.lease(str(prepared.lease_id)).domainless_user == (f"{user}$", DOMAIN)
+    return Rotation(agent, definition, secret, str(prepared.lease_id), cache)
+
+
+def set_secret(aws: AwsLab, arn: str, user: str, password: str) -> None:
+    aws.client("secretsmanager").put_secret_value(
+        SecretId=arn,
+        SecretString=json.dumps(
+            {"username": f"{user}$", "password": password, "domainName": DOMAIN}
+        ),
+    )
+
+
+def unique_computer() -> str:
+    return f"ROT{secrets.token_hex(4).upper()}"  # the DC is shared between test workers
+
+
+def test_a_rotated_password_in_the_secret_is_used_by_the_next_renew(
+    host: Host, aws: AwsLab, lab_dns: DomainLab
+) -> None:
+    user = unique_computer()
+    task_ = rotation(host, aws, lab_dns, user)
+    issued = task_.issued()
+    lab_dns.set_computer_password(user, "Second-Passw0rd!")  # AD rotates the password,
+    set_secret(aws, task_.secret, user, "Second-Passw0rd!")  # the secret follows
+    assert task_.issued() == issued  # the ticket in place stays until the next renew
+    renewed = task_.agent.renew(task_.definition, TASK_ID)
+    assert renewed.user == f"{user}$@{DOMAIN}"
+    assert task_.issued() != issued
+    # The service's own renewals read with the new password from now on.
+    report = host.service.run_due(force=True)
+    assert report.failed == () and task_.cache.parent in report.renewed
+
+
+def test_a_secret_naming_a_new_user_moves_the_lease_to_it_without_a_new_lease(
+    host: Host, aws: AwsLab, lab_dns: DomainLab
+) -> None:
+    old, new = unique_computer(), unique_computer()
+    task_ = rotation(host, aws, lab_dns, old)
+    issued = task_.issued()
+    lab_dns.set_computer_password(new, "Blue-Passw0rd!")
+    set_secret(aws, task_.secret, new, "Blue-Passw0rd!")
+    renewed = task_.agent.renew(task_.definition, TASK_ID)
+    assert renewed.lease_id == task_.lease_id  # the same lease, no prepare
+    assert renewed.user == f"{new}$@{DOMAIN}"
+    assert host.service.lease(task_.lease_id).domainless_user == (f"{new}$", DOMAIN)
+    metadata = json.loads((host.krb_dir / task_.lease_id / "lease.json").read_text())
+    assert metadata["domainless_user"]["username"] == f"{new}$"
+    assert task_.issued() != issued
+    assert cache_principal(str(task_.cache.parent)) == f"{GMSA_DOMAIN_COMPUTERS}$@{REALM}"
+    report = host.service.run_due(force=True)
+    assert report.failed == () and task_.cache.parent in report.renewed
+
+
+def test_a_wrong_new_password_fails_the_renew_and_keeps_tickets_and_working_password(
+    host: Host, aws: AwsLab, lab_dns: DomainLab
+) -> None:
+    user = unique_computer()
+    task_ = rotation(host, aws, lab_dns, user)
+    issued = task_.issued()
+    set_secret(aws, task_.secret, user, "Typo-Passw0rd!")  # AD still has the first one
+    with pytest.raises(HostAgentError) as caught:
+        task_.agent.renew(task_.definition, TASK_ID)
+    assert caught.value.code == "domainless-user-refused"  # UNAUTHENTICATED: not retried
+    assert f"{user}$" in caught.value.what
+    assert "Typo-Passw0rd!" not in caught.value.diagnostics()
+    assert task_.issued() == issued  # the valid ticket stays in place
+    ticket = read_ccache(task_.cache).tickets[0]
+    assert ticket.end_time > datetime.datetime.now(datetime.UTC)
+    record = host.service.lease(task_.lease_id).tickets[0]
+    assert record.last_error is not None and f"{user}$" in record.last_error
+    # The wrong password was not adopted: the service renews with the one that works.
+    report = host.service.run_due(force=True)
+    assert report.failed == () and task_.cache.parent in report.renewed
+    assert "Typo-Passw0rd!" not in json.dumps(host.service.status())
 
 
 def test_renew_of_a_domain_joined_or_unknown_task_needs_nothing(host: Host, aws: AwsLab) -> None:

@@ -164,6 +164,20 @@ def test_domainless_lease_and_renewal_on_the_wire(server: TicketServer, krb_dir:
     assert renewed == [(1, str(krb_dir / lease_id / "WebApp01"))]
 
 
+def test_a_renew_naming_a_lease_in_metadata_moves_it_to_the_requests_user(
+    client: TicketClient, double: DirectoryDouble, service: TicketService
+) -> None:
+    """gmsa's host agent names its task's lease (gmsa-lease-id); the ECS agent never does."""
+    lease = client.add_domainless_lease(
+        [spec_for("WebApp01")], username="svc-gmsa", password="User-Passw0rd!", domain="example.com"
+    )
+    double.add_user("svc-blue", "Blue-Passw0rd!", may_read=("WebApp01",))
+    blue = {"username": "svc-blue", "password": "Blue-Passw0rd!", "domain": "example.com"}
+    assert client.renew_domainless(**blue) == ()
+    assert client.renew_domainless(**blue, lease_ids=[lease.lease_id]) == lease.paths
+    assert service.lease(lease.lease_id).domainless_user == ("svc-blue", "example.com")
+
+
 # --------------------------------------------------------------------------- the agent's client
 
 

@@ -192,6 +192,49 @@ def test_renew_domainless_reports_a_failure(
         service.renew_domainless(USER)
 
 
+def test_renew_naming_a_lease_moves_it_to_a_new_user(
+    service: TicketService, double: DirectoryDouble, krb_dir: Path
+) -> None:
+    lease = service.add_lease([spec_for("WebApp01")], USER)
+    blue = DomainlessUser("svc-blue", "example.com", "Blue-Passw0rd!")
+    double.add_user(blue.username, blue.password, may_read=("WebApp01",))
+    assert service.renew_domainless(blue) == ()  # the ECS agent's call: no lease is blue's
+    assert service.renew_domainless(blue, [lease.lease_id]) == lease.paths
+    assert service.lease(lease.lease_id).domainless_user == ("svc-blue", "example.com")
+    metadata = json.loads((krb_dir / lease.lease_id / "lease.json").read_text())
+    assert metadata["domainless_user"]["username"] == "svc-blue"
+    assert b"Blue-Passw0rd!" not in (krb_dir / lease.lease_id / "lease.json").read_bytes()
+    assert service.renew_domainless(blue) == lease.paths  # now the agent's call finds it
+
+
+def test_a_wrong_new_password_is_not_adopted(
+    service: TicketService, double: DirectoryDouble, clock: FakeClock
+) -> None:
+    lease = service.add_lease([spec_for("WebApp01")], USER)
+    typo = DomainlessUser(USER.username, USER.domain, "Typo-Passw0rd!")
+    with pytest.raises(HostIdentityError):
+        service.renew_domainless(typo)
+    with pytest.raises(HostIdentityError):
+        service.renew_domainless(typo, [lease.lease_id])
+    assert service.lease(lease.lease_id).tickets[0].last_error is not None
+    # The scheduler goes on with the password that works, and clears the error.
+    report = service.run_due(clock.advance(7 * H))
+    assert report.failed == () and report.renewed == lease.paths
+    assert service.lease(lease.lease_id).tickets[0].last_error is None
+
+
+def test_renew_naming_an_unknown_or_domain_joined_lease_is_refused(
+    service: TicketService,
+) -> None:
+    joined = service.add_lease([spec_for("WebApp01")])
+    with pytest.raises(LeaseNotFoundError):
+        service.renew_domainless(USER, ["0123456789abcdef0123"])
+    with pytest.raises(LeaseRequestError, match="domain-joined"):
+        service.renew_domainless(USER, [joined.lease_id])
+    with pytest.raises(LeaseIdError):
+        service.renew_domainless(USER, ["../etc"])
+
+
 # --------------------------------------------------------------------------- sharing work
 
 
