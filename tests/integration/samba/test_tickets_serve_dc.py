@@ -22,8 +22,9 @@ from gmsa.kerberos.ccache import parse_ccache, read_ccache
 from gmsa.kerberos.keys import derive_keys
 from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.client import TicketClient
+from gmsa.tickets.errors import RemoteError
 from gmsa.tickets.interface import CredentialProviderError, GmsaAccount, HostKeytab
-from tests.support.samba import DOMAIN, GMSA, REALM, DomainLab
+from tests.support.samba import DC_NAME, DOMAIN, GMSA, GMSA_NO_READERS, REALM, DomainLab
 from tests.support.tickets import serve_env, spec_for, start_serve
 
 pytestmark = pytest.mark.xdist_group("samba")
@@ -125,6 +126,47 @@ def test_sigkilled_service_recovers_and_renews_its_lease_from_the_dc(
         deleted = client.delete_lease(reply.lease_id)
     assert deleted.lease_id == reply.lease_id
     assert not (krb / reply.lease_id).exists()
+
+
+def test_each_call_logs_one_json_line_naming_lease_gmsa_and_dc(
+    lab: DomainLab, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """The DC is the one found through the domain's DNS (SRV records), as the service
+    reached it; a refused call names the DC that refused and the gMSA asked for."""
+    sock_dir = tmp_path / "run"
+    sock_dir.mkdir(mode=0o750)
+    sock, krb, log = sock_dir / "cf.sock", tmp_path / "krb", tmp_path / "log"
+    config = tmp_path / "tickets.json"
+    config.write_text(json.dumps({"keytab": str(lab.host_keytab)}))
+    env = serve_env(lab.dns_server)
+
+    processes.append(start_serve(sock, krb, config, env, log, "--log-format", "json"))
+    with TicketClient(sock, timeout=60) as client:
+        first = client.add_lease([spec_for(GMSA)])
+        second = client.add_lease([spec_for(GMSA)])  # the ticket kept from the first
+        with pytest.raises(RemoteError):
+            client.add_lease([spec_for(GMSA_NO_READERS)])
+    processes[0].send_signal(signal.SIGTERM)
+    processes[0].wait(30)
+    events = [
+        json.loads(line)
+        for line in log.read_text().splitlines()
+        if line.startswith("{") and '"method"' in line
+    ]
+    added = [e for e in events if e["method"] == "AddKerberosLease"]
+    assert [e["outcome"] for e in added] == ["success", "success", "failure"]
+    for event, lease in zip(added, (first, second), strict=False):
+        assert event["lease_id"] == lease.lease_id
+        assert event["gmsa"] == [GMSA]
+        assert event["dc"] == [DC_NAME]
+        assert isinstance(event["duration_ms"], float)
+    refused = added[2]
+    assert (refused["code"], refused["gmsa"], refused["dc"]) == (
+        "PERMISSION_DENIED",
+        [GMSA_NO_READERS],
+        [DC_NAME],
+    )
+    assert "lease_id" not in refused
 
 
 def test_lease_with_the_password_read_over_ldaps(
