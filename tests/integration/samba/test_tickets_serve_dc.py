@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -24,7 +25,17 @@ from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySetti
 from gmsa.tickets.client import TicketClient
 from gmsa.tickets.errors import RemoteError
 from gmsa.tickets.interface import CredentialProviderError, GmsaAccount, HostKeytab
-from tests.support.samba import DC_NAME, DOMAIN, GMSA, GMSA_NO_READERS, REALM, DomainLab
+from tests.support.moto import AwsLab
+from tests.support.samba import (
+    DC_NAME,
+    DOMAIN,
+    GMSA,
+    GMSA_NO_READERS,
+    HOST_NESTED,
+    PASSWORD,
+    REALM,
+    DomainLab,
+)
 from tests.support.tickets import serve_env, spec_for, start_serve
 
 pytestmark = pytest.mark.xdist_group("samba")
@@ -167,6 +178,41 @@ def test_each_call_logs_one_json_line_naming_lease_gmsa_and_dc(
         [DC_NAME],
     )
     assert "lease_id" not in refused
+
+
+def test_a_host_outside_the_domain_reads_passwords_as_the_user_its_secret_names(
+    lab: DomainLab, aws: AwsLab, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """No keytab anywhere: CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA names the
+    secret whose user (HOST02$, allowed on WebApp01 through nested groups) reads the
+    passwords for the agent's AddKerberosLease; the secret is read at start with the
+    host's AWS credentials (the environment, here the moto server)."""
+    aws.put_secret(
+        "gmsa/host-user",
+        {"username": f"{HOST_NESTED}$", "password": PASSWORD, "domainName": DOMAIN},
+    )
+    sock_dir = tmp_path / "run"
+    sock_dir.mkdir(mode=0o750)
+    sock, krb, log = sock_dir / "cf.sock", tmp_path / "krb", tmp_path / "log"
+    config = tmp_path / "tickets.json"
+    config.write_text(json.dumps({"keytab": str(tmp_path / "no.keytab")}))
+    env = serve_env(
+        lab.dns_server,
+        CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA="gmsa/host-user",
+        AWS_ACCESS_KEY_ID=aws.access_key,
+        AWS_SECRET_ACCESS_KEY=aws.secret_key,
+        AWS_DEFAULT_REGION=aws.region,
+        AWS_ENDPOINT_URL=aws.endpoint,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    env.pop("AWS_PROFILE", None)
+    processes.append(start_serve(sock, krb, config, env, log))
+    with TicketClient(sock, timeout=60) as client:
+        reply = client.add_lease([spec_for(GMSA)])
+    cache = read_ccache(Path(reply.paths[0]) / "krb5cc")
+    assert str(cache.principal) == f"{GMSA}$@{REALM}"
+    assert PASSWORD not in log.read_text()
 
 
 def test_lease_with_the_password_read_over_ldaps(
