@@ -259,7 +259,12 @@ WAIT_FOR_RENEWAL = [
 
 
 def test_a_domainless_task_keeps_its_lease_across_a_ticket_service_restart(
-    client: docker.DockerClient, lab: DomainLab, aws: AwsLab, krb5_conf: Path, tmp_path: Path
+    client: docker.DockerClient,
+    engine: DockerLab,
+    lab: DomainLab,
+    aws: AwsLab,
+    krb5_conf: Path,
+    tmp_path: Path,
 ) -> None:
     """`gmsa tickets serve` as a process, killed and started again while the task runs:
     the restarted service holds the lease but not the user's password, and renews nothing
@@ -286,8 +291,19 @@ def test_a_domainless_task_keeps_its_lease_across_a_ticket_service_restart(
         keep_alive_seconds=0.2,
     )
 
+    task_id = new_task_id()
+
     def restart() -> None:
-        time.sleep(2)
+        """Once the task's container runs (its lease made), kill the service and start it
+        again on the same socket and krb directory."""
+        deadline = time.monotonic() + 120
+        running = {"label": f"{LABEL_TASK_ID}={task_id}", "status": "running"}
+        watcher = connect(engine.url)  # a client of its own: run_task uses the other
+        try:
+            while not watcher.containers.list(filters=running) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            watcher.close()
         services[0].kill()
         services[0].wait(10)
         services.append(start_serve(sock, krb, config, env, log))
@@ -296,7 +312,6 @@ def test_a_domainless_task_keeps_its_lease_across_a_ticket_service_restart(
     restarter.start()
     heard: list[Renewal] = []
     try:
-        task_id = new_task_id()
         result = run_task(client, task_def, agent=agent, task_id=task_id, on_renewal=heard.append)
     finally:
         restarter.join()
