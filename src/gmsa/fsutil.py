@@ -248,6 +248,36 @@ class DirHandle:
         except OSError as exc:
             raise _os_error("cannot create the directory", self.child(name), exc) from None
 
+    def write_new(
+        self, name: str, data: bytes, *, mode: int = 0o600, owner: tuple[int, int] | None = None
+    ) -> None:
+        """Create the file ``name`` with ``data`` in one go, refusing any existing entry.
+
+        Not atomic for readers: only for a directory nobody reads until it is complete
+        and renamed into place (a staging directory), where a temporary file and a
+        rename per file would be wasted. ``owner`` (uid, gid) is given before the data.
+        """
+        _check_name(name)
+        _step()
+        try:
+            fd = os.open(name, _NEW_FILE_FLAGS, 0o600, dir_fd=self.fd)
+        except OSError as exc:
+            raise _cannot_create(self.path, exc) from None
+        try:
+            os.fchmod(fd, mode)
+            if owner is not None:
+                os.fchown(fd, owner[0], owner[1])
+            _step()
+            _write_all(fd, data)
+        except OSError as exc:
+            raise ExternalError(
+                f"cannot write the file: {exc.strerror}",
+                where=str(self.child(name)),
+                fix="check that the directory is writable and has space",
+            ) from None
+        finally:
+            os.close(fd)
+
     def write_atomic(
         self,
         name: str,
@@ -282,17 +312,19 @@ class DirHandle:
             fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=self.fd)
         except OSError as exc:
             raise _cannot_create(self.path, exc) from None
+        placed = False
         try:
             try:
-                with os.fdopen(fd, "wb") as handle:
+                try:
                     _step()
-                    handle.write(data)
-                    handle.flush()
+                    _write_all(fd, data)
                     if durable:
-                        os.fsync(handle.fileno())
-                    os.fchmod(handle.fileno(), mode)
+                        os.fsync(fd)
+                    os.fchmod(fd, mode)
                     if owner is not None:
-                        os.fchown(handle.fileno(), owner[0], owner[1])
+                        os.fchown(fd, owner[0], owner[1])
+                finally:
+                    os.close(fd)
                 _step()
                 if exclusive:
                     try:
@@ -305,6 +337,7 @@ class DirHandle:
                         ) from None
                 else:
                     os.rename(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+                    placed = True
             except OSError as exc:
                 raise ExternalError(
                     f"cannot write the file: {exc.strerror}",
@@ -312,8 +345,9 @@ class DirHandle:
                     fix="check permissions",
                 ) from None
         finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=self.fd)
+            if not placed:  # a failure, or a link (exclusive) that leaves the name behind
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=self.fd)
         if durable:
             self.fsync()
 
@@ -391,6 +425,13 @@ class DirHandle:
                     self.unlink(name)
             finally:
                 os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _check_name(name: str) -> None:

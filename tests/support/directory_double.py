@@ -43,6 +43,7 @@ from gmsa.tickets.interface import (
     Identity,
     PasswordAccessDeniedError,
 )
+from gmsa.tickets.logformat import note
 
 HOST = "host"
 """The identity name a HostKeytab reads as."""
@@ -181,6 +182,7 @@ class DirectoryDouble(CredentialProvider):
                     where="dc1.example.com:636",
                     fix="check that the DC is up",
                 )
+            note(dc=f"dc1.{account.domain}")  # as the real provider names the DC it reached
             reader = self._reader(identity)
             gmsa = self._gmsas.get(account.key)
             if gmsa is None:

@@ -186,6 +186,37 @@ class DomainLab:
         """Environment for commands started with :meth:`connection_args`."""
         return {"GMSA_TEST_PASSWORD": PASSWORD}
 
+    def set_computer_password(self, name: str, password: str) -> None:
+        """Create the computer account ``NAME$`` if it is missing and set its password
+        (a change AD would make), in the running DC. Like every computer, it is in Domain
+        Computers, so it may read WebApp02's password. Tests give their own names: the DC
+        is shared."""
+        subprocess.run(
+            [SYSTEM_PYTHON, "-c", _SET_COMPUTER_PASSWORD, str(self.directory / "etc" / "smb.conf")],
+            input=json.dumps({"name": name, "password": password}),
+            text=True,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+_SET_COMPUTER_PASSWORD = r"""
+import json, sys
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+
+request = json.load(sys.stdin)
+lp = LoadParm()
+lp.load(sys.argv[1])
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+sam = request["name"] + "$"
+if not db.search(str(db.domain_dn()), expression=f"(sAMAccountName={sam})", attrs=["dn"]):
+    db.newcomputer(request["name"])
+db.setpassword(f"(sAMAccountName={sam})", request["password"])
+"""
+
 
 class SambaDC:
     """Provision, fill, start and stop one Samba AD DC in a temporary directory."""

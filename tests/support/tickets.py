@@ -1,11 +1,16 @@
 """Ticket-service test helpers: a clock tests move by hand, the example spec for any gMSA,
-and an in-memory S3 and Secrets Manager for ARN leases."""
+an in-memory S3 and Secrets Manager for ARN leases, and ``gmsa tickets serve`` started as
+a process of its own."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +20,7 @@ from gmsa.aws import AwsAccessDeniedError, AwsCredentialsError, AwsNotFoundError
 from gmsa.domainless import DomainlessUser
 from gmsa.reference import S3Location
 from gmsa.tickets.arn import ArnReader, AwsKeys
+from gmsa.tickets.client import TicketClient
 from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
 from tests.conftest import EXAMPLE_SPEC
@@ -121,3 +127,59 @@ def serving(service: TicketService, socket_dir: Path) -> Iterator[TicketServer]:
     finally:
         server.stop(grace=0)
         service.stop()
+
+
+def serve_env(dns_server: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``gmsa tickets serve`` process: the domain's DNS server, the
+    settings in ``extra``, and nothing stale from the caller's (DC, KDC, krb5, CF_ keys)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GMSA_", "DOMAIN_CONTROLLER_GMSA", "KRB5", "CF_"))
+    }
+    env.update({"GMSA_DNS_SERVER": dns_server, **extra})
+    return env
+
+
+def start_serve(
+    sock: Path, krb: Path, config: Path, env: dict[str, str], log: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """Start ``gmsa tickets serve`` (provider ``active-directory``, then ``args``) and wait
+    until it answers HealthCheck; its output goes to ``log``."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gmsa",
+                "tickets",
+                "serve",
+                "--socket",
+                str(sock),
+                "--krb-dir",
+                str(krb),
+                "--config",
+                str(config),
+                "--provider",
+                "active-directory",
+                *args,
+            ],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {log.read_text(errors='replace')}")
+        if sock.exists():
+            try:
+                with TicketClient(sock, timeout=5) as client:
+                    client.health()
+                return process
+            except Exception:  # not listening yet (a stale socket, or starting)
+                pass
+        time.sleep(0.05)
+    process.kill()
+    process.wait(10)
+    raise AssertionError(f"serve did not start: {log.read_text(errors='replace')}")

@@ -107,6 +107,21 @@ def test_exclusive_write_refuses_an_existing_file(root: Path) -> None:
     assert snapshot(root) == {"a": b"old"}
 
 
+def test_write_new_creates_the_file_with_its_mode_and_refuses_any_entry(
+    root: Path, outside: Path
+) -> None:
+    (root / "link").symlink_to(outside / "precious")
+    with DirHandle.open(root) as handle:
+        handle.write_new("cache", b"ticket", mode=0o600)
+        with pytest.raises(ExternalError, match="cannot create"):
+            handle.write_new("cache", b"again")
+        with pytest.raises(ExternalError, match="cannot create"):
+            handle.write_new("link", b"through")
+    assert (root / "cache").read_bytes() == b"ticket"
+    assert (root / "cache").stat().st_mode & 0o777 == 0o600
+    assert (outside / "precious").read_text() == "keep me"
+
+
 def test_write_into_a_missing_directory_is_an_outside_failure(tmp_path: Path) -> None:
     with pytest.raises(ExternalError, match="cannot create a file in the directory"):
         write_atomic(tmp_path / "absent" / "a", b"x")

@@ -24,7 +24,7 @@ from gmsa.cli.task_agent import HostAgentOptions, host_agent_options
 from gmsa.errors import ExitCode
 from gmsa.findings import count
 from gmsa.hostagent.docker_run import RunResult, connect, run_task, stop_task
-from gmsa.hostagent.interface import HostAgent
+from gmsa.hostagent.interface import HostAgent, Renewal
 from gmsa.taskdef.model import load_task_definition
 
 INTERRUPTED = int(ExitCode.INTERRUPTED)
@@ -76,6 +76,11 @@ def run(
     prepared credentials; with --detach returns once all have started (gmsa task
     stop removes them). Ctrl-C, SIGTERM or a failed start removes everything too.
 
+    While a Linux task with domainless specs runs, its lease is kept alive as the
+    ECS agent does: when the task execution role's credentials are refreshed, or
+    the ticket service restarted, the user secret is read again and the lease
+    renewed (checked every 10 seconds). With --detach, run gmsa task renew for it.
+
     \b
     Examples:
       gmsa task run taskdef.json --platform linux --docker-host unix:///var/run/docker.sock
@@ -98,7 +103,13 @@ def run(
     try:
         with sigterm_interrupts():
             result = run_task(
-                client, task_def, agent=agent, task_id=task_id, task_arn=task_arn, detach=detach
+                client,
+                task_def,
+                agent=agent,
+                task_id=task_id,
+                task_arn=task_arn,
+                detach=detach,
+                on_renewal=None if json_output else _print_renewal,
             )
     except KeyboardInterrupt:
         click.echo("interrupted: the task's containers and credentials were removed", err=True)
@@ -115,6 +126,15 @@ def run(
         err=True,
     )
     ctx.exit(result.exit_code)
+
+
+def _print_renewal(renewal: Renewal) -> None:
+    """A renewal of the running task's lease, as it happens (text output, on stderr)."""
+    why = renewal.reason.replace("-", " ")
+    if renewal.ok:
+        click.echo(f"lease renewed ({why}): {count(len(renewal.renewed), 'ticket')}", err=True)
+    else:
+        click.echo(f"lease not renewed ({why}): {renewal.error}", err=True)
 
 
 def _print_result(result: RunResult) -> None:

@@ -34,6 +34,7 @@ from gmsa.hostagent.interface import (
     Mount,
     PreparedContainer,
     PreparedTask,
+    Renewal,
     check_task_id,
 )
 from gmsa.taskdef.model import ContainerDefinition, TaskDefinition
@@ -145,6 +146,9 @@ class RunResult:
     """What the host agent prepared, when the task had credential specs."""
     cleaned_up: bool = field(default=True)
     """Whether containers and prepared state were removed (false only when detached)."""
+    renewals: tuple[Renewal, ...] = ()
+    """What kept the task's credentials alive while it ran (a domainless Linux task's
+    lease renewals), in order."""
 
     @property
     def exit_code(self) -> int:
@@ -162,6 +166,7 @@ class RunResult:
             "exit_code": self.exit_code,
             "containers": [c.to_dict() for c in self.containers],
             "prepared": self.prepared.to_dict() if self.prepared else None,
+            "renewals": [r.to_dict() for r in self.renewals],
         }
 
 
@@ -480,10 +485,15 @@ def _exit_code(container: Container) -> int | None:
 
 
 def _wait(
-    started: Sequence[tuple[ContainerPlan, Container]], poll: Callable[[float], None]
+    started: Sequence[tuple[ContainerPlan, Container]],
+    poll: Callable[[float], None],
+    keep_alive: Callable[[], object] | None = None,
 ) -> None:
-    """Wait until an essential container exits (ECS then stops the task) or all do."""
+    """Wait until an essential container exits (ECS then stops the task) or all do,
+    calling ``keep_alive`` (the host agent's keeper) meanwhile."""
     while True:
+        if keep_alive is not None:
+            keep_alive()
         try:
             codes = [(plan, _exit_code(c)) for plan, c in started]
         except docker.errors.DockerException as exc:
@@ -546,13 +556,17 @@ def run_task(
     task_arn: str | None = None,
     detach: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    on_renewal: Callable[[Renewal], None] | None = None,
 ) -> RunResult:
     """Prepare the task, create and start its containers, and wait for them.
 
     Without ``detach`` the containers are removed and the host agent cleans up the task
-    before this returns, whatever happens (an exit, a failed start, KeyboardInterrupt).
+    before this returns, whatever happens (an exit, a failed start, KeyboardInterrupt);
+    while they run, the host agent's keeper (:meth:`HostAgent.keeper`) keeps their
+    credentials alive, and ``on_renewal`` hears of each renewal as it happens.
     With ``detach`` they are left running once all have started; :func:`stop_task` takes
-    them away. A task with credential spec references needs ``agent``.
+    them away (and keeping a domainless lease alive is then ``gmsa task renew``'s job).
+    A task with credential spec references needs ``agent``.
     """
     task_id = check_task_id(task_id) if task_id is not None else new_task_id()
     plan_task(task_def)  # every field checked before anything is created
@@ -586,11 +600,20 @@ def run_task(
                 prepared=prepared,
                 cleaned_up=False,
             )
-        _wait(created, sleep)
+        keeper = agent.keeper(task_def, prepared) if agent and prepared else None
+
+        def keep_alive() -> None:
+            assert keeper is not None
+            renewal = keeper.poll()
+            if renewal is not None and on_renewal is not None:
+                on_renewal(renewal)
+
+        _wait(created, sleep, keep_alive if keeper is not None else None)
         return RunResult(
             task_id=task_id,
             containers=tuple(_outcome(p, c, with_logs=True) for p, c in created),
             prepared=prepared,
+            renewals=tuple(keeper.renewals) if keeper is not None else (),
         )
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -301,8 +301,51 @@ class CleanupResult:
         return out
 
 
+@dataclass(frozen=True)
+class Renewal:
+    """One time a running task's credentials were renewed, or could not be."""
+
+    reason: str
+    """Why: ``credentials-refreshed`` (the task execution role's credentials changed),
+    ``ticket-service-restarted`` (the service holds the lease but not its user's
+    password), or ``lease-missing`` (the service holds no such lease any more: nothing can
+    be renewed, said once)."""
+    ok: bool
+    """Whether the renewal succeeded; the tickets in place stay valid either way."""
+    renewed: tuple[str, ...] = ()
+    """The task's ticket directories that got a fresh ticket."""
+    error: str | None = None
+    """What failed (never a secret); it is tried again at the next check."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return {
+            "reason": self.reason,
+            "ok": self.ok,
+            "renewed": list(self.renewed),
+            "error": self.error,
+        }
+
+
+class TaskKeeper(ABC):
+    """Keeps a running task's credentials alive: polled while its containers run."""
+
+    renewals: list[Renewal]
+    """Every renewal so far, in order."""
+
+    @abstractmethod
+    def poll(self) -> Renewal | None:
+        """Check (at the keeper's own pace) whether the task needs a renewal and make it;
+        the renewal made, if any. Never raises: a failure is a failed :class:`Renewal`."""
+
+
 class HostAgent(ABC):
     """Prepares a task's gMSA credentials on a host and cleans them up afterwards."""
+
+    def keeper(self, task_def: TaskDefinition, prepared: PreparedTask) -> TaskKeeper | None:
+        """What keeps the prepared task's credentials alive while it runs; None when the
+        platform needs nothing (the default)."""
+        return None
 
     @abstractmethod
     def prepare(
@@ -331,6 +374,8 @@ __all__ = [
     "Mount",
     "PreparedContainer",
     "PreparedTask",
+    "Renewal",
     "TaskInputError",
+    "TaskKeeper",
     "check_task_id",
 ]

@@ -35,14 +35,16 @@ no result, log line or error message.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gmsa.aws import AwsConfig
+from gmsa.aws import AWS_FAILURES, AwsConfig
 from gmsa.credspec.model import CredentialSpec
 from gmsa.credspec.render import render
 from gmsa.credspec.validate import CredentialSpecError, check_bytes
@@ -58,7 +60,9 @@ from gmsa.hostagent.interface import (
     Mount,
     PreparedContainer,
     PreparedTask,
+    Renewal,
     TaskInputError,
+    TaskKeeper,
     check_task_id,
 )
 from gmsa.hostagent.ledger import (
@@ -88,6 +92,89 @@ from gmsa.tickets.errors import (
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
+
+
+KEEP_ALIVE_SECONDS = 10.0
+"""How often a running domainless task's credentials and ticket service are checked."""
+KEEP_ALIVE_BACKOFF_MAX = 600.0
+"""Longest wait after failed renewals: each failure doubles the wait, so a wrong password
+in the secret is not sent to the domain every 10 seconds (and cannot lock the user out)."""
+
+
+class LeaseKeeper(TaskKeeper):
+    """Keeps a running domainless task's lease alive, as the ECS agent does.
+
+    Every :attr:`LinuxHostAgent.keep_alive_seconds` it looks at two things and, when
+    either changed, renews the lease (:meth:`LinuxHostAgent.renew`: the user secret read
+    again with the current credentials, then RenewNonDomainJoinedKerberosLease):
+
+    - the task execution role's credentials: when they were refreshed, the secret is
+      read with the new ones (the ECS agent renews when it gets new credentials);
+    - the ticket service: when it holds the lease but not its user's password, it
+      restarted (it keeps passwords in memory only) and renews nothing until told.
+
+    A failed renewal is recorded and tried again later, the wait doubling with each
+    failure up to :data:`KEEP_ALIVE_BACKOFF_MAX` (a wrong password must not lock the user
+    out); the tickets in place stay valid until they end. Nothing here raises.
+    """
+
+    def __init__(
+        self,
+        agent: LinuxHostAgent,
+        task_def: TaskDefinition,
+        task_id: str,
+        lease_id: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.agent = agent
+        self.task_def = task_def
+        self.task_id = task_id
+        self.lease_id = lease_id
+        self.renewals = []
+        self._clock = clock
+        self._credentials = agent.credentials_fingerprint()
+        self._next = clock() + agent.keep_alive_seconds
+        self._lost = False
+        self._failures = 0
+
+    def poll(self) -> Renewal | None:
+        """Check if the check is due; renew if the credentials or the service changed."""
+        now = self._clock()
+        if now < self._next or self._lost:
+            return None
+        self._next = now + self.agent.keep_alive_seconds
+        credentials = self.agent.credentials_fingerprint()
+        refreshed = credentials is not None and credentials != self._credentials
+        if refreshed:
+            reason = "credentials-refreshed"
+        else:
+            try:
+                awaiting = self.agent.lease_awaits_credentials(self.lease_id)
+            except GmsaError as exc:
+                self._lost = True  # nothing to renew any more; said once
+                return self._record("lease-missing", exc)
+            if not awaiting:
+                return None
+            reason = "ticket-service-restarted"
+        try:
+            renewed = self.agent.renew(self.task_def, self.task_id)
+        except GmsaError as exc:
+            return self._record(reason, exc)
+        if refreshed:
+            self._credentials = credentials
+        self._failures = 0
+        renewal = Renewal(reason, True, renewed.renewed)
+        self.renewals.append(renewal)
+        return renewal
+
+    def _record(self, reason: str, exc: GmsaError) -> Renewal:
+        self._failures += 1
+        wait = self.agent.keep_alive_seconds * 2**self._failures
+        self._next = self._clock() + min(wait, KEEP_ALIVE_BACKOFF_MAX)
+        renewal = Renewal(reason, False, error=str(exc))
+        self.renewals.append(renewal)
+        return renewal
 
 
 class DomainlessSecretError(HostAgentError):
@@ -147,6 +234,7 @@ class LinuxHostAgent(HostAgent):
         *,
         state_dir: Path | None = None,
         timeout: float = 60.0,
+        keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
     ) -> None:
         self.krb_dir = Path(krb_dir)
         self.socket = Path(socket)
@@ -154,6 +242,9 @@ class LinuxHostAgent(HostAgent):
         self.aws = aws if aws is not None else fetcher.aws
         self.state_dir = Path(state_dir) if state_dir is not None else self.krb_dir
         self.timeout = timeout
+        self.keep_alive_seconds = keep_alive_seconds
+        """How often a running domainless task's keeper checks its credentials and the
+        ticket service (:meth:`keeper`)."""
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ prepare
@@ -383,7 +474,10 @@ class LinuxHostAgent(HostAgent):
         try:
             with self._client() as client:
                 renewed = client.renew_domainless(
-                    username=user.username, password=user.password, domain=user.domain
+                    username=user.username,
+                    password=user.password,
+                    domain=user.domain,
+                    lease_ids=(lease_id,),
                 )
         except GmsaError as exc:
             err = HostAgentError(
@@ -404,6 +498,52 @@ class LinuxHostAgent(HostAgent):
                 exit_code=ExitCode.EXTERNAL,
             )
         return RenewedTask(task_id, lease_id, str(user), mine)
+
+    def keeper(self, task_def: TaskDefinition, prepared: PreparedTask) -> LeaseKeeper | None:
+        """A :class:`LeaseKeeper` for a prepared domainless task; None for a domain-joined
+        one (the ticket service renews it with the host's keytab by itself)."""
+        if prepared.lease_id is None:
+            return None
+        plans, _ = plan_references(task_def, _Plan)
+        if not any(p.reference.mode is Mode.DOMAINLESS for p in plans.values()):
+            return None
+        return LeaseKeeper(self, task_def, prepared.task_id, prepared.lease_id)
+
+    def credentials_fingerprint(self) -> bytes | None:
+        """A digest of the AWS credentials the agent reads with now (the task execution
+        role's); asking refreshes them when they are due, as botocore does before a call.
+        None when they cannot be told (no credentials, AWS unreachable)."""
+        if self.aws is None:
+            return None
+        try:
+            credentials = self.aws.session().get_credentials()
+            if credentials is None:
+                return None
+            frozen = credentials.get_frozen_credentials()
+        except GmsaError:
+            return None
+        except AWS_FAILURES:
+            return None
+        return hashlib.sha256(f"{frozen.access_key}\0{frozen.token or ''}".encode()).digest()
+
+    def lease_awaits_credentials(self, lease_id: str) -> bool | None:
+        """Whether the ticket service holds the lease but not its domain user's password
+        (it restarted since the last renew); None when the service cannot be asked."""
+        try:
+            with self._client() as client:
+                report = client.status(lease_ids=[lease_id])
+        except GmsaError:
+            return None
+        for lease in report.get("leases", []):
+            if isinstance(lease, dict) and lease.get("lease_id") == lease_id:
+                return bool(lease.get("awaiting_credentials"))
+        raise HostAgentError(
+            f"the ticket service holds no lease {lease_id} any more (deleted, or expired "
+            "by its TTL)",
+            where=str(self.krb_dir / lease_id),
+            fix="start the task again to get a new lease",
+            exit_code=ExitCode.EXTERNAL,
+        )
 
     # ------------------------------------------------------------------ cleanup
 
@@ -570,7 +710,10 @@ def _user_of(container: ContainerDefinition) -> str | None:
 
 
 __all__ = [
+    "KEEP_ALIVE_BACKOFF_MAX",
+    "KEEP_ALIVE_SECONDS",
     "DomainlessSecretError",
+    "LeaseKeeper",
     "LinuxHostAgent",
     "RenewedTask",
     "parse_user",

@@ -30,7 +30,7 @@ from gmsa.kerberos.errors import (
     DcUnreachableError,
     KerberosError,
 )
-from gmsa.kerberos.keys import SUPPORTED_ENCTYPES, Key
+from gmsa.kerberos.keys import SUPPORTED_ENCTYPES, GmsaKeys, Key
 from gmsa.kerberos.principal import NT_SRV_INST, Principal
 from gmsa.kerberos.ticket import Ticket
 
@@ -103,6 +103,11 @@ class KdcClient:
         """KDC exchanges made, for measurements."""
         self._answered_by = self.kdcs[0]
 
+    @property
+    def answered_by(self) -> KdcEndpoint:
+        """The KDC that answered the last exchange (the first one before any)."""
+        return self._answered_by
+
     # ----------------------------------------------------------------- AS exchange
 
     def tgt_with_password(self, client: Principal, password: str) -> Ticket:
@@ -119,23 +124,34 @@ class KdcClient:
 
         return self._as_exchange(client, key_for, known=_known_salt(client), remember=True)
 
-    def tgt_with_keys(self, client: Principal, keys: Sequence[Key]) -> Ticket:
+    def tgt_with_keys(self, client: Principal, keys: Sequence[Key] | GmsaKeys) -> Ticket:
         """A TGT from long-term keys, e.g. a host's keytab entries or keys derived from a
         gMSA's password: they need no salt, so the first AS-REQ carries the encrypted
-        timestamp with the strongest key (one round trip)."""
-        by_type = {k.enctype: k for k in keys}
+        timestamp with the strongest key (one round trip). With :class:`GmsaKeys` only
+        the key the exchange uses is derived (AES256 unless the KDC asks for AES128)."""
+        derived = keys if isinstance(keys, GmsaKeys) else None
+        by_type = {} if isinstance(keys, GmsaKeys) else {k.enctype: k for k in keys}
+        if derived is not None:
+            usable = list(SUPPORTED_ENCTYPES)
+            have = "gmsa derives only the AES keys from a gMSA's password"
+        else:
+            usable = [e for e in SUPPORTED_ENCTYPES if e in by_type]
+            have = f"the keytab has {sorted(by_type) or 'no keys'}"
+
+        def key_of(enctype: int) -> Key | None:
+            if derived is not None:
+                return derived.key(enctype) if enctype in usable else None
+            return by_type.get(enctype)
 
         def key_for(enctype: int, _salt: bytes | None, _params: bytes | None) -> Key:
-            key = by_type.get(enctype)
+            key = key_of(enctype)
             if key is None:
                 raise AuthenticationError(
-                    f"the KDC wants enctype {enctype} for {client} but the keytab has "
-                    f"{sorted(by_type) or 'no keys'}",
+                    f"the KDC wants enctype {enctype} for {client} but {have}",
                     fix="export the account's AES keys into the keytab again",
                 )
             return key
 
-        usable = [e for e in SUPPORTED_ENCTYPES if e in by_type]
         if not usable:
             raise CredentialsInputError(
                 f"the keytab holds no AES key for {client}",
@@ -446,7 +462,10 @@ def _read_as_reply(
     what: str,
 ) -> Ticket:
     """The TGT of an AS-REP, decrypted with the key of the enctype the KDC used."""
-    enctype = int(_native(reply)["enc-part"]["etype"])
+    try:
+        enctype = int(reply.chosen["enc-part"]["etype"].native)
+    except DECODE_ERRORS:
+        raise KerberosError("the KDC sent a malformed Kerberos message") from None
     _, salt, params = choice
     return _read_kdc_reply(
         reply, key_for(enctype, salt, params), 3, nonce, client, what=f"the TGT for {client}"
@@ -456,8 +475,16 @@ def _read_as_reply(
 def _read_kdc_reply(
     reply: Any, key: Key, usage: int, nonce: int, client: Principal, *, what: str
 ) -> Ticket:
-    native = _native(reply)
-    cipher = native["enc-part"]["cipher"]
+    # Only the fields used are decoded: the reply's ticket (most of its bytes, with the
+    # PAC inside) is kept as received.
+    try:
+        body = reply.chosen
+        cipher = body["enc-part"]["cipher"].native
+        cname = tuple(body["cname"]["name-string"].native)
+        crealm = body["crealm"].native
+        ticket = body["ticket"].untag().dump()
+    except DECODE_ERRORS:
+        raise KerberosError("the KDC sent a malformed Kerberos message") from None
     plain = decrypt(key, usage, cipher, what=what)
     part: Any = None
     for cls in (asn1.EncASRepPart, asn1.EncTGSRepPart):
@@ -476,10 +503,10 @@ def _read_kdc_reply(
     if auth_time is None or end_time is None:
         raise KerberosError(f"cannot read {what}: it has no authentication or end time")
     return Ticket(
-        client=Principal(tuple(native["cname"]["name-string"]), native["crealm"], client.name_type),
+        client=Principal(cname, crealm, client.name_type),
         server=Principal(tuple(sname["name-string"]), part["srealm"], int(sname["name-type"])),
         key=Key(int(part["key"]["keytype"]), bytes(part["key"]["keyvalue"])),
-        ticket=asn1.Ticket(native["ticket"]).dump(),
+        ticket=ticket,
         auth_time=auth_time,
         start_time=part.get("starttime") or auth_time,
         end_time=end_time,

@@ -12,9 +12,11 @@ hash, MD4 of the UTF-16LE bytes (:mod:`gmsa.kerberos.md4`). See
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import struct
+import threading
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -46,6 +48,11 @@ class Key:
     """18 (AES256), 17 (AES128) or 23 (RC4-HMAC)."""
     value: bytes = field(repr=False)
     """The key bytes. Secret: never printed."""
+    usage_keys: dict[tuple[int, int], bytes] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+    """RFC 3961 keys derived from this one per (key usage, purpose), kept by
+    :mod:`gmsa.kerberos.crypto` so each is derived once. Secret: never printed."""
 
     @classmethod
     def from_password(cls, enctype: int, password: str, salt: bytes, params: bytes | None) -> Key:
@@ -76,9 +83,15 @@ def derive_key(base_key: bytes, constant: bytes) -> bytes:
     IV over ``n-fold(constant)`` followed by zero blocks yields exactly that chain.
     """
     blocks = math.ceil(len(base_key) / 16)
-    plain = nfold(constant, 16) + b"\0" * (16 * (blocks - 1))
+    plain = _folded(constant) + b"\0" * (16 * (blocks - 1))
     encryptor = Cipher(algorithms.AES(base_key), modes.CBC(b"\0" * 16)).encryptor()
     return (encryptor.update(plain) + encryptor.finalize())[: len(base_key)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded(constant: bytes) -> bytes:
+    """``nfold(constant, 16)``, kept: the constants are key usages, a handful in use."""
+    return nfold(constant, 16)
 
 
 def nfold(data: bytes, size: int) -> bytes:
@@ -103,20 +116,64 @@ def nfold(data: bytes, size: int) -> bytes:
     return total.to_bytes(size, "big")
 
 
-@dataclass(frozen=True)
 class GmsaKeys:
-    """Every long-term key of one gMSA for one password."""
+    """Every long-term key of one gMSA for one password, each derived when first asked for.
+
+    An AS exchange needs one key (AES256, unless the account lacks it), and each AES key
+    costs a PBKDF2 of 4096 iterations: deriving the others only when something asks
+    for them (a keytab, a KDC that refuses AES256) halves the work of a lease. Safe to
+    share between threads (two threads may both derive a key the first time; they get
+    the same bytes). Holds the password's forms it needs, never shown in ``repr``.
+    """
+
+    __slots__ = ("_derived", "_lock", "_utf8", "_utf16le", "principal", "salt")
 
     principal: Principal
     """``NAME$@REALM``."""
     salt: bytes
     """The AES salt used."""
-    aes256: Key
-    """Enctype 18, the one AD prefers."""
-    aes128: Key
-    """Enctype 17."""
-    rc4: Key
-    """Enctype 23: the NT hash."""
+
+    def __init__(self, principal: Principal, salt: bytes, password_utf16le: bytes) -> None:
+        self.principal = principal
+        self.salt = salt
+        self._utf16le = password_utf16le
+        self._utf8 = kerberos_password(password_utf16le)
+        self._derived: dict[int, Key] = {}
+        self._lock = threading.Lock()
+
+    def key(self, enctype: int) -> Key:
+        """The key of ``enctype`` (18, 17 or 23), derived on first use."""
+        with self._lock:
+            known = self._derived.get(enctype)
+        if known is not None:
+            return known
+        if enctype == RC4_HMAC:
+            key = Key(RC4_HMAC, nt_hash(self._utf16le))
+        else:
+            key = aes_string_to_key(self._utf8, self.salt, enctype)
+        with self._lock:
+            return self._derived.setdefault(enctype, key)
+
+    @property
+    def aes256(self) -> Key:
+        """Enctype 18, the one AD prefers."""
+        return self.key(AES256)
+
+    @property
+    def aes128(self) -> Key:
+        """Enctype 17."""
+        return self.key(AES128)
+
+    @property
+    def rc4(self) -> Key:
+        """Enctype 23: the NT hash."""
+        return self.key(RC4_HMAC)
+
+    @property
+    def derived(self) -> tuple[int, ...]:
+        """The enctypes derived so far (for measurements and tests)."""
+        with self._lock:
+            return tuple(sorted(self._derived))
 
     def all(self) -> tuple[Key, ...]:
         """The keys, strongest first (the order a KDC request offers them)."""
@@ -125,6 +182,9 @@ class GmsaKeys:
     def aes(self) -> tuple[Key, ...]:
         """The AES keys, strongest first: what an AS exchange pre-authenticates with."""
         return (self.aes256, self.aes128)
+
+    def __repr__(self) -> str:
+        return f"GmsaKeys(principal={self.principal!s}, derived={list(self.derived)})"
 
 
 def kerberos_password(password_utf16le: bytes) -> bytes:
@@ -146,15 +206,10 @@ def gmsa_salt(sam_account_name: str, realm: str) -> bytes:
 
 
 def derive_keys(password_utf16le: bytes, *, account: str, realm: str) -> GmsaKeys:
-    """The AES256, AES128 and RC4 keys of gMSA ``account`` (sAMAccountName) in ``realm``."""
-    salt = gmsa_salt(account, realm)
-    utf8 = kerberos_password(password_utf16le)
+    """The keys of gMSA ``account`` (sAMAccountName) in ``realm``: AES256, AES128 and RC4,
+    each derived when first used (:class:`GmsaKeys`)."""
     return GmsaKeys(
-        principal=Principal.for_account(account, realm),
-        salt=salt,
-        aes256=aes_string_to_key(utf8, salt, AES256),
-        aes128=aes_string_to_key(utf8, salt, AES128),
-        rc4=Key(RC4_HMAC, nt_hash(password_utf16le)),
+        Principal.for_account(account, realm), gmsa_salt(account, realm), password_utf16le
     )
 
 

@@ -10,6 +10,8 @@ renewal round asks for results no older than the round itself.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import logging
 import threading
 import time
@@ -19,7 +21,7 @@ from typing import Protocol
 
 from gmsa.errors import GmsaError
 from gmsa.kerberos.ccache import encode_ccache
-from gmsa.kerberos.keys import derive_keys
+from gmsa.kerberos.keys import GmsaKeys, derive_keys
 from gmsa.kerberos.ticket import Ticket
 from gmsa.singleflight import SingleFlight
 from gmsa.tickets.interface import (
@@ -28,10 +30,12 @@ from gmsa.tickets.interface import (
     GmsaAccount,
     Identity,
 )
+from gmsa.tickets.logformat import event, note
 
 log = logging.getLogger("gmsa.tickets")
 
 Clock = Callable[[], datetime.datetime]
+_MAX_KEPT_KEYS = 4096
 
 
 def utcnow() -> datetime.datetime:
@@ -51,6 +55,9 @@ class Acquisition:
     """The ticket cache file content."""
     acquired_at: datetime.datetime
     """When the acquisition finished."""
+    dc: str | None = None
+    """The domain controller that gave the password (and, unless told otherwise, the
+    ticket), for log lines; None when the provider does not say."""
 
 
 @dataclass
@@ -63,6 +70,9 @@ class Counters:
     """Calls to get_tgt."""
     shared: int = 0
     """Callers served by another caller's acquisition (in flight or recent)."""
+    key_derivations: int = 0
+    """Passwords whose keys were derived (PBKDF2); a password read again unchanged
+    reuses the keys derived from it."""
 
 
 class Observer(Protocol):
@@ -99,6 +109,7 @@ class Acquirer:
         self._lock = threading.Lock()
         self._flights: SingleFlight[tuple[object, ...], Acquisition] = SingleFlight(self._lock)
         self._recent: dict[tuple[object, ...], Acquisition] = {}
+        self._keys: dict[tuple[str, str], tuple[bytes, GmsaKeys]] = {}
 
     def acquire(
         self,
@@ -127,13 +138,16 @@ class Acquirer:
         def joined() -> None:
             self.counters.shared += 1
 
-        return self._flights.run(
+        note(gmsa=account.name)
+        result = self._flights.run(
             key,
             lambda: self._run(account, identity),
             kept=kept,
             joined=joined,
             finished=lambda result: self._remember(key, result),
         )
+        note(dc=result.dc)
+        return result
 
     def _timed(self, account: GmsaAccount, step: Callable[[Observer], StepReport]) -> _Timed:
         return _Timed([step(o) for o in self.observers], account)
@@ -155,18 +169,44 @@ class Acquirer:
             del self._recent[stale]
         self._recent[key] = result
 
+    def _keys_for(self, account: GmsaAccount, password: bytes) -> GmsaKeys:
+        """The keys of ``password``: derived once per password and gMSA, then reused.
+
+        A gMSA's password changes every few weeks, but every acquisition reads it: the
+        keys derived from the same password (a PBKDF2 each) are kept, identified by the
+        password's SHA-256, and derived again when the password differs.
+        """
+        digest = hashlib.sha256(password).digest()
+        name = (account.name, account.realm)
+        with self._lock:
+            known = self._keys.get(name)
+        if known is not None and hmac.compare_digest(known[0], digest):
+            return known[1]
+        keys = derive_keys(password, account=account.name, realm=account.realm)
+        with self._lock:
+            self.counters.key_derivations += 1
+            if len(self._keys) >= _MAX_KEPT_KEYS:
+                self._keys.clear()
+            self._keys[name] = (digest, keys)
+        return keys
+
     def _run(self, account: GmsaAccount, identity: Identity) -> Acquisition:
         ok = False
+        reached: list[str] = []
         try:
-            with self._lock:
-                self.counters.password_reads += 1
-            with self._timed(account, lambda o: o.password_read):
-                password = self.provider.read_password(account, identity)
-            keys = derive_keys(password.current, account=account.name, realm=account.realm)
-            with self._lock:
-                self.counters.tgt_requests += 1
-            with self._timed(account, lambda o: o.tgt_request):
-                ticket = self.provider.get_tgt(account, keys)
+            with event() as steps:  # the DCs the provider reaches, for the call's log line
+                try:
+                    with self._lock:
+                        self.counters.password_reads += 1
+                    with self._timed(account, lambda o: o.password_read):
+                        password = self.provider.read_password(account, identity)
+                    keys = self._keys_for(account, password.current)
+                    with self._lock:
+                        self.counters.tgt_requests += 1
+                    with self._timed(account, lambda o: o.tgt_request):
+                        ticket = self.provider.get_tgt(account, keys)
+                finally:
+                    reached = steps.dcs
             ok = True
         except GmsaError:
             raise
@@ -178,9 +218,12 @@ class Acquirer:
                 fix="see the service's log for the cause",
             ) from exc
         finally:
+            for name in reached:
+                note(dc=name)
             for observer in self.observers:
                 observer.acquisition(account, ok)
-        return Acquisition(account, ticket, encode_ccache([ticket]), self.clock())
+        dc = reached[0] if reached else None
+        return Acquisition(account, ticket, encode_ccache([ticket]), self.clock(), dc)
 
 
 StepReport = Callable[[GmsaAccount, float, bool], None]

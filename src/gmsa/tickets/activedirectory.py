@@ -69,6 +69,7 @@ from gmsa.kerberos.errors import (
 from gmsa.kerberos.kdc import KDC_PORT, KdcClient, KdcEndpoint
 from gmsa.kerberos.keys import GmsaKeys
 from gmsa.kerberos.ticket import Ticket
+from gmsa.singleflight import SingleFlight
 from gmsa.tickets.config import ServiceSettings
 from gmsa.tickets.errors import TicketConfigError
 from gmsa.tickets.interface import (
@@ -81,6 +82,7 @@ from gmsa.tickets.interface import (
     Identity,
     PasswordAccessDeniedError,
 )
+from gmsa.tickets.logformat import note
 from gmsa.tickets.providers import DEFAULT_PROVIDER, register_provider
 
 MANAGED_PASSWORD_ATTRIBUTE = "msDS-ManagedPassword"  # noqa: S105 (an attribute name)
@@ -157,6 +159,7 @@ class ActiveDirectoryProvider(CredentialProvider):
         self._lock = threading.Lock()
         self._kdcs: dict[str, tuple[KdcEndpoint, ...]] = {}
         self._sessions: dict[tuple[object, ...], _Session] = {}
+        self._connecting: SingleFlight[tuple[object, ...], _Session] = SingleFlight(self._lock)
         self.connections_opened = 0
         """Sealed LDAP connections made so far (each a host TGT, a service ticket, a bind)."""
 
@@ -172,6 +175,7 @@ class ActiveDirectoryProvider(CredentialProvider):
         key = (account.domain.lower(), identity.key)
         while True:
             session, fresh = self._session(key, account, identity)
+            note(dc=session.ldap.server.host)
             try:
                 with session.lock:
                     blob = self._password_blob(session.ldap, account)
@@ -198,20 +202,38 @@ class ActiveDirectoryProvider(CredentialProvider):
     def _session(
         self, key: tuple[object, ...], account: GmsaAccount, identity: Identity
     ) -> tuple[_Session, bool]:
-        """A live connection for ``key`` and whether it was made just now."""
-        now = time.monotonic()
+        """A live connection for ``key`` and whether it was made during this call.
+
+        Callers that find no connection share one attempt to make it (single flight):
+        many leases starting at once open one connection, not one each.
+        """
+        started = time.monotonic()
+        max_age = self.directory.connection_max_age
         with self._lock:
             session = self._sessions.get(key)
             # Connections of identities no longer used (an old domainless password) go too.
-            stale = [
-                (k, s)
-                for k, s in self._sessions.items()
-                if now - s.opened >= self.directory.connection_max_age
-            ]
+            stale = [(k, s) for k, s in self._sessions.items() if started - s.opened >= max_age]
         for stale_key, stale_session in stale:
             self._drop(stale_key, stale_session)
-        if session is not None and now - session.opened < self.directory.connection_max_age:
+        if session is not None and started - session.opened < max_age:
             return session, False
+        if max_age <= 0:  # a connection per read, closed after it: nothing to share
+            return self._connect(key, account, identity), True
+
+        def kept() -> _Session | None:  # called with self._lock held
+            found = self._sessions.get(key)
+            fresh = found is not None and time.monotonic() - found.opened < max_age
+            return found if fresh else None
+
+        session = self._connecting.run(
+            key, lambda: self._connect(key, account, identity), kept=kept
+        )
+        return session, session.opened >= started
+
+    def _connect(
+        self, key: tuple[object, ...], account: GmsaAccount, identity: Identity
+    ) -> _Session:
+        """A new sealed connection, kept for ``key`` unless connections are not kept."""
         try:
             ldap = connect(self._options(account.domain), _credentials(identity))
         except GmsaError as exc:
@@ -228,7 +250,7 @@ class ActiveDirectoryProvider(CredentialProvider):
                 previous = None
         if previous is not None:
             previous.close()
-        return session, True
+        return session
 
     def _drop(self, key: tuple[object, ...], session: _Session) -> None:
         with self._lock:
@@ -297,7 +319,9 @@ class ActiveDirectoryProvider(CredentialProvider):
         client = keys.principal
         try:
             kdc = KdcClient(self._kdc_endpoints(account.domain), timeout=5.0)
-            return kdc.tgt_with_keys(client, keys.aes())
+            ticket = kdc.tgt_with_keys(client, keys)
+            note(dc=kdc.answered_by.host)
+            return ticket
         except DcUnreachableError as exc:
             raise CredentialProviderError(
                 f"cannot reach a KDC of {account.domain} for {client}: {exc.what}",

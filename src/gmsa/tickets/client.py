@@ -20,7 +20,7 @@ import grpc
 from gmsa.tickets.errors import RemoteError, ServiceUnreachableError
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
-from gmsa.tickets.server import ADMIN_SERVICE, ERROR_METADATA
+from gmsa.tickets.server import ADMIN_SERVICE, ERROR_METADATA, LEASE_ID_METADATA
 
 T = TypeVar("T")
 
@@ -83,13 +83,25 @@ class TicketClient:
         )
         return LeaseReply(reply.lease_id, tuple(reply.created_kerberos_file_paths))
 
-    def renew_domainless(self, *, username: str, password: str, domain: str) -> tuple[str, ...]:
-        """RenewNonDomainJoinedKerberosLease: fresh tickets for this user's leases."""
+    def renew_domainless(
+        self,
+        *,
+        username: str,
+        password: str,
+        domain: str,
+        lease_ids: Sequence[str] = (),
+    ) -> tuple[str, ...]:
+        """RenewNonDomainJoinedKerberosLease: fresh tickets for this user's leases, or, with
+        ``lease_ids`` (sent as ``gmsa-lease-id`` metadata, which the ECS agent never sends),
+        for those leases whoever they were made with."""
         request = pb.RenewNonDomainJoinedKerberosLeaseRequest(
             username=username, password=password, domain=domain
         )
+        metadata = tuple((LEASE_ID_METADATA, lease_id) for lease_id in lease_ids)
         reply = self._call(
-            lambda: self._stub.RenewNonDomainJoinedKerberosLease(request, timeout=self.timeout)
+            lambda: self._stub.RenewNonDomainJoinedKerberosLease(
+                request, timeout=self.timeout, metadata=metadata or None
+            )
         )
         return tuple(reply.renewed_kerberos_file_paths)
 
@@ -113,9 +125,10 @@ class TicketClient:
 
     # ----------------------------------------------------------------- operator API
 
-    def status(self) -> dict[str, Any]:
-        """Every lease with its tickets' end times, last renewals and last errors."""
-        return self._admin("Status", {})
+    def status(self, lease_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """Every lease (or only those of ``lease_ids`` the service holds) with its tickets'
+        end times, last renewals and last errors."""
+        return self._admin("Status", {} if lease_ids is None else {"lease_ids": list(lease_ids)})
 
     def set_owner(self, lease_id: str, uid: int, gid: int) -> dict[str, Any]:
         """Give a lease's ticket caches to ``uid:gid``."""

@@ -19,6 +19,14 @@ into place: a crash leaves a staging directory (removed on the next
 start), never a half-written lease. Deletion renames the lease away first, so a
 half-deleted lease never looks like one either.
 
+Nothing is fsynced, as credentials-fetcher does not fsync its leases either. A
+killed or crashed service loses nothing (what it wrote is the kernel's); only a power
+loss or a kernel crash can lose a lease made in the seconds before it, and that ends
+the lease's containers too: the agent asks for new leases for the tasks it starts
+again. A lease whose files the power loss cut short is reported as unreadable at the
+next start, like any damaged lease, never guessed at. Forcing each new lease to disk
+took six fsyncs, more time than the domain controller's own work for the lease.
+
 The krb directory is opened once (and refused if it is itself a symbolic link);
 every lease, ticket directory and file below it is created, replaced and removed
 relative to that open directory, one name at a time, never through a symbolic
@@ -261,17 +269,16 @@ class LeaseStore:
                     staging.mkdir(name, 0o700)
                     with _opened(staging.subdir(name), staging.child(name)) as directory:
                         os.fchmod(directory.fd, 0o700)
-                        directory.write_atomic(
+                        # Staging is private until renamed: each file is written in place.
+                        directory.write_new(
                             CCACHE_NAME, ccaches[record.account], mode=0o600, owner=owner
                         )
                         if owner:
                             os.fchown(directory.fd, *owner)
-                staging.write_atomic(METADATA_NAME, _encode(lease), mode=0o600)
+                staging.write_new(METADATA_NAME, _encode(lease), mode=0o600)
                 if owner:
                     os.fchmod(staging.fd, 0o711)
-                staging.fsync()
             root.rename(staging_name, lease.lease_id)
-            root.fsync()
         except (OSError, GmsaError) as exc:
             root.rmtree(staging_name)
             if isinstance(exc, GmsaError):

@@ -1,19 +1,26 @@
 """The ticket service's log lines: readable text, or one JSON object per line for shippers.
 
 Every RPC ends in one event line with its method, outcome, duration and, where
-there is one, the lease id and the gMSAs; the fields ride on the log record
-(``extra=``) so both formats carry them. Nothing secret is ever a field: the
-service logs names, ids, paths and error messages, which never hold passwords,
-keys or tickets.
+there are some, the lease id, the gMSAs and the domain controllers that served
+them; the fields ride on the log record (``extra=``) so both formats carry them.
+The layers below the RPC tell the event what they touched through :func:`note`
+(the acquirer names each gMSA, the provider each DC it reached) while the call's
+:func:`event` is open, in its thread or in a worker started with a copy of its
+context. Nothing secret is ever a field: the service logs names, ids, paths and
+error messages, which never hold passwords, keys or tickets.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import json
 import logging
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -21,8 +28,63 @@ from gmsa.errors import ExternalError, InvalidInputError
 
 FORMATS = ("text", "json")
 """What ``--log-format`` accepts."""
-EVENT_FIELDS = ("method", "outcome", "duration_ms", "lease_id", "gmsa", "code")
+EVENT_FIELDS = ("method", "outcome", "duration_ms", "lease_id", "gmsa", "dc", "code")
 """Fields an event line may carry, in the order JSON lines show them."""
+
+
+class Event:
+    """What one RPC touched, gathered for its event line: gMSAs and domain controllers,
+    each once, in the order they were first noted. Safe to note from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, list[str]] = {"gmsa": [], "dc": []}
+
+    def note(self, field: str, value: str) -> None:
+        """Add ``value`` to ``field`` (``gmsa`` or ``dc``) unless it is there already."""
+        with self._lock:
+            values = self._seen[field]
+            if value not in values:
+                values.append(value)
+
+    @property
+    def gmsas(self) -> list[str]:
+        """The gMSAs noted (names without ``$``)."""
+        with self._lock:
+            return list(self._seen["gmsa"])
+
+    @property
+    def dcs(self) -> list[str]:
+        """The domain controllers noted (host names)."""
+        with self._lock:
+            return list(self._seen["dc"])
+
+
+_CURRENT: contextvars.ContextVar[Event | None] = contextvars.ContextVar(
+    "gmsa_tickets_event", default=None
+)
+
+
+@contextlib.contextmanager
+def event() -> Iterator[Event]:
+    """Gather what the code run inside touches (:func:`note`) into a new :class:`Event`."""
+    current = Event()
+    token = _CURRENT.set(current)
+    try:
+        yield current
+    finally:
+        _CURRENT.reset(token)
+
+
+def note(*, gmsa: str | None = None, dc: str | None = None) -> None:
+    """Tell the open event (if any) that a gMSA or a domain controller took part."""
+    current = _CURRENT.get()
+    if current is None:
+        return
+    if gmsa:
+        current.note("gmsa", gmsa)
+    if dc:
+        current.note("dc", dc)
 
 
 class JsonFormatter(logging.Formatter):
@@ -92,6 +154,9 @@ __all__ = [
     "EVENT_FIELDS",
     "FORMATS",
     "LOG_FILE",
+    "Event",
     "JsonFormatter",
     "configure",
+    "event",
+    "note",
 ]

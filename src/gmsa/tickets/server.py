@@ -35,9 +35,10 @@ from gmsa.findings import count
 from gmsa.tickets.arn import AwsKeys
 from gmsa.tickets.errors import LeaseRequestError, SocketError, grpc_status_of
 from gmsa.tickets.leases import Owner
+from gmsa.tickets.logformat import Event, event
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
-from gmsa.tickets.service import LeaseResult, TicketService
+from gmsa.tickets.service import ArnLeaseResult, LeaseResult, TicketService
 
 log = logging.getLogger("gmsa.tickets")
 
@@ -45,6 +46,11 @@ ADMIN_SERVICE = "gmsa.tickets.Admin"
 """The operator service next to the agent's: JSON in, JSON out."""
 ERROR_METADATA = "gmsa-error"
 """Trailing metadata key carrying the error as JSON."""
+LEASE_ID_METADATA = "gmsa-lease-id"
+"""Request metadata of RenewNonDomainJoinedKerberosLease naming a lease to renew as the
+request's user (once per lease), whoever it was made with: what gmsa's host agent sends
+so a secret naming a new user moves its task's lease to it. The ECS agent sends none,
+and then every lease of the request's user is renewed, as credentials-fetcher does."""
 _SOCKET_PATH_MAX = 107
 
 T = TypeVar("T")
@@ -67,30 +73,68 @@ def _abort(context: grpc.ServicerContext, exc: BaseException) -> NoReturn:
 
 
 def _call(context: grpc.ServicerContext, what: str, action: Callable[[], T]) -> T:
-    """Run one RPC's work and log it as one event line (method, outcome, duration, lease)."""
+    """Run one RPC's work and log it as one event line: method, outcome, duration, and the
+    lease id, gMSAs and domain controllers it involved."""
     started = time.perf_counter()
-    try:
-        result = action()
-    except Exception as exc:
-        code = grpc_status_of(exc) if isinstance(exc, GmsaError) else "INTERNAL"
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
-        log.info(
-            "%s failed with %s in %.1f ms: %s",
-            what,
-            code,
-            elapsed,
-            exc,
-            extra={"method": what, "outcome": "failure", "code": code, "duration_ms": elapsed},
-        )
-        _abort(context, exc)
+    with event() as touched:
+        try:
+            result = action()
+        except Exception as exc:
+            code = grpc_status_of(exc) if isinstance(exc, GmsaError) else "INTERNAL"
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            fields = _event_fields(touched, None)
+            log.info(
+                "%s failed with %s in %.1f ms%s: %s",
+                what,
+                code,
+                elapsed,
+                _shown(fields),
+                exc,
+                extra={
+                    "method": what,
+                    "outcome": "failure",
+                    "code": code,
+                    "duration_ms": elapsed,
+                    **fields,
+                },
+            )
+            _abort(context, exc)
     elapsed = round((time.perf_counter() - started) * 1000, 1)
-    fields: dict[str, object] = {"method": what, "outcome": "success", "duration_ms": elapsed}
-    if isinstance(result, LeaseResult):
-        fields["lease_id"] = result.lease_id
-        fields["gmsa"] = [path.name for path in result.paths]
-    shown = f" (lease {fields['lease_id']})" if "lease_id" in fields else ""
-    log.info("%s succeeded in %.1f ms%s", what, elapsed, shown, extra=fields)
+    fields = _event_fields(touched, result)
+    log.info(
+        "%s succeeded in %.1f ms%s",
+        what,
+        elapsed,
+        _shown(fields),
+        extra={"method": what, "outcome": "success", "duration_ms": elapsed, **fields},
+    )
     return result
+
+
+def _event_fields(touched: Event, result: object) -> dict[str, object]:
+    """The lease id (of a lease result), gMSAs and domain controllers of an event line."""
+    fields: dict[str, object] = {}
+    if isinstance(result, LeaseResult | ArnLeaseResult):
+        fields["lease_id"] = result.lease_id
+    if touched.gmsas:
+        fields["gmsa"] = touched.gmsas
+    elif isinstance(result, LeaseResult) and result.paths:  # a deletion reaches no DC
+        fields["gmsa"] = [path.name for path in result.paths]
+    if touched.dcs:
+        fields["dc"] = touched.dcs
+    return fields
+
+
+def _shown(fields: dict[str, object]) -> str:
+    """`` (lease ID, gMSA A, B, DC X)`` for a text line; empty when there is nothing."""
+    parts = []
+    if "lease_id" in fields:
+        parts.append(f"lease {fields['lease_id']}")
+    for key, label in (("gmsa", "gMSA"), ("dc", "DC")):
+        values = fields.get(key)
+        if isinstance(values, list):
+            parts.append(f"{label} {', '.join(str(v) for v in values)}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _keys(request: pb.KerberosArnLeaseRequest | pb.RenewKerberosArnLeaseRequest) -> AwsKeys:
@@ -143,10 +187,15 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         context: grpc.ServicerContext,
     ) -> pb.RenewNonDomainJoinedKerberosLeaseResponse:
         user = DomainlessUser(request.username, request.domain, request.password)
+        named = [
+            str(value)
+            for key, value in context.invocation_metadata() or ()
+            if key == LEASE_ID_METADATA
+        ]
         paths = _call(
             context,
             "RenewNonDomainJoinedKerberosLease",
-            lambda: self.service.renew_domainless(user),
+            lambda: self.service.renew_domainless(user, named or None),
         )
         return pb.RenewNonDomainJoinedKerberosLeaseResponse(
             renewed_kerberos_file_paths=[str(p) for p in paths]
@@ -210,8 +259,17 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
 
 
 def _admin_handler(service: TicketService) -> grpc.GenericRpcHandler:
-    def status(_request: bytes, context: grpc.ServicerContext) -> bytes:
-        return json.dumps(_call(context, "Status", service.status)).encode()
+    def status(request: bytes, context: grpc.ServicerContext) -> bytes:
+        def run() -> dict[str, Any]:
+            document = jsondoc.loads(request or b"{}", source="Status request", max_bytes=1 << 16)
+            wanted = document.get("lease_ids") if isinstance(document, dict) else None
+            if wanted is not None and (
+                not isinstance(wanted, list) or not all(isinstance(i, str) for i in wanted)
+            ):
+                raise LeaseRequestError("lease_ids must be a list of lease ids", where="Status")
+            return service.status(wanted)
+
+        return json.dumps(_call(context, "Status", run)).encode()
 
     def set_owner(request: bytes, context: grpc.ServicerContext) -> bytes:
         def run() -> dict[str, Any]:
@@ -378,6 +436,7 @@ class TicketServer:
 __all__ = [
     "ADMIN_SERVICE",
     "ERROR_METADATA",
+    "LEASE_ID_METADATA",
     "CredentialsFetcherServicer",
     "T",
     "TicketServer",

@@ -9,11 +9,13 @@ domainless users, which the ECS agent sends again with every renew request.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
+import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,6 +52,8 @@ RENEW_SUCCESSFUL = "successful"
 RENEW_FAILED = "failed"
 """RenewKerberosArnLease's status when any ARN lease could not be renewed."""
 _MAX_WAIT = 60.0
+_IN_A_ROUND = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+"""The loop's planned wake-up while a round runs: nothing needs to wake it then."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +133,12 @@ def parse_credspecs(contents: Sequence[str]) -> tuple[GmsaAccount, ...]:
         )
     accounts: dict[str, GmsaAccount] = {}
     for index, text in enumerate(contents):
-        spec = load_spec(
-            text.encode("utf-8", "surrogatepass"), source=f"credspec_contents[{index}]"
-        )
-        account = GmsaAccount(spec.account_name, spec.domain_join_config.dns_name)
-        safe_account_dir(account.name)
+        try:
+            account = _account_of_spec(text)
+        except GmsaError:
+            # Again, uncached, so the error names the request's field.
+            load_spec(text.encode("utf-8", "surrogatepass"), source=f"credspec_contents[{index}]")
+            raise
         known = accounts.get(account.key[0])
         if known is not None and known.key != account.key:
             raise LeaseRequestError(
@@ -144,6 +149,16 @@ def parse_credspecs(contents: Sequence[str]) -> tuple[GmsaAccount, ...]:
             )
         accounts.setdefault(account.key[0], account)
     return tuple(accounts.values())
+
+
+@functools.lru_cache(maxsize=512)
+def _account_of_spec(text: str) -> GmsaAccount:
+    """The gMSA a spec names. Kept per spec text: an agent sends the same few specs for
+    every task, and validating one costs more than the rest of a lease's own work."""
+    spec = load_spec(text.encode("utf-8", "surrogatepass"), source="credspec_contents")
+    account = GmsaAccount(spec.account_name, spec.domain_join_config.dns_name)
+    safe_account_dir(account.name)
+    return account
 
 
 def _check_user(user: DomainlessUser) -> None:
@@ -176,6 +191,8 @@ class TicketService:
         self.acquirer = Acquirer(provider, clock=clock, reuse_for=self.settings.ticket_reuse)
         self._lock = threading.RLock()
         self._leases: dict[str, Lease] = {}
+        self._reserved: set[str] = set()
+        self._saving = tuple(threading.Lock() for _ in range(64))
         self._due: dict[tuple[str, str], datetime.datetime] = {}
         self._users: dict[tuple[str, str], DomainlessUser] = {}
         self._broken: list[BrokenLease] = []
@@ -183,6 +200,8 @@ class TicketService:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._round_started: float | None = None
+        self._planned: datetime.datetime | None = None
+        """When the renewal loop will wake up by itself; None before it runs."""
         self._pool = ThreadPoolExecutor(
             max_workers=self.settings.renewal_workers, thread_name_prefix="gmsa-renew"
         )
@@ -240,45 +259,101 @@ class TicketService:
         owner = self.settings.owner_for(tuple(a.name for a in accounts))
         with self._lock:
             lease_id = self._unused_lease_id()
-            lease = Lease(
-                lease_id=lease_id,
-                created_at=now,
-                last_seen=now,
-                tickets=tuple(_record(a.account, a) for a in acquired),
-                domainless_user=(user.username, user.domain) if user else None,
-                owner=owner,
-            )
+            self._reserved.add(lease_id)
+        lease = Lease(
+            lease_id=lease_id,
+            created_at=now,
+            last_seen=now,
+            tickets=tuple(_record(a.account, a) for a in acquired),
+            domainless_user=(user.username, user.domain) if user else None,
+            owner=owner,
+        )
+        try:
+            # The files are written outside the service's lock: concurrent calls write
+            # their own leases in parallel, and the id is reserved meanwhile.
             paths = self.store.create(lease, {a.account: a.ccache for a in acquired})
+        finally:
+            with self._lock:
+                self._reserved.discard(lease_id)
+        with self._lock:
             self._leases[lease_id] = lease
             for item in acquired:
                 self._schedule(lease_id, item.account, item)
             if user is not None:
                 self._users[user.user_key] = user
-        self._wake.set()
-        log.info("lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
+        log.debug("lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
         return LeaseResult(lease_id, paths)
 
-    def renew_domainless(self, user: DomainlessUser) -> tuple[Path, ...]:
-        """Fresh tickets for every lease made with this domain user (the agent's renew call).
+    def renew_domainless(
+        self, user: DomainlessUser, lease_ids: Collection[str] | None = None
+    ) -> tuple[Path, ...]:
+        """Fresh tickets for the leases of a domain user (the agent's renew call).
 
-        The user's password is kept in memory for the scheduler's own renewals until
-        the service stops. Raises the first failure if any ticket could not be renewed.
+        Without ``lease_ids`` (the ECS agent's call) every lease made with this user
+        (name and domain) is renewed. With them (gmsa's host agent names its task's
+        lease) those leases are renewed as ``user`` whoever they were made with, so a
+        secret that now names another user moves them to it without a new lease.
+
+        A new password or user is adopted by the leases it renewed, and kept in memory
+        for the scheduler's own renewals until the service stops. If it renews nothing
+        (a wrong new password), nothing is adopted: the service keeps the credentials
+        that last worked and the tickets in place, and the first failure is raised.
         """
         _check_user(user)
         now = self.clock()
         with self._lock:
-            self._users[user.user_key] = user
-            chosen = set()
-            for lease in list(self._leases.values()):
-                if lease.domainless_user and _user_key(lease.domainless_user) == user.user_key:
-                    chosen.add(lease.lease_id)
-                    self._replace(replace(lease, last_seen=now), save=True)
+            if lease_ids is None:
+                chosen = {
+                    lease.lease_id
+                    for lease in self._leases.values()
+                    if lease.domainless_user and _user_key(lease.domainless_user) == user.user_key
+                }
+            else:
+                chosen = {self._domainless_lease(lease_id) for lease_id in lease_ids}
+            for lease_id in chosen:
+                self._replace(replace(self._leases[lease_id], last_seen=now), save=True)
         if not chosen:
             return ()
-        report = self.run_due(force=True, only=chosen)
+        report = self.run_due(force=True, only=chosen, identities=dict.fromkeys(chosen, user))
+        self._adopt(user, chosen - {lease_id for lease_id, _, _ in report.failed})
         if report.failed:
             raise report.failed[0][2]
         return report.renewed
+
+    def _domainless_lease(self, lease_id: str) -> str:
+        """``lease_id`` if the service holds it and it was made with a domain user."""
+        lease = self._leases.get(check_stored_lease_id(lease_id))
+        if lease is None:
+            raise LeaseNotFoundError(
+                f"there is no lease {lease_id}",
+                where="lease_id",
+                fix="it was deleted or expired: make a new lease (prepare the task again)",
+            )
+        if lease.domainless_user is None:
+            raise LeaseRequestError(
+                f"the lease {lease_id} is domain-joined: the service renews it with the "
+                "host's keytab",
+                where="lease_id",
+                fix="renew only leases made with a domain user",
+            )
+        return lease_id
+
+    def _adopt(self, user: DomainlessUser, lease_ids: Collection[str]) -> None:
+        """Make ``user`` the one these leases renew as from now on (they just renewed as
+        it): its password is kept for the scheduler, and a lease made with another user
+        records the new one."""
+        if not lease_ids:
+            return
+        with self._lock:
+            self._users[user.user_key] = user
+            for lease_id in lease_ids:
+                lease = self._leases.get(lease_id)
+                if lease is None or lease.domainless_user is None:
+                    continue
+                if _user_key(lease.domainless_user) != user.user_key:
+                    moved = replace(lease, domainless_user=(user.username, user.domain))
+                    self._replace(moved, save=True)
+                    log.info("lease %s now renews as %s", lease_id, user)
 
     def add_arn_lease(self, entries: Sequence[str], keys: AwsKeys) -> ArnLeaseResult:
         """A lease for domainless specs named by S3 ARNs (the agent's AddKerberosArnLease).
@@ -350,8 +425,7 @@ class TicketService:
             for item in acquired.values():
                 self._schedule(lease_id, item.account, item)
             self._users[user.user_key] = user
-        self._wake.set()
-        log.info("ARN lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
+        log.debug("ARN lease %s created for %s", lease_id, ", ".join(str(a) for a in accounts))
         return ArnLeaseResult(
             lease_id, tuple((e.arn, p) for e, p in zip(parsed, paths, strict=True))
         )
@@ -361,16 +435,17 @@ class TicketService:
 
         Each lease's specs and user secret are read again with ``keys``, so a new
         password, or a new user, in the secret is used from now on (also by the
-        scheduler's own renewals). A lease whose spec or secret cannot be read, or
-        whose user the DC refuses, keeps its tickets as they are and is reported
-        failed with the reason (also in ``gmsa tickets status``).
+        scheduler's own renewals) once it renewed the lease. A lease whose spec or
+        secret cannot be read, or whose new user the DC refuses, keeps its tickets and
+        the credentials that last worked, and is reported failed with the reason (also
+        in ``gmsa tickets status``).
         """
         keys.check()
         now = self.clock()
         with self._lock:
             leases = [lease for lease in self._leases.values() if lease.mode == "arn"]
         reads = _ArnReads(keys)
-        chosen: set[str] = set()
+        chosen: dict[str, DomainlessUser] = {}
         failed: list[tuple[str, GmsaError]] = []
         for lease in leases:
             try:
@@ -387,13 +462,20 @@ class TicketService:
                 current = self._leases.get(lease.lease_id)
                 if current is None:
                     continue  # deleted meanwhile
-                self._users[user.user_key] = user
-                updated = replace(
-                    current, domainless_user=(user.username, user.domain), last_seen=now
-                )
-                self._replace(updated, save=True)
-            chosen.add(lease.lease_id)
-        report = self.run_due(force=True, only=chosen) if chosen else RoundReport()
+                self._replace(replace(current, last_seen=now), save=True)
+            chosen[lease.lease_id] = user
+        report = (
+            self.run_due(force=True, only=set(chosen), identities=chosen)
+            if chosen
+            else RoundReport()
+        )
+        refused = {lease_id for lease_id, _, _ in report.failed}
+        by_user: dict[tuple[str, ...], list[str]] = {}
+        for lease_id, user in chosen.items():
+            if lease_id not in refused:
+                by_user.setdefault(user.key, []).append(lease_id)
+        for lease_ids in by_user.values():
+            self._adopt(chosen[lease_ids[0]], lease_ids)
         failed += [(lease_id, error) for lease_id, _, error in report.failed]
         return ArnRenewal(report.renewed, tuple(failed))
 
@@ -464,7 +546,8 @@ class TicketService:
         return accounts, next(iter(users.values()))[0]
 
     def _check_unused(self, lease_id: str) -> None:
-        if lease_id in self._leases or self.store.lease_dir(lease_id).exists():
+        taken = lease_id in self._leases or lease_id in self._reserved
+        if taken or self.store.lease_dir(lease_id).exists():
             raise LeaseExistsError(
                 f"a lease {lease_id} exists already",
                 where=str(self.store.lease_dir(lease_id)),
@@ -478,13 +561,17 @@ class TicketService:
             lease = self._leases.pop(lease_id, None)
             for key in [k for k in self._due if k[0] == lease_id]:
                 del self._due[key]
-            try:
-                paths = self.store.delete(lease_id)
-            except LeaseNotFoundError:
-                if lease is None:
-                    raise
-                paths = ()
-            self._broken = [b for b in self._broken if b.path.name != lease_id]
+            self._reserved.add(lease_id)  # no new lease takes the id while its files go
+        try:
+            paths = self.store.delete(lease_id)
+        except LeaseNotFoundError:
+            if lease is None:
+                raise
+            paths = ()
+        finally:
+            with self._lock:
+                self._reserved.discard(lease_id)
+                self._broken = [b for b in self._broken if b.path.name != lease_id]
         log.info("lease %s deleted", lease_id)
         return LeaseResult(lease_id, paths)
 
@@ -540,11 +627,17 @@ class TicketService:
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
         return f"FAILING: {count(len(problems), 'problem')}: {shown}{more}"
 
-    def status(self) -> dict[str, Any]:
-        """Every lease and ticket with its end time, last renewal and last error, as JSON."""
+    def status(self, lease_ids: Collection[str] | None = None) -> dict[str, Any]:
+        """Every lease (or those of ``lease_ids`` the service holds) and its tickets with
+        their end times, last renewals and last errors, as JSON."""
         now = self.clock()
         with self._lock:
-            leases = sorted(self._leases.values(), key=lambda lease: lease.created_at)
+            held = (
+                self._leases.values()
+                if lease_ids is None
+                else [self._leases[i] for i in set(lease_ids) if i in self._leases]
+            )
+            leases = sorted(held, key=lambda lease: lease.created_at)
             due = dict(self._due)
             broken = list(self._broken)
             users = set(self._users)
@@ -616,11 +709,14 @@ class TicketService:
         *,
         force: bool = False,
         only: set[str] | None = None,
+        identities: Mapping[str, Identity] | None = None,
     ) -> RoundReport:
         """One renewal round: every gMSA with a due ticket is acquired once, in parallel,
         and the result written to *every* lease holding that gMSA (due or not), so the
         leases of a gMSA stay in step and the next round again needs one acquisition.
-        ``force`` treats every ticket as due; ``only`` limits the round to some leases.
+        ``force`` treats every ticket as due; ``only`` limits the round to some leases;
+        ``identities`` renews some leases as another identity than their own (new
+        credentials being tried) without making it theirs.
         """
         now = now or self.clock()
         expired = self._expire(now) if only is None else ()
@@ -629,7 +725,7 @@ class TicketService:
             for lease in self._leases.values():
                 if only is not None and lease.lease_id not in only:
                     continue
-                identity = self._identity_for(lease)
+                identity = (identities or {}).get(lease.lease_id) or self._identity_for(lease)
                 if identity is None:
                     continue
                 held: set[tuple[str, str]] = set()
@@ -645,52 +741,82 @@ class TicketService:
                     if force or when <= now:
                         group.due.append(member)
         work = [g for g in groups.values() if g.due]
-        outcomes = list(self._pool.map(lambda g: self._try_acquire(g, now), work))
+        # Each gMSA is acquired and written to its leases in a worker of its own, in a
+        # copy of the caller's context, so what it touches is noted in the caller's log
+        # event (a renew RPC's).
+        futures = [
+            self._pool.submit(contextvars.copy_context().run, self._renew_group, g, now)
+            for g in work
+        ]
         renewed: list[Path] = []
         failed: list[tuple[str, str, GmsaError]] = []
-        for group, outcome in zip(work, outcomes, strict=True):
-            if isinstance(outcome, Acquisition):
-                renewed.extend(self._apply_success(group, outcome))
-            else:
-                failed.extend(self._apply_failure(group, outcome, now))
+        for future in futures:
+            done, refused = future.result()
+            renewed.extend(done)
+            failed.extend(refused)
         return RoundReport(tuple(renewed), tuple(failed), len(work), expired)
 
-    def _try_acquire(self, group: _Group, now: datetime.datetime) -> Acquisition | GmsaError:
+    def _renew_group(
+        self, group: _Group, now: datetime.datetime
+    ) -> tuple[list[Path], list[tuple[str, str, GmsaError]]]:
         try:
-            return self.acquirer.acquire(group.account, group.identity, fresh_after=now)
+            acquired = self.acquirer.acquire(group.account, group.identity, fresh_after=now)
         except GmsaError as exc:
-            return exc
+            return [], self._apply_failure(group, exc, now)
+        return self._apply_success(group, acquired), []
 
     def _apply_success(self, group: _Group, acquired: Acquisition) -> list[Path]:
+        """Write the fresh ticket into every lease of the group. The files are written
+        outside the service's lock (calls go on meanwhile, other gMSAs' workers write in
+        parallel); the records change under it."""
         renewed: list[Path] = []
-        with self._lock:
-            for lease_id, account in group.members:
-                lease = self._leases.get(lease_id)
-                if lease is None:
-                    continue  # deleted while the round ran
-                try:
-                    for record in lease.tickets:
-                        if record.account.key == account.key:
-                            written = self.store.write_ccache(lease, record, acquired.ccache)
-                            renewed.append(written.parent)
-                except GmsaError as exc:
+        for lease_id, account in group.members:
+            lease = self._leases.get(lease_id)  # leases are immutable: a reference will do
+            if lease is None:
+                continue  # deleted while the round ran
+            try:
+                written = self._write_tickets(lease, account, acquired)
+                with self._lock:
+                    current = self._leases.get(lease_id)
+                    if current is None:
+                        continue
+                    if current.owner != lease.owner:  # set_owner ran meanwhile
+                        written = self._write_tickets(current, account, acquired)
+                    self._update(
+                        lease_id,
+                        account,
+                        save=False,
+                        start_time=acquired.ticket.start_time,
+                        end_time=acquired.ticket.end_time,
+                        last_renewal=acquired.acquired_at,
+                        last_error=None,
+                        failures=0,
+                    )
+                    self._schedule(lease_id, account, acquired)
+            except GmsaError as exc:
+                with self._lock:
+                    if lease_id not in self._leases:
+                        continue  # deleted while it was written
                     log.error(
                         "lease %s: cannot write the ticket for %s: %s", lease_id, account, exc
                     )
-                    self._update(lease_id, account, last_error=exc.what)
-                    continue
-                self._update(
-                    lease_id,
-                    account,
-                    start_time=acquired.ticket.start_time,
-                    end_time=acquired.ticket.end_time,
-                    last_renewal=acquired.acquired_at,
-                    last_error=None,
-                    failures=0,
-                )
-                self._schedule(lease_id, account, acquired)
+                    self._update(lease_id, account, save=False, last_error=exc.what)
+                self._save(lease_id)
+                continue
+            self._save(lease_id)
+            renewed.extend(written)
         log.info("renewed %s in %s", group.account, count(len(renewed), "lease"))
         return renewed
+
+    def _write_tickets(
+        self, lease: Lease, account: GmsaAccount, acquired: Acquisition
+    ) -> list[Path]:
+        """The ticket cache of every directory of ``lease`` holding ``account``."""
+        return [
+            self.store.write_ccache(lease, record, acquired.ccache).parent
+            for record in lease.tickets
+            if record.account.key == account.key
+        ]
 
     def _apply_failure(
         self, group: _Group, error: GmsaError, now: datetime.datetime
@@ -706,7 +832,7 @@ class TicketService:
                 failures = record.failures + 1
                 self._update(lease_id, account, last_error=_reason(error), failures=failures)
                 retry = self.settings.policy.retry_at(now, failures, record.end_time)
-                self._due[(lease_id, account.key[0])] = retry
+                self._due_at(lease_id, account, retry)
                 failed.append((lease_id, account.name, error))
         return failed
 
@@ -728,6 +854,8 @@ class TicketService:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            with self._lock:
+                self._planned = _IN_A_ROUND  # the round's end looks at every due moment
             self._round_started = time.monotonic()
             try:
                 self.run_due()
@@ -746,10 +874,10 @@ class TicketService:
                 moments += [
                     lease.last_seen + self.settings.lease_ttl for lease in self._leases.values()
                 ]
-        if not moments:
-            return _MAX_WAIT
-        wait = (min(moments) - now).total_seconds()
-        return min(max(wait, 0.05), _MAX_WAIT)
+            wait = (min(moments) - now).total_seconds() if moments else _MAX_WAIT
+            wait = min(max(wait, 0.05), _MAX_WAIT)
+            self._planned = now + datetime.timedelta(seconds=wait)
+        return wait
 
     # ----------------------------------------------------------------- state helpers
 
@@ -760,28 +888,54 @@ class TicketService:
 
     def _schedule(self, lease_id: str, account: GmsaAccount, acquired: Acquisition) -> None:
         ticket = acquired.ticket
-        when = self.settings.policy.renew_at(ticket.start_time, ticket.end_time)
-        self._due[(lease_id, account.key[0])] = when
+        self._due_at(
+            lease_id, account, self.settings.policy.renew_at(ticket.start_time, ticket.end_time)
+        )
 
-    def _update(self, lease_id: str, account: GmsaAccount, **changes: Any) -> None:
+    def _due_at(self, lease_id: str, account: GmsaAccount, when: datetime.datetime) -> None:
+        """Renew a ticket at ``when`` (lock held); the loop is woken only if that is before
+        the moment it plans to wake at anyway, so making leases never makes it scan them."""
+        self._due[(lease_id, account.key[0])] = when
+        if self._planned is None or when < self._planned:
+            self._wake.set()
+
+    def _update(
+        self, lease_id: str, account: GmsaAccount, *, save: bool = True, **changes: Any
+    ) -> None:
         lease = self._leases[lease_id]
         tickets = tuple(
             replace(r, **changes) if r.account.key == account.key else r for r in lease.tickets
         )
-        self._replace(replace(lease, tickets=tickets), save=True)
+        self._replace(replace(lease, tickets=tickets), save=save)
 
     def _replace(self, lease: Lease, *, save: bool) -> None:
         self._leases[lease.lease_id] = lease
         if save:
+            self._save(lease.lease_id)
+
+    def _save(self, lease_id: str) -> None:
+        """Write the lease's current record to its metadata file.
+
+        Saves of one lease are serialised by a lock of their own, and each writes the
+        record held at that moment, so a save that finishes last never writes an older
+        record than one before it; the service's lock is not needed (and, when held, is
+        always taken first).
+        """
+        with self._saving[hash(lease_id) % len(self._saving)]:
+            lease = self._leases.get(lease_id)
+            if lease is None:
+                return  # deleted meanwhile
             try:
                 self.store.save(lease)
             except GmsaError as exc:
-                log.error("lease %s: cannot save its metadata: %s", lease.lease_id, exc)
+                if lease_id in self._leases:
+                    log.error("lease %s: cannot save its metadata: %s", lease_id, exc)
 
     def _unused_lease_id(self) -> str:
         while True:
             lease_id = new_lease_id()
-            if lease_id not in self._leases and not self.store.lease_dir(lease_id).exists():
+            taken = lease_id in self._leases or lease_id in self._reserved
+            if not taken and not self.store.lease_dir(lease_id).exists():
                 return lease_id
 
     def _problems(self, now: datetime.datetime) -> list[str]:

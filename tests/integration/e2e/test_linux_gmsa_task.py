@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from click.testing import CliRunner
 from gmsa.aws import AwsConfig
 from gmsa.cli.main import cli
 from gmsa.hostagent.docker_run import LABEL_TASK_ID, RunResult, connect, new_task_id, run_task
+from gmsa.hostagent.interface import Renewal
 from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.source.cache import SpecCache
 from gmsa.source.fetcher import SpecFetcher
@@ -40,7 +43,7 @@ from gmsa.tickets.service import TicketService
 from tests.support.docker import APP_UID, IMAGE, DockerLab
 from tests.support.moto import AwsLab
 from tests.support.samba import DC_NAME, DOMAIN, GMSA, HOST_DIRECT, PASSWORD, REALM, DomainLab
-from tests.support.tickets import spec_for
+from tests.support.tickets import serve_env, spec_for, start_serve
 
 BUCKET = "e2e-gmsa-specs"
 SERVICE = f"ldap/{DC_NAME}"
@@ -241,3 +244,88 @@ def test_task_run_command_gives_the_container_its_gmsa_identity(
     assert f"Default principal: {GMSA}$@{REALM}" in result.output
     assert f"{SERVICE}@{REALM}: kvno = " in result.output
     assert_nothing_left(client, host, task_id)
+
+
+# A domainless task whose ticket service restarts while it runs: the container waits until
+# its ticket cache holds another TGT than the first one, then proves it with kvno.
+WAIT_FOR_RENEWAL = [
+    "sh",
+    "-c",
+    'echo uid=$(id -u); first="$(klist | grep krbtgt)"; echo "first: $first"; i=0; '
+    'while [ "$(klist | grep krbtgt)" = "$first" ] && [ $i -lt 240 ]; do '
+    "sleep 0.5; i=$((i+1)); done; "
+    f'echo "now: $(klist | grep krbtgt)"; klist && kvno {SERVICE}',
+]
+
+
+def test_a_domainless_task_keeps_its_lease_across_a_ticket_service_restart(
+    client: docker.DockerClient,
+    engine: DockerLab,
+    lab: DomainLab,
+    aws: AwsLab,
+    krb5_conf: Path,
+    tmp_path: Path,
+) -> None:
+    """`gmsa tickets serve` as a process, killed and started again while the task runs:
+    the restarted service holds the lease but not the user's password, and renews nothing
+    until the host agent's keeper tells it (RenewNonDomainJoinedKerberosLease)."""
+    sock, krb = tmp_path / "sock" / "cf.sock", tmp_path / "krb"
+    config = tmp_path / "serve.json"
+    config.write_text(json.dumps({"keytab": str(lab.host_keytab)}))
+    env, log = serve_env(lab.dns_server), tmp_path / "serve.log"
+    services = [start_serve(sock, krb, config, env, log)]
+    secret = aws.put_secret(
+        "e2e-gmsa-user",
+        {"username": f"{HOST_DIRECT}$", "password": PASSWORD, "domainName": DOMAIN},
+    )
+    arn = publish_spec(aws, "specs/webapp01-domainless.json", domainless_spec(secret))
+    doc = task_doc(krb5_conf, f"credentialspecdomainless:{arn}")
+    doc["containerDefinitions"][0]["command"] = WAIT_FOR_RENEWAL
+    task_def = parse_task_definition(doc, source="taskdef.json")
+    config_aws = aws_config(aws)
+    agent = LinuxHostAgent(
+        krb,
+        sock,
+        SpecFetcher(aws=config_aws, cache=SpecCache()),
+        config_aws,
+        keep_alive_seconds=0.2,
+    )
+
+    task_id = new_task_id()
+
+    def restart() -> None:
+        """Once the task's container runs (its lease made), kill the service and start it
+        again on the same socket and krb directory."""
+        deadline = time.monotonic() + 120
+        running = {"label": f"{LABEL_TASK_ID}={task_id}", "status": "running"}
+        watcher = connect(engine.url)  # a client of its own: run_task uses the other
+        try:
+            while not watcher.containers.list(filters=running) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            watcher.close()
+        services[0].kill()
+        services[0].wait(10)
+        services.append(start_serve(sock, krb, config, env, log))
+
+    restarter = threading.Thread(target=restart)
+    restarter.start()
+    heard: list[Renewal] = []
+    try:
+        result = run_task(client, task_def, agent=agent, task_id=task_id, on_renewal=heard.append)
+    finally:
+        restarter.join()
+        for service in services:
+            if service.poll() is None:
+                service.terminate()
+            service.wait(30)
+    assert_identity_proved(result)
+    (outcome,) = result.containers
+    first, now = (line for line in outcome.logs.splitlines() if line.startswith(("first:", "now:")))
+    assert first.split(":", 1)[1] != now.split(":", 1)[1]  # a new TGT, given after the restart
+    assert [r.reason for r in result.renewals if r.ok] == ["ticket-service-restarted"]
+    assert heard == list(result.renewals)
+    assert result.to_dict()["renewals"][-1]["reason"] == "ticket-service-restarted"
+    assert PASSWORD not in json.dumps(result.to_dict())
+    assert client.containers.list(all=True, filters={"label": f"{LABEL_TASK_ID}={task_id}"}) == []
+    assert [p.name for p in krb.iterdir() if not p.name.startswith(".")] == []

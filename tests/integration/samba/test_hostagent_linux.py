@@ -9,8 +9,10 @@ at it. Failures must leave no lease behind.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from gmsa.tickets.interface import HostKeytab
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
 from gmsa.tickets.leases import LeaseStore
 from gmsa.tickets.providers import create_provider
+from gmsa.tickets.server import TicketServer
 from gmsa.tickets.service import TicketService
 from tests.support.moto import AwsLab, IamLab
 from tests.support.samba import (
@@ -62,6 +65,7 @@ class Host:
     socket: Path
     krb_dir: Path
     service: TicketService
+    server: TicketServer
 
     def leases(self) -> list[str]:
         """Lease directories in the krb directory (the task ledger's folder is not one)."""
@@ -77,7 +81,7 @@ def host(lab_dns: DomainLab, tmp_path: Path) -> Iterator[Host]:
     krb_dir = tmp_path / "krb"
     service = TicketService(LeaseStore(krb_dir), provider, settings)
     with serving(service, tmp_path / "sock") as server:
-        yield Host(server.socket_path, krb_dir, service)
+        yield Host(server.socket_path, krb_dir, service, server)
 
 
 def aws_config(aws: AwsLab, role_arn: str | None = None) -> AwsConfig:
@@ -430,6 +434,216 @@ def test_renew_after_a_service_restart_gives_the_lease_its_user_again(
         assert service.status()["leases"][0]["awaiting_credentials"] is False
         assert cache.read_bytes() != issued
         assert cache_principal(str(cache.parent)) == f"{GMSA}$@{REALM}"
+
+
+def user_secret(aws: AwsLab, password: str = PASSWORD) -> str:
+    return aws.put_secret(
+        "gmsa-user", {"username": f"{HOST_DIRECT}$", "password": password, "domainName": DOMAIN}
+    )
+
+
+def test_a_running_task_keeper_renews_once_the_ticket_service_restarted(
+    host: Host, aws: AwsLab, lab: DomainLab
+) -> None:
+    """What `gmsa task run` does while a domainless task runs: the restarted service
+    holds the lease but not the user's password; the keeper notices and renews."""
+    arn = publish(aws, GMSA, domainless_spec(GMSA, user_secret(aws)))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    agent.keep_alive_seconds = 0
+    prepared = agent.prepare(definition, TASK_ID)
+    keeper = agent.keeper(definition, prepared)
+    assert keeper is not None
+    assert keeper.poll() is None  # same credentials, the service has the password
+    cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
+    issued = cache.read_bytes()
+    host.server.stop(grace=0)
+    host.service.stop()
+    service = restarted(host, lab)
+    service.start(scheduler=False)
+    server = TicketServer(service, host.socket, workers=2)
+    server.start()
+    try:
+        assert service.status()["leases"][0]["awaiting_credentials"] is True
+        renewal = keeper.poll()
+        assert renewal is not None and renewal.ok, renewal
+        assert renewal.reason == "ticket-service-restarted"
+        assert renewal.renewed == (str(host.krb_dir / str(prepared.lease_id) / GMSA),)
+        assert service.status()["leases"][0]["awaiting_credentials"] is False
+        assert cache.read_bytes() != issued
+        assert keeper.poll() is None  # nothing changed since
+        assert keeper.renewals == [renewal]
+    finally:
+        server.stop(grace=0)
+        service.stop()
+
+
+def test_a_running_task_keeper_renews_when_the_role_credentials_are_refreshed(
+    host: Host, iam_lab: IamLab
+) -> None:
+    admin = iam_lab.admin
+    secret = user_secret(admin)
+    arn = admin.put_object(BUCKET, "specs/dl.json", domainless_spec(GMSA, secret))
+    role = iam_lab.make_role(
+        "execution-role",
+        {
+            "read": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:Get*", "secretsmanager:GetSecretValue"],
+                        "Resource": "*",
+                    }
+                ],
+            }
+        },
+    )
+    definition = task(container("web", f"credentialspecdomainless:{arn}"), role=role)
+    agent = agent_for(host, admin, role_arn=role)
+    agent.keep_alive_seconds = 0
+    prepared = agent.prepare(definition, TASK_ID)
+    keeper = agent.keeper(definition, prepared)
+    assert keeper is not None
+    assert keeper.poll() is None
+    # The role's credentials reach the end of their life: botocore assumes the role
+    # again on the next use, as it does 15 minutes before they expire.
+    assert agent.aws is not None
+    credentials = agent.aws.session().get_credentials()
+    credentials._expiry_time = datetime.datetime.now(datetime.UTC)
+    renewal = keeper.poll()
+    assert renewal is not None and renewal.ok, renewal
+    assert renewal.reason == "credentials-refreshed"
+    assert renewal.renewed == (str(host.krb_dir / str(prepared.lease_id) / GMSA),)
+    assert keeper.poll() is None  # the new credentials are now the known ones
+
+
+def test_a_keeper_reports_a_lease_the_service_no_longer_holds_once(host: Host, aws: AwsLab) -> None:
+    arn = publish(aws, GMSA, domainless_spec(GMSA, user_secret(aws)))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    agent.keep_alive_seconds = 0
+    prepared = agent.prepare(definition, TASK_ID)
+    keeper = agent.keeper(definition, prepared)
+    assert keeper is not None
+    host.service.delete_lease(str(prepared.lease_id))
+    renewal = keeper.poll()
+    assert renewal is not None and not renewal.ok
+    assert renewal.reason == "lease-missing"
+    assert f"holds no lease {prepared.lease_id}" in str(renewal.error)
+    assert keeper.poll() is None
+
+
+def test_a_domain_joined_task_needs_no_keeper(host: Host, aws: AwsLab) -> None:
+    definition = task(container("web", f"credentialspec:{publish(aws, GMSA)}"))
+    agent = agent_for(host, aws)
+    assert agent.keeper(definition, agent.prepare(definition, TASK_ID)) is None
+
+
+# --------------------------------------------------------------------------- secret rotation
+
+
+@dataclass
+class Rotation:
+    """A domainless task (WebApp02, readable by every computer) prepared with a domain
+    user of its own, made for the test, whose secret the test changes."""
+
+    agent: LinuxHostAgent
+    definition: TaskDefinition
+    secret: str
+    lease_id: str
+    cache: Path
+
+    def issued(self) -> bytes:
+        return self.cache.read_bytes()
+
+
+def rotation(host: Host, aws: AwsLab, lab: DomainLab, user: str) -> Rotation:
+    lab.set_computer_password(user, "First-Passw0rd!")
+    secret = aws.put_secret(
+        f"rotating-{user}",
+        {"username": f"{user}$", "password": "First-Passw0rd!", "domainName": DOMAIN},
+    )
+    arn = publish(aws, GMSA_DOMAIN_COMPUTERS, domainless_spec(GMSA_DOMAIN_COMPUTERS, secret))
+    definition = task(container("web", f"credentialspecdomainless:{arn}"))
+    agent = agent_for(host, aws)
+    prepared = agent.prepare(definition, TASK_ID)
+    cache = Path(prepared.containers[0].mounts[0].source) / "krb5cc"
+    assert host.service.lease(str(prepared.lease_id)).domainless_user == (f"{user}$", DOMAIN)
+    return Rotation(agent, definition, secret, str(prepared.lease_id), cache)
+
+
+def set_secret(aws: AwsLab, arn: str, user: str, password: str) -> None:
+    aws.client("secretsmanager").put_secret_value(
+        SecretId=arn,
+        SecretString=json.dumps(
+            {"username": f"{user}$", "password": password, "domainName": DOMAIN}
+        ),
+    )
+
+
+def unique_computer() -> str:
+    return f"ROT{secrets.token_hex(4).upper()}"  # the DC is shared between test workers
+
+
+def test_a_rotated_password_in_the_secret_is_used_by_the_next_renew(
+    host: Host, aws: AwsLab, lab_dns: DomainLab
+) -> None:
+    user = unique_computer()
+    task_ = rotation(host, aws, lab_dns, user)
+    issued = task_.issued()
+    lab_dns.set_computer_password(user, "Second-Passw0rd!")  # AD rotates the password,
+    set_secret(aws, task_.secret, user, "Second-Passw0rd!")  # the secret follows
+    assert task_.issued() == issued  # the ticket in place stays until the next renew
+    renewed = task_.agent.renew(task_.definition, TASK_ID)
+    assert renewed.user == f"{user}$@{DOMAIN}"
+    assert task_.issued() != issued
+    # The service's own renewals read with the new password from now on.
+    report = host.service.run_due(force=True)
+    assert report.failed == () and task_.cache.parent in report.renewed
+
+
+def test_a_secret_naming_a_new_user_moves_the_lease_to_it_without_a_new_lease(
+    host: Host, aws: AwsLab, lab_dns: DomainLab
+) -> None:
+    old, new = unique_computer(), unique_computer()
+    task_ = rotation(host, aws, lab_dns, old)
+    issued = task_.issued()
+    lab_dns.set_computer_password(new, "Blue-Passw0rd!")
+    set_secret(aws, task_.secret, new, "Blue-Passw0rd!")
+    renewed = task_.agent.renew(task_.definition, TASK_ID)
+    assert renewed.lease_id == task_.lease_id  # the same lease, no prepare
+    assert renewed.user == f"{new}$@{DOMAIN}"
+    assert host.service.lease(task_.lease_id).domainless_user == (f"{new}$", DOMAIN)
+    metadata = json.loads((host.krb_dir / task_.lease_id / "lease.json").read_text())
+    assert metadata["domainless_user"]["username"] == f"{new}$"
+    assert task_.issued() != issued
+    assert cache_principal(str(task_.cache.parent)) == f"{GMSA_DOMAIN_COMPUTERS}$@{REALM}"
+    report = host.service.run_due(force=True)
+    assert report.failed == () and task_.cache.parent in report.renewed
+
+
+def test_a_wrong_new_password_fails_the_renew_and_keeps_tickets_and_working_password(
+    host: Host, aws: AwsLab, lab_dns: DomainLab
+) -> None:
+    user = unique_computer()
+    task_ = rotation(host, aws, lab_dns, user)
+    issued = task_.issued()
+    set_secret(aws, task_.secret, user, "Typo-Passw0rd!")  # AD still has the first one
+    with pytest.raises(HostAgentError) as caught:
+        task_.agent.renew(task_.definition, TASK_ID)
+    assert caught.value.code == "domainless-user-refused"  # UNAUTHENTICATED: not retried
+    assert f"{user}$" in caught.value.what
+    assert "Typo-Passw0rd!" not in caught.value.diagnostics()
+    assert task_.issued() == issued  # the valid ticket stays in place
+    ticket = read_ccache(task_.cache).tickets[0]
+    assert ticket.end_time > datetime.datetime.now(datetime.UTC)
+    record = host.service.lease(task_.lease_id).tickets[0]
+    assert record.last_error is not None and f"{user}$" in record.last_error
+    # The wrong password was not adopted: the service renews with the one that works.
+    report = host.service.run_due(force=True)
+    assert report.failed == () and task_.cache.parent in report.renewed
+    assert "Typo-Passw0rd!" not in json.dumps(host.service.status())
 
 
 def test_renew_of_a_domain_joined_or_unknown_task_needs_nothing(host: Host, aws: AwsLab) -> None:

@@ -60,6 +60,23 @@ def test_tgt_with_derived_gmsa_keys_takes_one_round_trip(lab: DomainLab) -> None
     assert str(ticket.client) == f"{GMSA}$@{REALM}" and ticket.is_tgt
 
 
+def test_keys_derived_from_a_password_derive_only_the_key_the_exchange_uses(
+    lab: DomainLab,
+) -> None:
+    provider = ActiveDirectoryProvider(DirectorySettings(dns=DnsConfig.parse(lab.dns_server)))
+    account = GmsaAccount(GMSA, DOMAIN)
+    try:
+        password = provider.read_password(account, HostKeytab(lab.host_keytab))
+    finally:
+        provider.close()
+    keys = derive_keys(password.current, account=account.name, realm=account.realm)
+    assert keys.derived == ()
+    client = kdc()
+    ticket = client.tgt_with_keys(keys.principal, keys)
+    assert ticket.is_tgt and client.round_trips == 1
+    assert keys.derived == (AES256,)  # one PBKDF2, not two (nor the NT hash)
+
+
 def test_tgt_with_the_host_keytab_takes_one_round_trip(lab: DomainLab) -> None:
     entries = read_keytab(lab.host_keytab)
     principal = Principal((f"{HOST_DIRECT}$",), REALM)

@@ -9,7 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchmarks.tickets_bench import MODES, Mode, gmsa_leases, renewal_round
+from benchmarks.tickets_bench import (
+    MODES,
+    ROUND_GMSAS,
+    Mode,
+    cold_leases,
+    ensure_gmsas,
+    gmsa_leases,
+    load_run,
+    profile_cold_leases,
+    renewal_round,
+    renewal_round_process,
+)
 
 from tests.support.samba import DC_NAME, GMSA, GMSA_DOMAIN_COMPUTERS, REALM, DomainLab
 
@@ -27,11 +38,42 @@ def test_lease_latency_run_counts_password_reads(lab: DomainLab, mode: Mode, rea
     assert counted == reads
 
 
+def test_cold_leases_each_read_the_password_and_derive_no_key_again(lab: DomainLab) -> None:
+    """Between the cold leases, the floor's own reads and AS exchanges run on their own
+    connection: the service counts only its leases' reads; the keys of an unchanged
+    password were derived in the warm-up."""
+    figures = cold_leases(lab, 4, NAMES)
+    assert figures.lease.runs == 4
+    assert figures.password_reads == 4
+    assert figures.key_derivations == 0
+
+
+def test_profile_of_cold_leases_lists_the_service_call(lab: DomainLab) -> None:
+    assert "add_lease" in profile_cold_leases(lab, 2, NAMES)
+
+
+def test_load_against_a_running_service_reads_each_password_once(lab: DomainLab) -> None:
+    """20 AddKerberosLease calls from 5 clients in 2 processes, against `gmsa tickets
+    serve` with its defaults: no error, and one read per gMSA in the reuse window."""
+    figures = load_run(lab, 20, 5, NAMES, client_processes=2)
+    assert (figures.calls, figures.errors, figures.first_error) == (20, 0, None)
+    assert figures.client_processes == 2
+    assert figures.read_bound == len(NAMES)
+    assert figures.password_reads == len(NAMES)
+
+
 def test_renewal_round_reads_each_password_once(lab: DomainLab) -> None:
     figures = renewal_round(lab, 20, NAMES)
-    assert figures.renewed == 20
+    assert (figures.renewed, figures.failed) == (20, 0)
     assert figures.password_reads == len(NAMES)
     assert figures.tgt_requests == len(NAMES)
+
+
+def test_renewal_round_in_its_own_process_reads_each_password_once(lab: DomainLab) -> None:
+    ensure_gmsas(lab, ROUND_GMSAS[:3])
+    figures = renewal_round_process(9, 3)
+    assert (figures.leases, figures.gmsas, figures.renewed, figures.failed) == (9, 3, 9, 0)
+    assert figures.password_reads == 3
 
 
 def test_external_tools_lease_is_a_gmsa_ticket(tmp_path: Path) -> None:

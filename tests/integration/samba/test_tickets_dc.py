@@ -13,8 +13,10 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -42,6 +44,7 @@ from tests.support.samba import (
     DC_NAME,
     DOMAIN,
     GMSA,
+    GMSA_DOMAIN_COMPUTERS,
     GMSA_NO_READERS,
     HOST_DENIED,
     HOST_DIRECT,
@@ -343,6 +346,24 @@ def test_reads_by_one_identity_share_a_connection(lab: DomainLab) -> None:
     provider.close()
     assert provider.connections_opened == 1
     assert first.current == again.current
+
+
+def test_concurrent_first_reads_open_one_connection(lab: DomainLab) -> None:
+    """Leases for several gMSAs starting at once on a fresh service share one attempt
+    to connect, instead of each making (and all but one dropping) a connection."""
+    provider = provider_for(lab)
+    identity = HostKeytab(lab.host_keytab)
+    start = threading.Barrier(6)
+
+    def read(name: str) -> bytes:
+        start.wait()
+        return provider.read_password(GmsaAccount(name, DOMAIN), identity).current
+
+    with ThreadPoolExecutor(6) as pool:
+        passwords = list(pool.map(read, [GMSA, GMSA_DOMAIN_COMPUTERS] * 3))
+    provider.close()
+    assert provider.connections_opened == 1
+    assert len(set(passwords)) == 2
 
 
 def test_a_dead_kept_connection_is_replaced(lab: DomainLab) -> None:

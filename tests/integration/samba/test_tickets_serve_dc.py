@@ -23,9 +23,20 @@ from gmsa.kerberos.ccache import parse_ccache, read_ccache
 from gmsa.kerberos.keys import derive_keys
 from gmsa.tickets.activedirectory import ActiveDirectoryProvider, DirectorySettings
 from gmsa.tickets.client import TicketClient
+from gmsa.tickets.errors import RemoteError
 from gmsa.tickets.interface import CredentialProviderError, GmsaAccount, HostKeytab
-from tests.support.samba import DOMAIN, GMSA, REALM, DomainLab
-from tests.support.tickets import spec_for
+from tests.support.moto import AwsLab
+from tests.support.samba import (
+    DC_NAME,
+    DOMAIN,
+    GMSA,
+    GMSA_NO_READERS,
+    HOST_NESTED,
+    PASSWORD,
+    REALM,
+    DomainLab,
+)
+from tests.support.tickets import serve_env, spec_for, start_serve
 
 pytestmark = pytest.mark.xdist_group("samba")
 
@@ -54,59 +65,6 @@ def self_signed_ca() -> bytes:
         .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-def serve_env(lab: DomainLab, **extra: str) -> dict[str, str]:
-    """The environment ``DirectorySettings.from_environment`` reads, and nothing stale."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GMSA_", "DOMAIN_CONTROLLER_GMSA", "KRB5"))
-    }
-    env.update({"GMSA_DNS_SERVER": lab.dns_server, "PYTHONPATH": str(REPO / "src"), **extra})
-    return env
-
-
-def start_serve(
-    sock: Path, krb: Path, config: Path, env: dict[str, str], log: Path
-) -> subprocess.Popen[bytes]:
-    """Start the service and wait until it answers HealthCheck."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gmsa",
-                "tickets",
-                "serve",
-                "--socket",
-                str(sock),
-                "--krb-dir",
-                str(krb),
-                "--config",
-                str(config),
-                "--provider",
-                "active-directory",
-            ],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {log.read_text(errors='replace')}")
-        if sock.exists():
-            try:
-                with TicketClient(sock, timeout=5) as client:
-                    client.health()
-                return process
-            except Exception:  # not listening yet (a stale socket, or starting)
-                pass
-        time.sleep(0.05)
-    process.kill()
-    process.wait(10)
-    raise AssertionError(f"serve did not start: {log.read_text(errors='replace')}")
 
 
 @pytest.fixture
@@ -151,7 +109,7 @@ def test_sigkilled_service_recovers_and_renews_its_lease_from_the_dc(
     sock, krb, log = sock_dir / "credentials_fetcher.sock", tmp_path / "krb", tmp_path / "log"
     config = tmp_path / "tickets.json"
     config.write_text(json.dumps({"keytab": str(lab.host_keytab), "ticket_reuse_seconds": 0}))
-    env = serve_env(lab)
+    env = serve_env(lab.dns_server)
 
     processes.append(start_serve(sock, krb, config, env, log))
     with TicketClient(sock, timeout=60) as client:
@@ -181,6 +139,82 @@ def test_sigkilled_service_recovers_and_renews_its_lease_from_the_dc(
     assert not (krb / reply.lease_id).exists()
 
 
+def test_each_call_logs_one_json_line_naming_lease_gmsa_and_dc(
+    lab: DomainLab, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """The DC is the one found through the domain's DNS (SRV records), as the service
+    reached it; a refused call names the DC that refused and the gMSA asked for."""
+    sock_dir = tmp_path / "run"
+    sock_dir.mkdir(mode=0o750)
+    sock, krb, log = sock_dir / "cf.sock", tmp_path / "krb", tmp_path / "log"
+    config = tmp_path / "tickets.json"
+    config.write_text(json.dumps({"keytab": str(lab.host_keytab)}))
+    env = serve_env(lab.dns_server)
+
+    processes.append(start_serve(sock, krb, config, env, log, "--log-format", "json"))
+    with TicketClient(sock, timeout=60) as client:
+        first = client.add_lease([spec_for(GMSA)])
+        second = client.add_lease([spec_for(GMSA)])  # the ticket kept from the first
+        with pytest.raises(RemoteError):
+            client.add_lease([spec_for(GMSA_NO_READERS)])
+    processes[0].send_signal(signal.SIGTERM)
+    processes[0].wait(30)
+    events = [
+        json.loads(line)
+        for line in log.read_text().splitlines()
+        if line.startswith("{") and '"method"' in line
+    ]
+    added = [e for e in events if e["method"] == "AddKerberosLease"]
+    assert [e["outcome"] for e in added] == ["success", "success", "failure"]
+    for event, lease in zip(added, (first, second), strict=False):
+        assert event["lease_id"] == lease.lease_id
+        assert event["gmsa"] == [GMSA]
+        assert event["dc"] == [DC_NAME]
+        assert isinstance(event["duration_ms"], float)
+    refused = added[2]
+    assert (refused["code"], refused["gmsa"], refused["dc"]) == (
+        "PERMISSION_DENIED",
+        [GMSA_NO_READERS],
+        [DC_NAME],
+    )
+    assert "lease_id" not in refused
+
+
+def test_a_host_outside_the_domain_reads_passwords_as_the_user_its_secret_names(
+    lab: DomainLab, aws: AwsLab, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """No keytab anywhere: CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA names the
+    secret whose user (HOST02$, allowed on WebApp01 through nested groups) reads the
+    passwords for the agent's AddKerberosLease; the secret is read at start with the
+    host's AWS credentials (the environment, here the moto server)."""
+    aws.put_secret(
+        "gmsa/host-user",
+        {"username": f"{HOST_NESTED}$", "password": PASSWORD, "domainName": DOMAIN},
+    )
+    sock_dir = tmp_path / "run"
+    sock_dir.mkdir(mode=0o750)
+    sock, krb, log = sock_dir / "cf.sock", tmp_path / "krb", tmp_path / "log"
+    config = tmp_path / "tickets.json"
+    config.write_text(json.dumps({"keytab": str(tmp_path / "no.keytab")}))
+    env = serve_env(
+        lab.dns_server,
+        CREDENTIALS_FETCHER_SECRET_NAME_FOR_DOMAINLESS_GMSA="gmsa/host-user",
+        AWS_ACCESS_KEY_ID=aws.access_key,
+        AWS_SECRET_ACCESS_KEY=aws.secret_key,
+        AWS_DEFAULT_REGION=aws.region,
+        AWS_ENDPOINT_URL=aws.endpoint,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    env.pop("AWS_PROFILE", None)
+    processes.append(start_serve(sock, krb, config, env, log))
+    with TicketClient(sock, timeout=60) as client:
+        reply = client.add_lease([spec_for(GMSA)])
+    cache = read_ccache(Path(reply.paths[0]) / "krb5cc")
+    assert str(cache.principal) == f"{GMSA}$@{REALM}"
+    assert PASSWORD not in log.read_text()
+
+
 def test_lease_with_the_password_read_over_ldaps(
     lab: DomainLab, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -189,7 +223,9 @@ def test_lease_with_the_password_read_over_ldaps(
     sock, krb, log = sock_dir / "cf.sock", tmp_path / "krb", tmp_path / "log"
     config = tmp_path / "tickets.json"
     config.write_text(json.dumps({"keytab": str(lab.host_keytab), "ticket_reuse_seconds": 0}))
-    env = serve_env(lab, GMSA_LDAP_PROTECTION="ldaps", GMSA_LDAP_CA_FILE=str(lab.ca_file))
+    env = serve_env(
+        lab.dns_server, GMSA_LDAP_PROTECTION="ldaps", GMSA_LDAP_CA_FILE=str(lab.ca_file)
+    )
 
     processes.append(start_serve(sock, krb, config, env, log))
     with TicketClient(sock, timeout=60) as client:

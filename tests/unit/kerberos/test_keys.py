@@ -139,6 +139,17 @@ def test_derive_keys_uses_the_gmsa_salt_and_4096_iterations() -> None:
     assert [k.enctype for k in keys.all()] == [18, 17, 23]
 
 
+def test_each_key_is_derived_when_first_asked_for_and_kept() -> None:
+    keys = derive_keys("Correct-Horse".encode("utf-16-le"), account="WebApp01", realm="x.com")
+    assert keys.derived == ()
+    first = keys.aes256
+    assert keys.derived == (AES256,)
+    assert keys.key(AES256) is first
+    keys.rc4  # noqa: B018 (asking derives it)
+    assert keys.derived == (AES256, RC4_HMAC)
+    assert "derived=[18, 23]" in repr(keys)
+
+
 def test_keys_are_not_printed() -> None:
     keys = derive_keys("pw".encode("utf-16-le"), account="WebApp01", realm="example.com")
     assert keys.aes256.value.hex() not in repr(keys)

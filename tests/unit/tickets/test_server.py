@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import logging
 import os
 import socket
 import stat
@@ -160,6 +162,20 @@ def test_domainless_lease_and_renewal_on_the_wire(server: TicketServer, krb_dir:
     renew = field(1, "svc-gmsa") + field(2, "User-Passw0rd!") + field(3, "example.com")
     renewed = parse(raw_call(server.socket_path, "RenewNonDomainJoinedKerberosLease", renew))
     assert renewed == [(1, str(krb_dir / lease_id / "WebApp01"))]
+
+
+def test_a_renew_naming_a_lease_in_metadata_moves_it_to_the_requests_user(
+    client: TicketClient, double: DirectoryDouble, service: TicketService
+) -> None:
+    """gmsa's host agent names its task's lease (gmsa-lease-id); the ECS agent never does."""
+    lease = client.add_domainless_lease(
+        [spec_for("WebApp01")], username="svc-gmsa", password="User-Passw0rd!", domain="example.com"
+    )
+    double.add_user("svc-blue", "Blue-Passw0rd!", may_read=("WebApp01",))
+    blue = {"username": "svc-blue", "password": "Blue-Passw0rd!", "domain": "example.com"}
+    assert client.renew_domainless(**blue) == ()
+    assert client.renew_domainless(**blue, lease_ids=[lease.lease_id]) == lease.paths
+    assert service.lease(lease.lease_id).domainless_user == ("svc-blue", "example.com")
 
 
 # --------------------------------------------------------------------------- the agent's client
@@ -343,6 +359,22 @@ def test_status_lists_leases_with_their_tickets(client: TicketClient) -> None:
     assert lease["tickets"][0]["end_time"].endswith("Z")
 
 
+def test_status_of_some_leases_lists_only_those_the_service_holds(
+    client: TicketClient, server: TicketServer
+) -> None:
+    first = client.add_lease([spec_for("WebApp01")])
+    client.add_lease([spec_for("WebApp02")])
+    report = client.status(lease_ids=[first.lease_id, "0123456789abcdef0123"])
+    assert [lease["lease_id"] for lease in report["leases"]] == [first.lease_id]
+    assert len(client.status()["leases"]) == 2
+    call = grpc.insecure_channel(f"unix:{server.socket_path}").unary_unary(
+        "/gmsa.tickets.Admin/Status"
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        call(json.dumps({"lease_ids": "all"}).encode(), timeout=10)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+
+
 def test_set_owner_with_a_bad_request_is_invalid_argument(client: TicketClient) -> None:
     reply = client.add_lease([spec_for("WebApp01")])
     with pytest.raises(RemoteError) as caught:
@@ -444,3 +476,75 @@ def test_the_server_process_umask_is_restored(service: TicketService, socket_pat
     os.umask(after)
     server.stop(grace=0)
     assert after == before
+
+
+# --------------------------------------------------------------------------- event lines
+
+
+def events(caplog: pytest.LogCaptureFixture, method: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if getattr(r, "method", None) == method]
+
+
+def test_each_rpc_line_names_its_lease_gmsas_and_dc(
+    client: TicketClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gmsa.tickets")
+    lease = client.add_lease([spec_for("WebApp01"), spec_for("WebApp02")])
+    (line,) = events(caplog, "AddKerberosLease")
+    assert line.__dict__["lease_id"] == lease.lease_id
+    assert line.__dict__["gmsa"] == ["WebApp01", "WebApp02"]
+    assert line.__dict__["dc"] == ["dc1.example.com"]
+    assert line.__dict__["outcome"] == "success"
+    assert line.getMessage().endswith(
+        f"(lease {lease.lease_id}, gMSA WebApp01, WebApp02, DC dc1.example.com)"
+    )
+
+
+def test_a_failed_rpc_line_names_the_gmsa_and_the_dc_that_refused(
+    client: TicketClient, double: DirectoryDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gmsa.tickets")
+    double.add_gmsa("Private01", readers={"nobody"})
+    with pytest.raises(RemoteError):
+        client.add_lease([spec_for("Private01")])
+    (line,) = events(caplog, "AddKerberosLease")
+    assert (line.__dict__["outcome"], line.__dict__["code"]) == ("failure", "PERMISSION_DENIED")
+    assert line.__dict__["gmsa"] == ["Private01"]
+    assert line.__dict__["dc"] == ["dc1.example.com"]
+    assert "lease_id" not in line.__dict__
+
+
+def test_a_renewal_rpc_names_the_dc_its_worker_threads_reached(
+    client: TicketClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RenewNonDomainJoinedKerberosLease acquires in the renewal pool's threads; what they
+    reach still lands on the call's line."""
+    caplog.set_level(logging.INFO, logger="gmsa.tickets")
+    user = {"username": "svc-gmsa", "password": "User-Passw0rd!", "domain": "example.com"}
+    client.add_domainless_lease([spec_for("WebApp01")], **user)
+    client.renew_domainless(**user)
+    (line,) = events(caplog, "RenewNonDomainJoinedKerberosLease")
+    assert line.__dict__["gmsa"] == ["WebApp01"]
+    assert line.__dict__["dc"] == ["dc1.example.com"]
+
+
+def test_a_lease_served_from_a_kept_ticket_names_the_dc_that_issued_it(
+    service: TicketService,
+    socket_path: Path,
+    double: DirectoryDouble,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="gmsa.tickets")
+    service.acquirer.reuse_for = datetime.timedelta(minutes=1)
+    srv = TicketServer(service, socket_path, workers=2)
+    srv.start()
+    try:
+        with TicketClient(srv.socket_path, timeout=20) as c:
+            c.add_lease([spec_for("WebApp01")])
+            reads = double.password_reads
+            c.add_lease([spec_for("WebApp01")])
+    finally:
+        srv.stop(grace=0)
+    assert double.password_reads == reads  # the second lease reached no DC
+    second = events(caplog, "AddKerberosLease")[1]
+    assert second.__dict__["dc"] == ["dc1.example.com"]

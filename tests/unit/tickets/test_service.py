@@ -192,6 +192,49 @@ def test_renew_domainless_reports_a_failure(
         service.renew_domainless(USER)
 
 
+def test_renew_naming_a_lease_moves_it_to_a_new_user(
+    service: TicketService, double: DirectoryDouble, krb_dir: Path
+) -> None:
+    lease = service.add_lease([spec_for("WebApp01")], USER)
+    blue = DomainlessUser("svc-blue", "example.com", "Blue-Passw0rd!")
+    double.add_user(blue.username, blue.password, may_read=("WebApp01",))
+    assert service.renew_domainless(blue) == ()  # the ECS agent's call: no lease is blue's
+    assert service.renew_domainless(blue, [lease.lease_id]) == lease.paths
+    assert service.lease(lease.lease_id).domainless_user == ("svc-blue", "example.com")
+    metadata = json.loads((krb_dir / lease.lease_id / "lease.json").read_text())
+    assert metadata["domainless_user"]["username"] == "svc-blue"
+    assert b"Blue-Passw0rd!" not in (krb_dir / lease.lease_id / "lease.json").read_bytes()
+    assert service.renew_domainless(blue) == lease.paths  # now the agent's call finds it
+
+
+def test_a_wrong_new_password_is_not_adopted(
+    service: TicketService, double: DirectoryDouble, clock: FakeClock
+) -> None:
+    lease = service.add_lease([spec_for("WebApp01")], USER)
+    typo = DomainlessUser(USER.username, USER.domain, "Typo-Passw0rd!")
+    with pytest.raises(HostIdentityError):
+        service.renew_domainless(typo)
+    with pytest.raises(HostIdentityError):
+        service.renew_domainless(typo, [lease.lease_id])
+    assert service.lease(lease.lease_id).tickets[0].last_error is not None
+    # The scheduler goes on with the password that works, and clears the error.
+    report = service.run_due(clock.advance(7 * H))
+    assert report.failed == () and report.renewed == lease.paths
+    assert service.lease(lease.lease_id).tickets[0].last_error is None
+
+
+def test_renew_naming_an_unknown_or_domain_joined_lease_is_refused(
+    service: TicketService,
+) -> None:
+    joined = service.add_lease([spec_for("WebApp01")])
+    with pytest.raises(LeaseNotFoundError):
+        service.renew_domainless(USER, ["0123456789abcdef0123"])
+    with pytest.raises(LeaseRequestError, match="domain-joined"):
+        service.renew_domainless(USER, [joined.lease_id])
+    with pytest.raises(LeaseIdError):
+        service.renew_domainless(USER, ["../etc"])
+
+
 # --------------------------------------------------------------------------- sharing work
 
 
@@ -296,6 +339,22 @@ def test_renewal_rereads_the_password_so_rotation_is_picked_up(
     assert double.password_reads == 2
 
 
+def test_keys_are_derived_again_only_when_the_password_changed(
+    service: TicketService, clock: FakeClock, double: DirectoryDouble
+) -> None:
+    """Every acquisition reads the password; the PBKDF2 runs only for a password not seen
+    before, and the KDC double accepts only keys of the current one."""
+    counters = service.acquirer.counters
+    service.add_lease([spec_for("WebApp01")])
+    service.add_lease([spec_for("WebApp01")])
+    service.add_lease([spec_for("WebApp02")])
+    assert (counters.password_reads, counters.key_derivations) == (3, 2)
+    double.rotate("WebApp01")
+    report = service.run_due(clock.advance(7 * H))
+    assert report.failed == ()
+    assert (counters.password_reads, counters.key_derivations) == (5, 3)
+
+
 def test_one_password_read_per_gmsa_per_round(
     service: TicketService, clock: FakeClock, double: DirectoryDouble
 ) -> None:
@@ -390,6 +449,31 @@ def test_the_scheduler_thread_renews_without_being_asked(krb_dir: Path) -> None:
         while double.tgt_requests < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert double.tgt_requests >= 2
+    finally:
+        service.stop()
+
+
+def test_new_leases_do_not_wake_the_scheduler_unless_they_are_due_sooner(
+    krb_dir: Path, double: DirectoryDouble
+) -> None:
+    """A round scans every lease; waking the loop for each new lease made a burst of N
+    leases cost N scans. A lease is due in hours, after the loop's own next wake-up."""
+    service = TicketService(
+        LeaseStore(krb_dir), double, ServiceSettings(ticket_reuse=datetime.timedelta(0))
+    )
+    rounds = []
+    run_due = service.run_due
+    service.run_due = lambda *a, **k: rounds.append(1) or run_due(*a, **k)  # type: ignore[method-assign]
+    service.start()
+    try:
+        deadline = time.monotonic() + 5
+        while service._planned in (None, datetime.datetime.min.replace(tzinfo=datetime.UTC)):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        for _ in range(20):
+            service.add_lease([spec_for("WebApp01")])
+        time.sleep(0.3)
+        assert len(rounds) == 1  # the first round at start, none since
     finally:
         service.stop()
 

@@ -249,6 +249,7 @@ def test_serve_under_systemd_notifies_pings_reloads_serves_metrics_and_logs_json
     assert added["outcome"] == "success"
     assert added["lease_id"] == lease.lease_id
     assert added["gmsa"] == ["WebApp01"]
+    assert added["dc"] == ["dc1.example.com"]
     assert isinstance(added["duration_ms"], float)
     failed = next(e for e in events if e.get("method") == "DeleteKerberosLease")
     assert (failed["outcome"], failed["code"]) == ("failure", "INVALID_ARGUMENT")
