@@ -405,6 +405,26 @@ def _load(
     return path, doc
 
 
+def recorded_platform(root: Path, task_id: str) -> str | None:
+    """Which host agent's ledger of ``task_id`` is in ``root``: ``windows`` (it lists
+    files) or ``linux`` (it names a lease); ``None`` when there is none, or none that
+    can be read (the agent itself then says what is wrong with it).
+
+    ``task_id`` must already be checked.
+    """
+    try:
+        _, doc = _load(root, task_id, "", not_ours="")
+    except (GmsaError, OSError):
+        return None
+    if doc is None:
+        return None
+    if "lease_id" in doc:
+        return "linux"
+    if "files" in doc:
+        return "windows"
+    return None
+
+
 def read_lease(root: Path | DirHandle, task_id: str) -> str | None:
     """The lease the Linux agent's ledger of ``task_id`` records, or ``None`` without one."""
     ledger = read_lease_ledger(root, task_id)
@@ -532,6 +552,7 @@ __all__ = [
     "read_lease",
     "read_lease_ledger",
     "read_ledger",
+    "recorded_platform",
     "remove_ledger",
     "task_definition_identity",
     "task_lock",
