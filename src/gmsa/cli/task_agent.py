@@ -447,20 +447,33 @@ def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
 
 
 def _print_cleanup(result: CleanupResult, chosen: PlatformChoice) -> None:
-    _print_cleanup_result(result)
+    if result.known and chosen.platform == "linux":
+        _print_lease_cleanup(result)
+    else:
+        _print_cleanup_result(result)
     click.echo(f"  {chosen.describe()}")
+
+
+def _print_lease_cleanup(result: CleanupResult) -> None:
+    if result.lease_id is None:
+        click.echo(
+            f"task {result.task_id}: the ticket service held no lease of this task (a prepare "
+            "that did not finish made none); its record removed"
+        )
+    else:
+        click.echo(f"task {result.task_id}: lease {result.lease_id} deleted")
+    for lease in result.leases:
+        if lease != result.lease_id:
+            click.echo(f"  deleted  lease {lease} (made by a prepare that did not finish)")
+    for name in result.removed:
+        click.echo(f"  removed  {name}")
+    for name in result.missing:
+        click.echo(f"  gone     {name} (already deleted)")
 
 
 def _print_cleanup_result(result: CleanupResult) -> None:
     if not result.known:
         click.echo(f"task {result.task_id}: nothing recorded for this task; nothing to remove")
-        return
-    if result.lease_id is not None:
-        click.echo(f"task {result.task_id}: lease {result.lease_id} deleted")
-        for name in result.removed:
-            click.echo(f"  removed  {name}")
-        for name in result.missing:
-            click.echo(f"  gone     {name} (already deleted)")
         return
     click.echo(f"task {result.task_id}: removed {count(len(result.removed), 'file')}")
     for name in result.removed:

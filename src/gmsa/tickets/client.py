@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import grpc
 
-from gmsa.tickets.errors import RemoteError, ServiceUnreachableError
+from gmsa.tickets.errors import RemoteError, ServiceTimeoutError, ServiceUnreachableError
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
-from gmsa.tickets.server import ADMIN_SERVICE, ERROR_METADATA
+from gmsa.tickets.server import ADMIN_SERVICE, ERROR_METADATA, LEASE_ID_METADATA
 
 T = TypeVar("T")
 
@@ -61,25 +61,36 @@ class TicketClient:
 
     # ----------------------------------------------------------------- the agent's API
 
-    def add_lease(self, credspecs: Sequence[str]) -> LeaseReply:
-        """AddKerberosLease: a lease for a domain-joined host."""
+    def add_lease(self, credspecs: Sequence[str], *, lease_id: str | None = None) -> LeaseReply:
+        """AddKerberosLease: a lease for a domain-joined host; ``lease_id`` asks gmsa's
+        service for that id (:data:`~gmsa.tickets.server.LEASE_ID_METADATA`)."""
         reply = self._call(
             lambda: self._stub.AddKerberosLease(
                 pb.CreateKerberosLeaseRequest(credspec_contents=list(credspecs)),
                 timeout=self.timeout,
+                metadata=_chosen(lease_id),
             )
         )
         return LeaseReply(reply.lease_id, tuple(reply.created_kerberos_file_paths))
 
     def add_domainless_lease(
-        self, credspecs: Sequence[str], *, username: str, password: str, domain: str
+        self,
+        credspecs: Sequence[str],
+        *,
+        username: str,
+        password: str,
+        domain: str,
+        lease_id: str | None = None,
     ) -> LeaseReply:
-        """AddNonDomainJoinedKerberosLease: the password is read as a domain user."""
+        """AddNonDomainJoinedKerberosLease: the password is read as a domain user;
+        ``lease_id`` as for :meth:`add_lease`."""
         request = pb.CreateNonDomainJoinedKerberosLeaseRequest(
             credspec_contents=list(credspecs), username=username, password=password, domain=domain
         )
         reply = self._call(
-            lambda: self._stub.AddNonDomainJoinedKerberosLease(request, timeout=self.timeout)
+            lambda: self._stub.AddNonDomainJoinedKerberosLease(
+                request, timeout=self.timeout, metadata=_chosen(lease_id)
+            )
         )
         return LeaseReply(reply.lease_id, tuple(reply.created_kerberos_file_paths))
 
@@ -140,6 +151,10 @@ class TicketClient:
             raise _translate(exc, self.socket_path) from None
 
 
+def _chosen(lease_id: str | None) -> tuple[tuple[str, str], ...] | None:
+    return ((LEASE_ID_METADATA, lease_id),) if lease_id is not None else None
+
+
 def _translate(exc: grpc.RpcError, socket_path: Path) -> Exception:
     code = exc.code() if isinstance(exc, grpc.Call) else grpc.StatusCode.UNKNOWN
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or ""
@@ -150,7 +165,7 @@ def _translate(exc: grpc.RpcError, socket_path: Path) -> Exception:
             fix="start it (gmsa tickets serve) or pass the right --socket",
         )
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        return ServiceUnreachableError(
+        return ServiceTimeoutError(
             "the ticket service did not answer in time",
             where=str(socket_path),
             fix="check the service's log; the domain controller may be slow or unreachable",

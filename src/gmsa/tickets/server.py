@@ -44,6 +44,11 @@ ADMIN_SERVICE = "gmsa.tickets.Admin"
 """The operator service next to the agent's: JSON in, JSON out."""
 ERROR_METADATA = "gmsa-error"
 """Trailing metadata key carrying the error as JSON."""
+LEASE_ID_METADATA = "gmsa-lease-id"
+"""Request metadata key of AddKerberosLease and AddNonDomainJoinedKerberosLease: the lease
+id the caller chose (gmsa's host agent records it before asking, so a lease whose answer
+never arrived can still be found and deleted). Without it the service picks the id, as
+credentials-fetcher does; the messages of the agent's API are unchanged."""
 _SOCKET_PATH_MAX = 107
 
 T = TypeVar("T")
@@ -92,6 +97,14 @@ def _call(context: grpc.ServicerContext, what: str, action: Callable[[], T]) -> 
     return result
 
 
+def _metadata(context: grpc.ServicerContext, key: str) -> str | None:
+    """The request metadata value of ``key`` (text), or None."""
+    for name, value in context.invocation_metadata() or ():
+        if name == key and isinstance(value, str):
+            return value
+    return None
+
+
 def _keys(request: pb.KerberosArnLeaseRequest | pb.RenewKerberosArnLeaseRequest) -> AwsKeys:
     return AwsKeys(
         request.access_key_id, request.secret_access_key, request.session_token, request.region
@@ -133,7 +146,10 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         user: DomainlessUser | None,
     ) -> tuple[str, list[str]]:
         """Make the lease an Add*KerberosLease call asks for: its id and ticket directories."""
-        result = _call(context, rpc, lambda: self.service.add_lease(list(credspecs), user))
+        chosen = _metadata(context, LEASE_ID_METADATA)
+        result = _call(
+            context, rpc, lambda: self.service.add_lease(list(credspecs), user, lease_id=chosen)
+        )
         return result.lease_id, [str(p) for p in result.paths]
 
     def RenewNonDomainJoinedKerberosLease(
@@ -377,6 +393,7 @@ class TicketServer:
 __all__ = [
     "ADMIN_SERVICE",
     "ERROR_METADATA",
+    "LEASE_ID_METADATA",
     "CredentialsFetcherServicer",
     "T",
     "TicketServer",

@@ -444,3 +444,42 @@ def test_the_server_process_umask_is_restored(service: TicketService, socket_pat
     os.umask(after)
     server.stop(grace=0)
     assert after == before
+
+
+# --------------------------------------------------------------------------- a chosen lease id
+
+
+def test_a_lease_id_chosen_by_the_caller_is_the_lease_id(
+    client: TicketClient, service: TicketService, krb_dir: Path
+) -> None:
+    """gmsa's host agent records the id before asking, so it can find the lease even if
+    the answer never arrives."""
+    reply = client.add_lease([spec_for("WebApp01")], lease_id="00000000000000000abc")
+    assert reply.lease_id == "00000000000000000abc"
+    assert reply.paths == (str(krb_dir / "00000000000000000abc" / "WebApp01"),)
+    assert service.lease("00000000000000000abc").tickets[0].account.name == "WebApp01"
+    user = {"username": "svc-gmsa", "password": "User-Passw0rd!", "domain": "example.com"}
+    domainless = client.add_domainless_lease(
+        [spec_for("WebApp02")], lease_id="00000000000000000def", **user
+    )
+    assert domainless.lease_id == "00000000000000000def"
+
+
+def test_a_chosen_lease_id_in_use_is_refused_and_the_lease_kept(
+    client: TicketClient, service: TicketService
+) -> None:
+    first = client.add_lease([spec_for("WebApp01")]).lease_id
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("WebApp02")], lease_id=first)
+    assert status_of(caught.value) == "ALREADY_EXISTS"
+    assert [t.account.name for t in service.lease(first).tickets] == ["WebApp01"]
+
+
+@pytest.mark.parametrize("chosen", ["../../etc", "ABCDEF0123456789ABCD", "short", ""])
+def test_a_chosen_lease_id_of_another_form_is_invalid_argument(
+    client: TicketClient, service: TicketService, krb_dir: Path, chosen: str
+) -> None:
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("WebApp01")], lease_id=chosen)
+    assert status_of(caught.value) == "INVALID_ARGUMENT"
+    assert service.snapshot() == ((), 0)
