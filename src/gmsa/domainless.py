@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from gmsa.aws import AwsConfig, get_secret_string
 from gmsa.errors import InvalidInputError
+from gmsa.printable import has_surrogates
 from gmsa.reference import parse_secret_arn
 
 MAX_SECRET_BYTES = 64 * 1024
@@ -115,6 +116,13 @@ def _user_from_secret(aws: AwsConfig, arn: str, region: str | None) -> Domainles
                 f"the user secret has no non-empty string {key!r}",
                 where=where,
                 fix=f"store {_SECRET_SHAPE} (key names are case-sensitive)",
+            )
+        if has_surrogates(value):
+            raise UserSecretError(
+                f"the user secret's {key!r} holds a lone surrogate escape (\\uD800-\\uDFFF), "
+                "which stands for no character",
+                where=where,
+                fix=f"store {key!r} as plain text (each character itself)",
             )
         values[key] = value
     return DomainlessUser(

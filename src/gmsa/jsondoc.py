@@ -11,13 +11,13 @@ import codecs
 import json
 import math
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
 from gmsa.inputfile import InputTooLargeError, read_input
+from gmsa.printable import has_surrogates, printable
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 """Cap for JSON documents that have no tighter limit of their own (1 MiB)."""
@@ -84,6 +84,14 @@ class NumberOutOfRangeError(JsonDocumentError):
     code = "number-out-of-range"
 
 
+class InvalidUnicodeError(JsonDocumentError):
+    """A string or key holds a lone surrogate (``"\\ud800"``): an escape that stands for
+    no character. No UTF encoding can write it, JSON readers disagree on what it means
+    (I-JSON, RFC 7493, forbids it), so it is refused naming its JSON path."""
+
+    code = "invalid-unicode"
+
+
 _MAX_INT_DIGITS = 4000
 """Longest integer read (Python refuses to convert more than 4300 digits by default)."""
 
@@ -139,28 +147,74 @@ class _StrictDecoder:
             name, "is not valid JSON (JSON has no NaN or Infinity)", JsonDocumentError
         )
 
-    def refuse_bad_numbers(self, document: Any) -> None:
-        """Raise for the first refused number, naming its JSON path."""
-        if not self.bad_numbers:
-            return
-        stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
-        while stack:
-            parts, value = stack.pop()
-            if isinstance(value, _BadNumber):
-                path = json_path(*parts)
-                shown = value.literal if len(value.literal) <= 24 else value.literal[:20] + "..."
-                raise value.error(
-                    f"the number {shown} {value.what}",
-                    json_path=path,
-                    where=f"{self.source} at {path}" if path else self.source,
-                    fix="write a number between -1.7e308 and 1.7e308, or a string",
-                )
-            items: Iterable[tuple[str | int, Any]] = ()
-            if isinstance(value, dict):
-                items = value.items()
-            elif isinstance(value, list):
-                items = enumerate(value)
-            stack.extend(((*parts, key), child) for key, child in reversed(list(items)))
+
+_SURROGATE_IN_TEXT = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+"""A surrogate in a document's text, or the escape of one: only then can a string or
+key hold a lone surrogate, so only then are they all looked at."""
+
+
+def _unwritable(value: Any, source: str, path: str) -> JsonDocumentError | None:
+    """The error for a value JSON cannot write (a refused number, a non-finite float,
+    a string with a surrogate), or ``None``."""
+    where = f"{source} at {path}" if path else source
+    if isinstance(value, _BadNumber):
+        shown = value.literal if len(value.literal) <= 24 else value.literal[:20] + "..."
+        return value.error(
+            f"the number {shown} {value.what}",
+            json_path=path,
+            where=where,
+            fix="write a number between -1.7e308 and 1.7e308, or a string",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        return NumberOutOfRangeError(
+            f"the number {value} is out of range (JSON has no NaN or Infinity)",
+            json_path=path,
+            where=where,
+            fix="write a number between -1.7e308 and 1.7e308, or a string",
+        )
+    if isinstance(value, str) and has_surrogates(value):
+        return _invalid_unicode("the string", value, path, where)
+    return None
+
+
+def _invalid_unicode(kind: str, text: str, path: str, where: str) -> InvalidUnicodeError:
+    shown = printable(text if len(text) <= 60 else text[:56] + "...")
+    surrogate = printable(next(c for c in text if has_surrogates(c)))
+    return InvalidUnicodeError(
+        f'{kind} "{shown}" holds {surrogate}, a lone surrogate: it stands for no character, '
+        "so UTF-8 cannot write it and JSON readers disagree on what it means",
+        json_path=path,
+        where=where,
+        fix="write the character itself, or both halves of its surrogate pair "
+        "(\\ud83d\\ude00 is one character); remove the escape if it is noise",
+    )
+
+
+def refuse_unwritable(document: Any, *, source: str) -> None:
+    """Raise for the first value (in document order) that JSON cannot write: a number
+    out of range or not finite (:class:`NumberOutOfRangeError`; the literals ``NaN`` /
+    ``Infinity``: :class:`JsonDocumentError`), or a string or key holding a lone
+    surrogate (:class:`InvalidUnicodeError`), naming its JSON path.
+
+    Documents read by :func:`loads` are checked already; a reader of another format
+    whose values become JSON (YAML templates) calls it on what it read.
+    """
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
+    while stack:
+        parts, value = stack.pop()
+        found = _unwritable(value, source, json_path(*parts))
+        if found is not None:
+            raise found
+        items: list[tuple[str | int, Any]] = []
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(key, str) and has_surrogates(key):
+                    key_path = json_path(*parts, printable(key))
+                    raise _invalid_unicode("the key", key, key_path, f"{source} at {key_path}")
+                items.append((key, child))
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        stack.extend(((*parts, key), child) for key, child in reversed(items))
 
 
 def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
@@ -168,8 +222,9 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
 
     ``source`` names the input in errors (a file path, an ARN, ``<stdin>``).
     Raises :class:`JsonDocumentError` (or :class:`DuplicateKeyError`,
-    :class:`NumberOutOfRangeError`) and nothing else: no value it returns is a float
-    that JSON cannot write (infinity, NaN).
+    :class:`NumberOutOfRangeError`, :class:`InvalidUnicodeError`) and nothing else: no
+    value it returns is a float that JSON cannot write (infinity, NaN) or a string that
+    UTF-8 cannot (a lone surrogate).
     """
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
@@ -201,7 +256,8 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
             where=source,
             fix="check that the right file was given",
         ) from None
-    decoder.refuse_bad_numbers(document)
+    if decoder.bad_numbers or _SURROGATE_IN_TEXT.search(text):
+        refuse_unwritable(document, source=source)
     return document
 
 
@@ -316,6 +372,7 @@ def type_name(value: Any) -> str:
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DuplicateKeyError",
+    "InvalidUnicodeError",
     "JsonDocumentError",
     "NumberOutOfRangeError",
     "decode_text",
@@ -324,5 +381,6 @@ __all__ = [
     "load_file",
     "loads",
     "read_bytes",
+    "refuse_unwritable",
     "type_name",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from gmsa.errors import InvalidInputError
 from gmsa.jsondoc import type_name
+from gmsa.printable import has_surrogates, printable
 
 PREFIX_DOMAIN_JOINED = "credentialspec:"
 PREFIX_DOMAINLESS = "credentialspecdomainless:"
@@ -306,11 +307,13 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
             value=value,
             fix="remove the spaces; the ECS agent does not trim them",
         )
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if has_surrogates(value):
+        bad = printable(next(ch for ch in value if has_surrogates(ch)))
         raise InvalidReferenceError(
-            "the reference is not valid Unicode text (it holds a lone surrogate)",
+            f"the reference is not valid Unicode text: it holds {bad} (a byte that is not "
+            "UTF-8, or a lone surrogate), and S3 keys, SSM names and file names are UTF-8",
             part="value",
-            value=value.encode("utf-8", "backslashreplace").decode("ascii", "replace"),
+            value=printable(value),
             fix="retype the reference; it was probably mangled by an encoding conversion",
         )
     mode, rest = _split_prefix(value)

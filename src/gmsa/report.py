@@ -145,9 +145,13 @@ def _uri(source: str) -> str | None:
     if not source or _is_reference(source):
         return None
     path = Path(source)
-    if path.is_absolute():
-        return path.as_uri()
-    return quote(path.as_posix())
+    try:
+        if path.is_absolute():
+            return path.as_uri()
+        # The file name's own bytes: a name that is not UTF-8 keeps them, as %XX.
+        return quote(path.as_posix().encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return None  # not a name any file system holds: named as a logical location
 
 
 def json_file_lines(source: str, path: str) -> int | None:

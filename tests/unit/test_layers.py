@@ -16,7 +16,7 @@ import gmsa
 SRC = Path(gmsa.__file__).parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors",),
+    ("errors", "printable"),
     ("inputfile", "findings"),
     ("jsondoc", "fsutil", "identifiers", "singleflight"),
     ("reference", "aws", "kerberos", "report"),

@@ -30,6 +30,7 @@ from gmsa.credspec.model import MAX_SPEC_BYTES
 from gmsa.credspec.validate import SpecReport, check_bytes, check_path
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, Severity, count, has_errors
+from gmsa.printable import make_printable, printable_json, writes_unicode
 from gmsa.report import (
     LineLookup,
     envelope,
@@ -122,8 +123,21 @@ def current_output() -> Output:
     return Output()
 
 
+def printable_streams() -> None:
+    """Let stdout and stderr print any text: a character their encoding cannot hold, or
+    a byte of a file name that is not UTF-8, is printed as an escape instead of ending
+    the command halfway through its output (:mod:`gmsa.printable`)."""
+    make_printable(sys.stdout)
+    make_printable(sys.stderr)
+
+
 class GmsaCommand(click.Command):
     """A click command that turns gmsa errors into diagnostics and exit codes."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command with :func:`printable_streams`."""
+        printable_streams()
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -141,6 +155,11 @@ class GmsaGroup(click.Group):
     """A click group whose commands are :class:`GmsaCommand` by default."""
 
     command_class = GmsaCommand
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the group with :func:`printable_streams`."""
+        printable_streams()
+        return super().main(*args, **kwargs)
 
 
 GmsaGroup.group_class = GmsaGroup
@@ -173,8 +192,11 @@ def report_error(
 
 
 def emit_json(value: Any) -> None:
-    """Print a JSON value on stdout."""
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    """Print a JSON value on stdout: always one valid JSON document, whatever the text in
+    it (surrogates become their escapes' text) and whatever stdout's encoding (all
+    non-ASCII characters are escaped when it is not UTF)."""
+    ascii_only = not writes_unicode(sys.stdout)
+    click.echo(json.dumps(printable_json(value), indent=2, ensure_ascii=ascii_only))
 
 
 def emit_report(
@@ -287,6 +309,7 @@ __all__ = [
     "json_option",
     "listing",
     "output_options",
+    "printable_streams",
     "read_spec_argument",
     "report_error",
 ]

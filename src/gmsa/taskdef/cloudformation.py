@@ -193,6 +193,8 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
         ) from None
     finally:
         loader.dispose()
+    # YAML can spell what JSON cannot hold ("\ud800", .inf): refused as the JSON reader does.
+    jsondoc.refuse_unwritable(value, source=source)
     lines.pop("", None)
     return value, lines
 

@@ -54,3 +54,11 @@ def test_a_missing_or_malformed_secret_is_a_typed_error_without_its_content(aws:
     with pytest.raises(UserSecretError, match="no non-empty string 'username'") as broken:
         read_host_user(config_for(aws), "gmsa/broken")
     assert '"x"' not in str(broken.value.to_dict())
+
+
+def test_a_lone_surrogate_in_the_secret_is_refused_without_quoting_it(aws: AwsLab) -> None:
+    text = json.dumps({**USER, "password": "Passw0rd-\\ud800-x"}).replace("\\\\ud800", "\\ud800")
+    aws.client("secretsmanager").create_secret(Name="gmsa/surrogate", SecretString=text)
+    with pytest.raises(UserSecretError, match="'password' holds a lone surrogate") as caught:
+        read_host_user(config_for(aws), "gmsa/surrogate")
+    assert "Passw0rd" not in str(caught.value.to_dict())
