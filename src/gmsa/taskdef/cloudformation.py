@@ -193,7 +193,12 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
         ) from None
     finally:
         loader.dispose()
-    # YAML can spell what JSON cannot hold ("\ud800", .inf): refused as the JSON reader does.
+    # YAML can spell what JSON cannot hold ("\ud800", .inf) and nest as deep as its parser
+    # lets it: refused as the JSON reader does.
+    try:
+        jsondoc.check_depth(value, source=source, what="YAML")
+    except jsondoc.JsonDocumentError as exc:
+        raise TemplateError(exc.what, where=exc.where, fix=exc.fix) from None
     jsondoc.refuse_unwritable(value, source=source)
     lines.pop("", None)
     return value, lines

@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 
 import grpc
 
-from gmsa.tickets.errors import RemoteError, ServiceTimeoutError, ServiceUnreachableError
+from gmsa.printable import has_surrogates, printable
+from gmsa.tickets.errors import (
+    LeaseRequestError,
+    RemoteError,
+    ServiceTimeoutError,
+    ServiceUnreachableError,
+)
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
 from gmsa.tickets.server import ADMIN_SERVICE, ERROR_METADATA, LEASE_ID_METADATA
@@ -64,6 +70,7 @@ class TicketClient:
     def add_lease(self, credspecs: Sequence[str], *, lease_id: str | None = None) -> LeaseReply:
         """AddKerberosLease: a lease for a domain-joined host; ``lease_id`` asks gmsa's
         service for that id (:data:`~gmsa.tickets.server.LEASE_ID_METADATA`)."""
+        _texts(credspec_contents=credspecs, lease_id=lease_id)
         reply = self._call(
             lambda: self._stub.AddKerberosLease(
                 pb.CreateKerberosLeaseRequest(credspec_contents=list(credspecs)),
@@ -84,6 +91,13 @@ class TicketClient:
     ) -> LeaseReply:
         """AddNonDomainJoinedKerberosLease: the password is read as a domain user;
         ``lease_id`` as for :meth:`add_lease`."""
+        _texts(
+            credspec_contents=credspecs,
+            username=username,
+            password=password,
+            domain=domain,
+            lease_id=lease_id,
+        )
         request = pb.CreateNonDomainJoinedKerberosLeaseRequest(
             credspec_contents=list(credspecs), username=username, password=password, domain=domain
         )
@@ -96,6 +110,7 @@ class TicketClient:
 
     def renew_domainless(self, *, username: str, password: str, domain: str) -> tuple[str, ...]:
         """RenewNonDomainJoinedKerberosLease: fresh tickets for this user's leases."""
+        _texts(username=username, password=password, domain=domain)
         request = pb.RenewNonDomainJoinedKerberosLeaseRequest(
             username=username, password=password, domain=domain
         )
@@ -106,6 +121,7 @@ class TicketClient:
 
     def delete_lease(self, lease_id: str) -> LeaseReply:
         """DeleteKerberosLease."""
+        _texts(lease_id=lease_id)
         reply = self._call(
             lambda: self._stub.DeleteKerberosLease(
                 pb.DeleteKerberosLeaseRequest(lease_id=lease_id), timeout=self.timeout
@@ -115,6 +131,7 @@ class TicketClient:
 
     def health(self, service: str = "gmsa") -> str:
         """HealthCheck: ``OK`` or what is wrong."""
+        _texts(service=service)
         reply = self._call(
             lambda: self._stub.HealthCheck(
                 pb.HealthCheckRequest(service=service), timeout=self.timeout
@@ -149,6 +166,29 @@ class TicketClient:
             return action()
         except grpc.RpcError as exc:
             raise _translate(exc, self.socket_path) from None
+
+
+_SECRET_FIELDS = frozenset({"password"})
+
+
+def _texts(**fields: str | Sequence[str] | None) -> None:
+    """Refuse text the wire cannot carry before anything is sent: the API's strings are
+    UTF-8, and an argument or environment variable with bytes that are not UTF-8 reaches
+    Python as lone surrogates. The error names the field (and shows it escaped, unless it
+    is a secret); before, the message encoder raised UnicodeEncodeError."""
+    for name, value in fields.items():
+        values = [value] if isinstance(value, str) else list(value or ())
+        for index, text in enumerate(values):
+            if not has_surrogates(text):
+                continue
+            where = name if isinstance(value, str) else f"{name}[{index}]"
+            shown = "" if name in _SECRET_FIELDS else f": {printable(text)[:80]!r}"
+            raise LeaseRequestError(
+                f"the {name.replace('_', ' ')} holds bytes that are not UTF-8{shown}",
+                where=where,
+                fix="give it as UTF-8 text (the ticket service's API carries UTF-8 only); "
+                "an environment variable or file name in another encoding must be converted",
+            )
 
 
 def _chosen(lease_id: str | None) -> tuple[tuple[str, str], ...] | None:

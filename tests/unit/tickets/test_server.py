@@ -11,12 +11,18 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from gmsa.tickets.client import TicketClient
-from gmsa.tickets.errors import RemoteError, ServiceUnreachableError, SocketError
+from gmsa.tickets.errors import (
+    LeaseRequestError,
+    RemoteError,
+    ServiceUnreachableError,
+    SocketError,
+)
 from gmsa.tickets.server import TicketServer, prepare_socket_path
 from gmsa.tickets.service import HEALTHY, TicketService
 from tests.support.agent_rpc import generate_stubs
@@ -482,4 +488,40 @@ def test_a_chosen_lease_id_of_another_form_is_invalid_argument(
     with pytest.raises(RemoteError) as caught:
         client.add_lease([spec_for("WebApp01")], lease_id=chosen)
     assert status_of(caught.value) == "INVALID_ARGUMENT"
+    assert service.snapshot() == ((), 0)
+
+
+# ------------------------------------------------------------ text the wire cannot carry
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda c: c.delete_lease("0123\udcff"), "lease_id"),
+        (lambda c: c.add_lease(["{\udc80}"]), "credspec_contents[0]"),
+        (
+            lambda c: c.add_domainless_lease(
+                [spec_for("WebApp01")], username="svc\udcff", password="p", domain="example.com"
+            ),
+            "username",
+        ),
+        (
+            lambda c: c.renew_domainless(
+                username="svc-gmsa", password="secret\udcff", domain="example.com"
+            ),
+            "password",
+        ),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_before_anything_is_sent(
+    client: TicketClient, service: TicketService, call: Any, field: str
+) -> None:
+    """An argument or environment variable with bytes that are not UTF-8 reaches Python as
+    lone surrogates; before, the message encoder raised UnicodeEncodeError (a traceback)."""
+    with pytest.raises(LeaseRequestError) as caught:
+        call(client)
+    assert caught.value.where == field
+    assert caught.value.exit_code == 1
+    assert "not UTF-8" in caught.value.what
+    assert "secret" not in caught.value.diagnostics()
     assert service.snapshot() == ((), 0)
