@@ -560,7 +560,10 @@ def invoke(invocation: Invocation, cwd: Path) -> Outcome:
         os.chdir(old)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    return Outcome(result, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    if os.environ.get("GMSA_FUZZ_TRACE"):  # one line per run, to see what the examples do
+        print(f"{seconds:6.2f} s, exit {result.exit_code}: {invocation.args!r:.300}")
+    return Outcome(result, seconds)
 
 
 def check(invocation: Invocation, outcome: Outcome, fmt: str | None) -> None:

@@ -21,7 +21,7 @@ addresses nothing listens on.
 The number of examples per command is small and derandomised by default, so CI is
 reproducible; ``GMSA_FUZZ_EXAMPLES=2000`` runs a longer search (shrinking what it
 finds), ``GMSA_FUZZ_SEED=<n>`` another fixed sequence, ``GMSA_FUZZ_SEED=random`` a
-new one each run.
+new one each run; ``GMSA_FUZZ_TRACE=1`` (with ``-s``) prints one line per run.
 """
 
 from __future__ import annotations
