@@ -6,6 +6,8 @@ problem it can see as :class:`Finding` objects so a user fixes them all at once.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -160,12 +162,27 @@ def count(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
+_ODD_KEY = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_NOT_A_PATH_START = ("arn:", "credentialspec")
+"""What a reference starts with; a path never does (the output schema tells them apart)."""
+
+
 def json_path(*parts: str | int) -> str:
-    """Join JSON path parts: ``("A", "B", 0, "Name")`` gives ``A.B[0].Name``."""
+    """Join JSON path parts: ``("A", "B", 0, "Name")`` gives ``A.B[0].Name``; a part may
+    itself be a path (``("A.B[0]", "Name")`` gives the same).
+
+    A key holding white space or a control character, or one a
+    reference starts with (``arn:``, ``credentialspec``) at the start of the path, is
+    written as a JSON string in brackets: ``("A", "x y", "\\n")`` gives
+    ``A["x y"]["\\n"]``, so a path is never confused with a reference and never starts
+    with white space.
+    """
     out = ""
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif _ODD_KEY.search(part) or (not out and part.startswith(_NOT_A_PATH_START)):
+            out += "[" + json.dumps(part, ensure_ascii=False) + "]"
         else:
             out += f".{part}" if out else part
     return out

@@ -124,9 +124,17 @@ def _os_error(exc: OSError, path: Path, what: str) -> InvalidInputError | Extern
 
 
 def read_input(
-    path: Path, *, max_bytes: int, what: str = "file", follow_symlinks: bool = True
+    path: Path,
+    *,
+    max_bytes: int,
+    what: str = "file",
+    follow_symlinks: bool = True,
+    dir_fd: int | None = None,
 ) -> InputFile:
     """Read a regular file of at most ``max_bytes`` bytes, refusing anything else at once.
+
+    With ``dir_fd`` (an open directory) the file is ``path``'s last component in that
+    directory, looked up relative to it; ``path`` as a whole only names it in messages.
 
     Raises :class:`InputNotFoundError`, :class:`NotRegularFileError` (FIFO, socket,
     device, directory; with ``follow_symlinks=False`` also a symbolic link),
@@ -135,10 +143,12 @@ def read_input(
     :class:`~gmsa.errors.ExternalError` (I/O) when the file system refuses.
     """
     flags = _OPEN_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
+    target: Path | str = path.name if dir_fd is not None else path
     try:
         # Looking first means a FIFO, socket or device is never opened at all.
-        _refuse_special(path.stat(follow_symlinks=follow_symlinks), path, what)
-        fd = os.open(path, flags)
+        info = os.stat(target, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+        _refuse_special(info, path, what)
+        fd = os.open(target, flags, dir_fd=dir_fd)
     except OSError as exc:
         raise _os_error(exc, path, what) from None
     try:

@@ -204,6 +204,35 @@ def _invalid_unicode(
     )
 
 
+MAX_DEPTH = 100
+"""Deepest nesting of arrays and objects a document may have. No document gmsa reads
+comes close (a credential spec nests four levels, a Terraform plan of nested modules a
+few dozen); with the limit, everything that walks a document after it is read (copies,
+checks, printers) can recurse without running out of stack."""
+
+
+def check_depth(document: Any, *, source: str, what: str = "JSON") -> None:
+    """Raise :class:`JsonDocumentError` when ``document`` nests arrays and objects more
+    than :data:`MAX_DEPTH` levels deep (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise JsonDocumentError(
+                f"the {what} nests more than {MAX_DEPTH} levels deep, deeper than any real "
+                "document",
+                where=source,
+                fix="check that the right file was given",
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
 def refuse_unwritable(document: Any, *, source: str) -> None:
     """Raise for the first value (in document order) that JSON cannot write: a number
     out of range or not finite (:class:`NumberOutOfRangeError`; the literals ``NaN`` /
@@ -240,7 +269,7 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
     Raises :class:`JsonDocumentError` (or :class:`DuplicateKeyError`,
     :class:`NumberOutOfRangeError`, :class:`InvalidUnicodeError`) and nothing else: no
     value it returns is a float that JSON cannot write (infinity, NaN) or a string that
-    UTF-8 cannot (a lone surrogate).
+    UTF-8 cannot (a lone surrogate), and none nests deeper than :data:`MAX_DEPTH`.
     """
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
@@ -272,6 +301,7 @@ def loads(data: bytes | str, *, source: str, max_bytes: int = DEFAULT_MAX_BYTES)
             where=source,
             fix="check that the right file was given",
         ) from None
+    check_depth(document, source=source)
     if decoder.bad_numbers or _SURROGATE_IN_TEXT.search(text):
         refuse_unwritable(document, source=source)
     return document
@@ -305,10 +335,21 @@ _RAW = json.JSONDecoder()
 
 
 def _path_parts(path: str) -> list[str | int] | None:
-    """``A.B[0].C`` as ``["A", "B", 0, "C"]``; ``None`` when it is not such a path."""
+    """``A.B[0].C`` as ``["A", "B", 0, "C"]`` (a key in brackets is a JSON string:
+    ``A["x.y"]``); ``None`` when it is not such a path."""
     parts: list[str | int] = []
     pos = 0
     while pos < len(path):
+        if path.startswith('["', pos):
+            try:
+                key, end = _RAW.raw_decode(path, pos + 1)
+            except ValueError:
+                return None
+            if not isinstance(key, str) or path[end : end + 1] != "]":
+                return None
+            parts.append(key)
+            pos = end + 1
+            continue
         match = _PATH_PART.match(path, pos)
         if match is None:
             return None
@@ -387,10 +428,12 @@ def type_name(value: Any) -> str:
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "MAX_DEPTH",
     "DuplicateKeyError",
     "InvalidUnicodeError",
     "JsonDocumentError",
     "NumberOutOfRangeError",
+    "check_depth",
     "decode_text",
     "dumps",
     "line_of",

@@ -175,7 +175,8 @@ def platform_option(*, from_task_definition: bool) -> Decorator:
         "Default: the task definition's runtimePlatform, else windows when --credspec-dir "
         "is given, else this host's system."
         if from_task_definition
-        else "Default: windows when --credspec-dir is given, else this host's system."
+        else "Default: the agent that holds a record of the task (in --credspec-dir or "
+        "--krb-dir), else windows when --credspec-dir is given, else this host's system."
     )
     return option(
         "--platform",

@@ -11,6 +11,8 @@ from gmsa import jsondoc
 from gmsa.cli._common import (
     GmsaCommand,
     GmsaGroup,
+    OutputFormat,
+    current_output,
     echo_failure,
     echo_findings,
     echo_success,
@@ -169,7 +171,8 @@ def validate(files: tuple[str, ...], input_format: str, json_output: bool) -> No
     "--canonical",
     is_flag=True,
     help="Print the spec as canonical JSON (stable key order, unknown keys and the "
-    "PluginInput shape kept) instead of a summary.",
+    "PluginInput shape kept) instead of a summary; with --json, as the canonical key "
+    "of the report.",
 )
 @json_option
 def show(file: str, canonical: bool, json_output: bool) -> None:
@@ -194,7 +197,13 @@ def show(file: str, canonical: bool, json_output: bool) -> None:
     if canonical:
         if not report.valid or report.spec is None:
             raise CredentialSpecError(report.findings, source=report.source)
-        click.echo(render(report.spec), nl=False)
+        rendered = render(report.spec)
+        if current_output().format is OutputFormat.TEXT:
+            click.echo(rendered, nl=False)
+            return
+        # --json: the envelope, with the canonical spec beside the findings.
+        document = jsondoc.loads(rendered, source=report.source)
+        emit_report(_about_file(report), results={**report.to_dict(), "canonical": document})
         return
     summary = describe(report.spec) if report.spec is not None else None
 

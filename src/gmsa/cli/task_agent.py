@@ -8,7 +8,10 @@ task from the ticket service, a ticket mount per container).
 Which one: ``--platform``; otherwise the task definition's
 ``runtimePlatform.operatingSystemFamily`` (``LINUX`` or ``WINDOWS_*``); otherwise
 Windows when ``--credspec-dir`` is given (only Windows needs it); otherwise the
-host's own system. ``cleanup`` has no task definition, so the last two rules decide.
+host's own system. ``cleanup`` has no task definition: the agent whose record
+of the task is found (in ``--credspec-dir`` for Windows, in ``--krb-dir`` for
+Linux) cleans it up, and without a record the last two rules decide. Either
+way it says which agent ran and why (``platform`` and ``platform_from`` in JSON).
 
 Whose credentials read S3 and SSM specs: ``--role-arn`` when given; otherwise the
 task definition's ``executionRoleArn`` is assumed, as the ECS agent reads specs
@@ -39,7 +42,8 @@ from gmsa.cli._options import (
 )
 from gmsa.errors import InvalidInputError
 from gmsa.findings import Finding, Severity, count
-from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask
+from gmsa.hostagent.interface import CleanupResult, HostAgent, PreparedTask, check_task_id
+from gmsa.hostagent.ledger import recorded_platform
 from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.hostagent.windows import WindowsHostAgent
 from gmsa.source.cache import SpecCache
@@ -81,6 +85,44 @@ def _require_credspec_dir(credspec_dir: Path | None) -> Path:
     return credspec_dir
 
 
+_CHOSEN_BECAUSE = {
+    "option": "as --platform says",
+    "record": "it holds the task's record",
+    "credspec-dir": "--credspec-dir is given and no agent holds a record of the task",
+    "host": "this host's system; no agent holds a record of the task",
+}
+
+
+@dataclass(frozen=True)
+class PlatformChoice:
+    """Which host agent a command on a task prepared earlier runs, and why."""
+
+    platform: str
+    """``windows`` or ``linux``."""
+    why: str
+    """``option`` (``--platform``), ``record`` (that agent holds the task's record),
+    ``credspec-dir`` (``--credspec-dir`` given, no record) or ``host`` (this host's
+    system, no record)."""
+    records: Path | None
+    """Where that agent keeps its records of tasks (``--credspec-dir`` or ``--krb-dir``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON keys beside a command's own: ``platform``, ``platform_from``."""
+        return {"platform": self.platform, "platform_from": self.why}
+
+    def describe(self) -> str:
+        """One line for a person: which agent ran, why, and where it looked."""
+        name = "Windows" if self.platform == "windows" else "Linux"
+        where = f"; its records are in {self.records}" if self.records is not None else ""
+        line = f"host agent: {name} ({_CHOSEN_BECAUSE[self.why]}){where}"
+        if self.why == "host" and self.platform == "linux":
+            line += (
+                "; for a task the Windows agent prepared give --credspec-dir, for another "
+                "ticket service's tasks its --krb-dir"
+            )
+        return line
+
+
 @dataclass(frozen=True)
 class HostAgentOptions:
     """What a command's options say about its host agent: which one, where it keeps
@@ -101,6 +143,39 @@ class HostAgentOptions:
     def platform_for(self, task_def: TaskDefinition | None) -> str:
         """``windows`` or ``linux`` for ``task_def`` (see :func:`platform_for`)."""
         return platform_for(task_def, self.platform, self.credspec_dir)
+
+    def platform_of_task(self, task_id: str) -> PlatformChoice:
+        """The host agent that prepared ``task_id`` here (for cleanup): ``--platform``;
+        else the agent whose record of the task is found (the Windows agent's in
+        ``--credspec-dir``, the Linux agent's in ``--krb-dir``); else Windows when
+        ``--credspec-dir`` is given; else this host's system.
+
+        Raises :class:`click.UsageError` when both agents hold a record of the task.
+        """
+        if self.platform:
+            return PlatformChoice(self.platform, "option", self._records(self.platform))
+        check_task_id(task_id)
+        found = []
+        windows = self.credspec_dir is not None and recorded_platform(self.credspec_dir, task_id)
+        if windows == "windows":
+            found.append("windows")
+        if recorded_platform(self.krb_dir, task_id) == "linux":
+            found.append("linux")
+        if len(found) > 1:
+            raise click.UsageError(
+                f"both host agents hold a record of task {task_id} (the Windows agent's in "
+                f"{self.credspec_dir}, the Linux agent's in {self.krb_dir}); give --platform "
+                "windows or --platform linux"
+            )
+        if found:
+            return PlatformChoice(found[0], "record", self._records(found[0]))
+        chosen = platform_for(None, None, self.credspec_dir)
+        why = "credspec-dir" if self.credspec_dir is not None else "host"
+        return PlatformChoice(chosen, why, self._records(chosen))
+
+    def _records(self, platform: str) -> Path | None:
+        """Where ``platform``'s agent keeps its records of tasks."""
+        return self.krb_dir if platform == "linux" else self.credspec_dir
 
     def agent(
         self, platform: str, task_def: TaskDefinition | None, params: dict[str, Any]
@@ -339,6 +414,11 @@ def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
     is deleted through the ticket service. A task never prepared here (or already
     cleaned up) is not an error: nothing is removed.
 
+    Without --platform, the agent that holds a record of the task cleans it up (the
+    Windows agent's in --credspec-dir, the Linux agent's in --krb-dir); with no
+    record, Windows when --credspec-dir is given, else this host's system. The
+    output says which agent ran and why.
+
     \b
     Examples:
       gmsa task cleanup --task-id 0123abcd \\
@@ -352,24 +432,48 @@ def cleanup(task_id: str, host: HostAgentOptions, json_output: bool) -> None:
       2  command-line usage error
       3  the ticket service or the file system failed
     """
-    result = host.agent(host.platform_for(None), None, {}).cleanup(task_id)
+    chosen = host.platform_of_task(task_id)
+    result = host.agent(chosen.platform, None, {}).cleanup(task_id)
     kept = [
         Finding(Severity.WARNING, "file-kept", "", f"kept: {kept.reason}", source=kept.file)
         for kept in result.kept
     ]
-    emit_report(kept, ok=True, results=result.to_dict(), text=lambda: _print_cleanup(result))
+    emit_report(
+        kept,
+        ok=True,
+        results={**result.to_dict(), **chosen.to_dict()},
+        text=lambda: _print_cleanup(result, chosen),
+    )
 
 
-def _print_cleanup(result: CleanupResult) -> None:
+def _print_cleanup(result: CleanupResult, chosen: PlatformChoice) -> None:
+    if result.known and chosen.platform == "linux":
+        _print_lease_cleanup(result)
+    else:
+        _print_cleanup_result(result)
+    click.echo(f"  {chosen.describe()}")
+
+
+def _print_lease_cleanup(result: CleanupResult) -> None:
+    if result.lease_id is None:
+        click.echo(
+            f"task {result.task_id}: the ticket service held no lease of this task (a prepare "
+            "that did not finish made none); its record removed"
+        )
+    else:
+        click.echo(f"task {result.task_id}: lease {result.lease_id} deleted")
+    for lease in result.leases:
+        if lease != result.lease_id:
+            click.echo(f"  deleted  lease {lease} (made by a prepare that did not finish)")
+    for name in result.removed:
+        click.echo(f"  removed  {name}")
+    for name in result.missing:
+        click.echo(f"  gone     {name} (already deleted)")
+
+
+def _print_cleanup_result(result: CleanupResult) -> None:
     if not result.known:
         click.echo(f"task {result.task_id}: nothing recorded for this task; nothing to remove")
-        return
-    if result.lease_id is not None:
-        click.echo(f"task {result.task_id}: lease {result.lease_id} deleted")
-        for name in result.removed:
-            click.echo(f"  removed  {name}")
-        for name in result.missing:
-            click.echo(f"  gone     {name} (already deleted)")
         return
     click.echo(f"task {result.task_id}: removed {count(len(result.removed), 'file')}")
     for name in result.removed:
@@ -382,6 +486,7 @@ def _print_cleanup(result: CleanupResult) -> None:
 
 __all__ = [
     "HostAgentOptions",
+    "PlatformChoice",
     "cleanup",
     "host_agent_options",
     "platform_for",

@@ -180,16 +180,22 @@ def stop(task_id: str, docker_host: str | None, host: HostAgentOptions, json_out
       2  command-line usage error
       3  Docker, the ticket service or the file system failed
     """
-    agent = host.agent(host.platform_for(None), None, {})
+    chosen = host.platform_of_task(task_id)
+    agent = host.agent(chosen.platform, None, {})
     client = connect(docker_host)
     try:
         removed = stop_task(client, task_id, agent)
     finally:
         client.close()
+
+    def text() -> None:
+        click.echo(f"task {task_id}: removed {count(removed, 'container')}")
+        click.echo(f"  {chosen.describe()}")
+
     emit_report(
         [],
-        results={"task_id": task_id, "removed_containers": removed},
-        text=lambda: click.echo(f"task {task_id}: removed {count(removed, 'container')}"),
+        results={"task_id": task_id, "removed_containers": removed, **chosen.to_dict()},
+        text=text,
     )
 
 

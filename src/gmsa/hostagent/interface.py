@@ -285,7 +285,10 @@ class CleanupResult:
     missing: tuple[str, ...] = ()
     """Files recorded for the task that were already gone."""
     lease_id: str | None = None
-    """Linux: the lease deleted (its ticket directories are in :attr:`removed`)."""
+    """Linux: the task's lease, deleted (its ticket directories are in :attr:`removed`)."""
+    leases: tuple[str, ...] = ()
+    """Linux: every lease deleted: the task's own and any that a prepare killed part-way,
+    or one replacing the lease, had made."""
 
     def to_dict(self) -> dict[str, Any]:
         """The result as ``--json`` output."""
@@ -298,6 +301,8 @@ class CleanupResult:
         }
         if self.lease_id is not None:
             out["lease_id"] = self.lease_id
+        if self.leases:
+            out["leases_deleted"] = list(self.leases)
         return out
 
 

@@ -14,7 +14,8 @@ The ledger is written *before* the files it lists (and again afterwards only
 when it then lists more than the task uses), so a prepare killed at any point
 leaves a ledger naming every file (and, by :func:`temp_name`, every temporary
 file) it may have written; cleanup, or the next prepare of the task, removes
-them. Work on one task
+them. The Linux agent's ledger likewise names a lease before the ticket service
+is asked for it (the agent chooses its id: :attr:`LeaseLedger.pending`). Work on one task
 id is serialised across processes by :func:`task_lock`. The ledger directory is
 opened below the given directory without following links
 (:class:`~gmsa.fsutil.DirHandle`): a ``.gmsa`` or ``.gmsa/tasks`` that is a
@@ -138,22 +139,40 @@ class Ledger:
 
 @dataclass(frozen=True)
 class LeaseLedger:
-    """What the Linux agent made for one task: one lease of the ticket service."""
+    """What the Linux agent made for one task: one lease of the ticket service, and
+    while a prepare runs (or after one was killed) the leases it may have made.
+
+    Like the Windows ledger it is written *before* the ticket service is asked: the
+    agent chooses the new lease's id, records it in :attr:`pending`, and only then
+    asks for a lease with that id. So a prepare killed at any point leaves a ledger
+    naming every lease the service may hold for the task; cleanup (or the next
+    prepare) deletes them, and a lease that was never made is simply not found.
+    """
 
     task_id: str
     """The task id."""
     task_arn: str | None
     """The task ARN given to prepare, if any."""
-    lease_id: str
-    """The lease the ticket service made; cleanup deletes it."""
+    lease_id: str | None
+    """The lease the task's containers use; cleanup deletes it. ``None`` until a first
+    prepare has finished."""
     references: tuple[tuple[str, tuple[str, ...]], ...]
     """Each reference of the task and the containers that use it (for people)."""
     task_definition: str | None = None
     """The task definition the task was prepared from (:func:`task_definition_identity`)."""
+    pending: tuple[str, ...] = ()
+    """Other leases gmsa may hold for the task and no container uses: one being made,
+    one a killed prepare may have made, one an earlier prepare made that is being
+    replaced. Cleanup and the next prepare delete them (a missing one is fine)."""
+
+    def leases(self) -> tuple[str, ...]:
+        """Every lease the ledger names, the task's own first."""
+        own = (self.lease_id,) if self.lease_id is not None else ()
+        return own + tuple(p for p in self.pending if p != self.lease_id)
 
     def to_dict(self) -> dict[str, Any]:
         """As stored."""
-        return {
+        out: dict[str, Any] = {
             "format": LEASE_LEDGER_FORMAT,
             "task_id": self.task_id,
             "task_arn": self.task_arn,
@@ -164,6 +183,9 @@ class LeaseLedger:
                 for reference, containers in self.references
             ],
         }
+        if self.pending:
+            out["pending"] = list(self.pending)
+        return out
 
 
 def ledger_path(root: Path, task_id: str) -> Path:
@@ -405,6 +427,26 @@ def _load(
     return path, doc
 
 
+def recorded_platform(root: Path, task_id: str) -> str | None:
+    """Which host agent's ledger of ``task_id`` is in ``root``: ``windows`` (it lists
+    files) or ``linux`` (it names a lease); ``None`` when there is none, or none that
+    can be read (the agent itself then says what is wrong with it).
+
+    ``task_id`` must already be checked.
+    """
+    try:
+        _, doc = _load(root, task_id, "", not_ours="")
+    except (GmsaError, OSError):
+        return None
+    if doc is None:
+        return None
+    if "lease_id" in doc:
+        return "linux"
+    if "files" in doc:
+        return "windows"
+    return None
+
+
 def read_lease(root: Path | DirHandle, task_id: str) -> str | None:
     """The lease the Linux agent's ledger of ``task_id`` records, or ``None`` without one."""
     ledger = read_lease_ledger(root, task_id)
@@ -421,11 +463,14 @@ def read_lease_ledger(root: Path | DirHandle, task_id: str) -> LeaseLedger | Non
     task_arn = doc.get("task_arn")
     task_definition = doc.get("task_definition")
     references = doc.get("references", [])
+    pending = doc.get("pending", [])
     if (
         doc.get("format") != LEASE_LEDGER_FORMAT
         or doc.get("task_id") != task_id
-        or not isinstance(lease_id, str)
-        or not LEASE_ID_RE.fullmatch(lease_id)
+        or not (lease_id is None or _lease_id(lease_id))
+        or not isinstance(pending, list)
+        or not all(_lease_id(p) for p in pending)
+        or (lease_id is None and not pending)
         or not isinstance(task_arn, str | None)
         or not isinstance(task_definition, str | None)
         or not isinstance(references, list)
@@ -444,7 +489,13 @@ def read_lease_ledger(root: Path | DirHandle, task_id: str) -> LeaseLedger | Non
         lease_id=lease_id,
         references=tuple(pairs),
         task_definition=task_definition,
+        pending=tuple(pending),
     )
+
+
+def _lease_id(value: Any) -> bool:
+    """Whether ``value`` is a lease id the ticket service issues (or gmsa chooses)."""
+    return isinstance(value, str) and LEASE_ID_RE.fullmatch(value) is not None
 
 
 def read_ledger(root: Path | DirHandle, task_id: str) -> Ledger | None:
@@ -532,6 +583,7 @@ __all__ = [
     "read_lease",
     "read_lease_ledger",
     "read_ledger",
+    "recorded_platform",
     "remove_ledger",
     "task_definition_identity",
     "task_lock",

@@ -86,10 +86,12 @@ from gmsa.tickets.client import LeaseReply, TicketClient
 from gmsa.tickets.errors import (
     LeaseNotFoundError,
     RemoteError,
+    ServiceTimeoutError,
     ServiceUnreachableError,
     SocketError,
 )
 from gmsa.tickets.layout import CONTAINER_KRB_DIR, KRB5CCNAME
+from gmsa.tickets.leases import new_lease_id
 
 _NUMERIC_USER_RE = re.compile(r"^(?P<uid>\d{1,10})(?::(?P<gid>\d{1,10}))?$")
 
@@ -182,6 +184,14 @@ class DomainlessSecretError(HostAgentError):
 
     code = "invalid-domainless-secret"
     exit_code = ExitCode.INVALID
+
+
+class LeaseRequestFailed(HostAgentError):
+    """The ticket service did not make the task's lease (the code is the service's)."""
+
+    maybe_made = True
+    """Whether the lease may have been made all the same (the service may have done it
+    without the answer arriving); ``False`` only when the service was never reached."""
 
 
 @dataclass(frozen=True)
@@ -278,49 +288,18 @@ class LinuxHostAgent(HostAgent):
         identity = task_definition_identity(task_def)
         with self._locked(task_id) as state:
             assert state is not None
-            recorded = read_lease_ledger(state, task_id)
-            previous = recorded.lease_id if recorded is not None else None
-            if recorded is not None:
-                check_same_definition(
-                    recorded.task_definition, identity, task_id, self.ledger_path(task_id)
+            reply, left = self._lease_for(state, task_id, task_arn, identity, ordered, user, owner)
+        directories = _directories(reply, ordered)
+        for stale in left:
+            warnings.append(
+                warning_about(
+                    "stale-lease-left",
+                    str(self.krb_dir / stale),
+                    f"the lease {stale} of an earlier prepare of this task could not be deleted",
+                    f"delete it once no container uses it: gmsa tickets delete {stale} (or "
+                    f"gmsa task cleanup --task-id {task_id} once the task has stopped)",
                 )
-            reply = self._add_lease(ordered, user)
-            try:
-                directories = _directories(reply, ordered)
-                if owner is not None:
-                    with self._client() as client:
-                        client.set_owner(reply.lease_id, owner[0], owner[1])
-                ledger = LeaseLedger(
-                    task_id=task_id,
-                    task_arn=task_arn,
-                    lease_id=reply.lease_id,
-                    references=tuple((str(p.reference), tuple(p.containers)) for p in ordered),
-                    task_definition=identity,
-                )
-                write_lease_ledger(state, ledger)
-            except GmsaError as exc:
-                left = self._delete_quietly(reply.lease_id)
-                if left:
-                    exc.fix = (exc.fix + "; " if exc.fix else "") + (
-                        f"the lease {reply.lease_id} could not be deleted: run "
-                        f"gmsa tickets delete {reply.lease_id}"
-                    )
-                if isinstance(exc, HostAgentError):
-                    raise
-                raise HostAgentError(
-                    exc.what, where=exc.where, fix=exc.fix, exit_code=exc.exit_code
-                ) from exc
-            replaced = previous if previous != reply.lease_id else None
-            if replaced is not None and self._delete_quietly(replaced):
-                warnings.append(
-                    warning_about(
-                        "stale-lease-left",
-                        str(self.krb_dir / replaced),
-                        f"the lease {replaced} of an earlier prepare of this task could not "
-                        "be deleted",
-                        f"delete it once no container uses it: gmsa tickets delete {replaced}",
-                    )
-                )
+            )
         containers = []
         for name, plan in per_container:
             assert plan.spec is not None
@@ -340,6 +319,100 @@ class LinuxHostAgent(HostAgent):
             warnings=tuple(warnings),
             lease_id=reply.lease_id,
         )
+
+    def _lease_for(
+        self,
+        state: DirHandle,
+        task_id: str,
+        task_arn: str | None,
+        identity: str,
+        plans: list[_Plan],
+        user: DomainlessUser | None,
+        owner: tuple[int, int] | None,
+    ) -> tuple[LeaseReply, list[str]]:
+        """Make the task's lease, recorded before it is asked for; delete the leases it
+        replaces. Returns the lease and the replaced leases that could not be deleted.
+
+        The ledger names the new lease (an id gmsa chooses) before the ticket service
+        is asked, so a process killed at any point leaves a ledger that names every
+        lease the service may hold for the task.
+        """
+        recorded = read_lease_ledger(state, task_id)
+        if recorded is not None:
+            check_same_definition(
+                recorded.task_definition, identity, task_id, self.ledger_path(task_id)
+            )
+        requested = new_lease_id()
+        references = tuple((str(p.reference), tuple(p.containers)) for p in plans)
+        intent = LeaseLedger(
+            task_id=task_id,
+            task_arn=task_arn,
+            lease_id=recorded.lease_id if recorded is not None else None,
+            references=recorded.references if recorded is not None else references,
+            task_definition=identity,
+            pending=(*(recorded.pending if recorded is not None else ()), requested),
+        )
+        write_lease_ledger(state, intent)
+        try:
+            reply = self._add_lease(plans, user, requested)
+        except HostAgentError as exc:
+            self._undo_intent(state, recorded, intent, requested, exc)
+            raise
+        made = reply.lease_id
+        try:
+            if made != requested:  # a service that picks its own ids: record it at once
+                intent = replace(intent, pending=(*intent.pending, made))
+                write_lease_ledger(state, intent)
+            _directories(reply, plans)
+            if owner is not None:
+                with self._client() as client:
+                    client.set_owner(made, owner[0], owner[1])
+            replaced = tuple(lease for lease in intent.leases() if lease not in (made, requested))
+            final = LeaseLedger(
+                task_id=task_id,
+                task_arn=task_arn,
+                lease_id=made,
+                references=references,
+                task_definition=identity,
+                pending=replaced,
+            )
+            write_lease_ledger(state, final)
+        except GmsaError as exc:
+            self._undo_intent(state, recorded, intent, made, exc)
+            if isinstance(exc, HostAgentError):
+                raise
+            raise HostAgentError(
+                exc.what, where=exc.where, fix=exc.fix, exit_code=exc.exit_code
+            ) from exc
+        left = [lease for lease in replaced if self._delete_quietly(lease)]
+        if left != list(replaced):
+            with contextlib.suppress(GmsaError):
+                write_lease_ledger(state, replace(final, pending=tuple(left)))
+        return reply, left
+
+    def _undo_intent(
+        self,
+        state: DirHandle,
+        recorded: LeaseLedger | None,
+        intent: LeaseLedger,
+        lease_id: str,
+        exc: GmsaError,
+    ) -> None:
+        """After a failed prepare: delete the lease it may have made and put the ledger
+        back as it was. A lease that cannot be deleted stays in the ledger (cleanup
+        deletes it later) and ``exc``'s fix says so."""
+        maybe_made = not isinstance(exc, LeaseRequestFailed) or exc.maybe_made
+        if maybe_made and self._delete_quietly(lease_id):
+            exc.fix = (exc.fix + "; " if exc.fix else "") + (
+                f"the lease {lease_id} could not be deleted: run gmsa task cleanup --task-id "
+                f"{intent.task_id} once the ticket service answers"
+            )
+            return
+        with contextlib.suppress(GmsaError):
+            if recorded is None:
+                remove_ledger(state, intent.task_id, fix=f"check permissions on {self.state_dir}")
+            else:
+                write_lease_ledger(state, recorded)
 
     def _load(self, plan: _Plan, warnings: list[Finding]) -> None:
         """Fetch and validate one reference's spec."""
@@ -405,14 +478,20 @@ class LinuxHostAgent(HostAgent):
             # An AWS refusal or a missing secret: name the container, keep the exit code.
             raise DomainlessSecretError.for_container(plan.containers[0], plan.raw, exc) from None
 
-    def _add_lease(self, plans: list[_Plan], user: DomainlessUser | None) -> LeaseReply:
+    def _add_lease(
+        self, plans: list[_Plan], user: DomainlessUser | None, lease_id: str
+    ) -> LeaseReply:
         contents = [p.content for p in plans]
         try:
             with self._client() as client:
                 if user is None:
-                    return client.add_lease(contents)
+                    return client.add_lease(contents, lease_id=lease_id)
                 return client.add_domainless_lease(
-                    contents, username=user.username, password=user.password, domain=user.domain
+                    contents,
+                    username=user.username,
+                    password=user.password,
+                    domain=user.domain,
+                    lease_id=lease_id,
                 )
         except GmsaError as exc:
             where = exc.where or str(self.socket)
@@ -421,7 +500,7 @@ class LinuxHostAgent(HostAgent):
                 plan = plans[int(index.group(1))]
                 where = f"container {plan.containers[0]!r} ({plan.raw}): {where}"
             answered = not isinstance(exc, ServiceUnreachableError | SocketError)
-            err = HostAgentError(
+            err = LeaseRequestFailed(
                 # "refused" only when the service answered; otherwise it was not reached.
                 f"the ticket service refused the lease: {exc.what}"
                 if answered
@@ -431,6 +510,9 @@ class LinuxHostAgent(HostAgent):
                 exit_code=exc.exit_code,
             )
             err.code = exc.code
+            # Not reached at all: nothing was made. Any other failure (the service
+            # answered an error, or did not answer in time) is checked by deleting.
+            err.maybe_made = answered or isinstance(exc, ServiceTimeoutError)
             raise err from None
 
     def _client(self) -> TicketClient:
@@ -548,38 +630,47 @@ class LinuxHostAgent(HostAgent):
     # ------------------------------------------------------------------ cleanup
 
     def cleanup(self, task_id: str) -> CleanupResult:
-        """Delete the task's lease and its record; an unknown task is not an error."""
+        """Delete every lease the task's ledger names (its own, and any a killed or
+        replaced prepare may have made), then the ledger; an unknown task is not an
+        error. A named lease the service does not hold is fine: either it was deleted
+        already or the prepare that chose its id never got it made."""
         check_task_id(task_id)
         unknown = CleanupResult(task_id=task_id, known=False, removed=(), kept=())
         with self._locked(task_id, create=False) as state:
-            recorded = read_lease_ledger(state, task_id) if state is not None else None
-            if state is None or recorded is None:
+            if state is None:
                 return unknown
-            lease_id = recorded.lease_id
-            removed: tuple[str, ...] = ()
-            missing: tuple[str, ...] = ()
-            try:
-                with self._client() as client:
-                    reply = client.delete_lease(lease_id)
-                removed = reply.paths
-            except RemoteError as exc:
-                if exc.grpc_status != "NOT_FOUND":
+            fix = f"check permissions on {self.state_dir / LEDGER_DIR}"
+            recorded = read_lease_ledger(state, task_id)
+            if recorded is None:
+                remove_ledger(state, task_id, fix=fix)  # a temporary copy a killed prepare left
+                return unknown
+            removed: list[str] = []
+            missing: list[str] = []
+            deleted: list[str] = []
+            for lease_id in recorded.leases():
+                try:
+                    with self._client() as client:
+                        reply = client.delete_lease(lease_id)
+                    removed.extend(reply.paths)
+                    deleted.append(lease_id)
+                except RemoteError as exc:
+                    if exc.grpc_status != "NOT_FOUND":
+                        raise self._cleanup_error(lease_id, exc) from None
+                    if lease_id == recorded.lease_id:
+                        missing.append(str(self.krb_dir / lease_id))
+                except GmsaError as exc:
                     raise self._cleanup_error(lease_id, exc) from None
-                missing = (str(self.krb_dir / lease_id),)
-            except GmsaError as exc:
-                raise self._cleanup_error(lease_id, exc) from None
-            remove_ledger(
-                state,
-                task_id,
-                fix=f"check permissions on {self.state_dir / LEDGER_DIR}",
-            )
+            remove_ledger(state, task_id, fix=fix)
         return CleanupResult(
             task_id=task_id,
             known=True,
-            removed=removed,
+            removed=tuple(removed),
             kept=(),
-            missing=missing,
-            lease_id=lease_id,
+            missing=tuple(missing),
+            lease_id=recorded.lease_id
+            if recorded.lease_id is not None
+            else next(iter(deleted), None),
+            leases=tuple(deleted),
         )
 
     @contextlib.contextmanager
@@ -714,6 +805,7 @@ __all__ = [
     "KEEP_ALIVE_SECONDS",
     "DomainlessSecretError",
     "LeaseKeeper",
+    "LeaseRequestFailed",
     "LinuxHostAgent",
     "RenewedTask",
     "parse_user",

@@ -26,7 +26,10 @@ prepare writes them again, identically, for any new task. The ECS agent does not
 fsync them either.
 
 A user's own ``file://`` spec (domain-joined) is already where Docker reads it:
-it is validated in place, never copied, never removed.
+it is validated in place, never copied, never removed. It is read like every
+other name below the directory: relative to the directory opened once, never
+through a symbolic link, so a link planted at a spec's name cannot make the agent
+validate (or, for a domainless reference, copy) a file from elsewhere.
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ class WindowsHostAgent(HostAgent):
     def __init__(self, credspec_dir: Path, fetcher: SpecFetcher) -> None:
         self.credspec_dir = Path(credspec_dir)
         self.fetcher = fetcher
-        self._files = LocalDirSource(self.credspec_dir)
+        self._files = LocalDirSource(self.credspec_dir, follow_links=False)
         self._checked: dict[bytes, _Checked] = {}
         # Striped locks: one task's prepare and cleanup never interleave in this
         # process, and the number of locks stays bounded however many tasks pass.
@@ -294,7 +297,8 @@ class WindowsHostAgent(HostAgent):
     def _fetch(self, reference: Reference) -> bytes:
         location = reference.location
         if isinstance(location, FileLocation):
-            # Read in place, uncached: the user's file may change between tasks.
+            # Read in place, uncached: the user's file may change between tasks; below
+            # the directory the agent writes in, never through a link.
             return self._files.fetch(location).data
         return self.fetcher.fetch(location).data
 

@@ -171,10 +171,13 @@ def _collection(loader: _Loader, node: yaml.Node, path: str, lines: Lines, seen:
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, Lines]:
-    loader = _Loader(text)
-    loader.name = source
     lines = Lines()
+    loader: _Loader | None = None
     try:
+        # The reader checks every character as it is made: a control character is a
+        # YAML error too.
+        loader = _Loader(text)
+        loader.name = source
         node = loader.get_single_node()
         value = None if node is None else _node_value(loader, node, "", lines, [0])
     except yaml.MarkedYAMLError as exc:
@@ -194,8 +197,14 @@ def _read_yaml(text: str, source: str) -> tuple[Any, Lines]:
             "the YAML nests too deeply to be a template", where=source, fix="check the file"
         ) from None
     finally:
-        loader.dispose()
-    # YAML can spell what JSON cannot hold ("\ud800", .inf): refused as the JSON reader does.
+        if loader is not None:
+            loader.dispose()
+    # YAML can spell what JSON cannot hold ("\ud800", .inf) and nest as deep as its parser
+    # lets it: refused as the JSON reader does.
+    try:
+        jsondoc.check_depth(value, source=source, what="YAML")
+    except jsondoc.JsonDocumentError as exc:
+        raise TemplateError(exc.what, where=exc.where, fix=exc.fix) from None
     jsondoc.refuse_unwritable(value, source=source)
     lines.pop("", None)
     return value, lines

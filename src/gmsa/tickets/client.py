@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 
 import grpc
 
-from gmsa.tickets.errors import RemoteError, ServiceUnreachableError
+from gmsa.printable import has_surrogates, printable
+from gmsa.tickets.errors import (
+    LeaseRequestError,
+    RemoteError,
+    ServiceTimeoutError,
+    ServiceUnreachableError,
+)
 from gmsa.tickets.proto import credentialsfetcher_pb2 as pb
 from gmsa.tickets.proto import credentialsfetcher_pb2_grpc as pb_grpc
 from gmsa.tickets.server import ADMIN_SERVICE, ERROR_METADATA, LEASE_ID_METADATA
@@ -61,25 +67,44 @@ class TicketClient:
 
     # ----------------------------------------------------------------- the agent's API
 
-    def add_lease(self, credspecs: Sequence[str]) -> LeaseReply:
-        """AddKerberosLease: a lease for a domain-joined host."""
+    def add_lease(self, credspecs: Sequence[str], *, lease_id: str | None = None) -> LeaseReply:
+        """AddKerberosLease: a lease for a domain-joined host; ``lease_id`` asks gmsa's
+        service for that id (:data:`~gmsa.tickets.server.LEASE_ID_METADATA`)."""
+        _texts(credspec_contents=credspecs, lease_id=lease_id)
         reply = self._call(
             lambda: self._stub.AddKerberosLease(
                 pb.CreateKerberosLeaseRequest(credspec_contents=list(credspecs)),
                 timeout=self.timeout,
+                metadata=_chosen(lease_id),
             )
         )
         return LeaseReply(reply.lease_id, tuple(reply.created_kerberos_file_paths))
 
     def add_domainless_lease(
-        self, credspecs: Sequence[str], *, username: str, password: str, domain: str
+        self,
+        credspecs: Sequence[str],
+        *,
+        username: str,
+        password: str,
+        domain: str,
+        lease_id: str | None = None,
     ) -> LeaseReply:
-        """AddNonDomainJoinedKerberosLease: the password is read as a domain user."""
+        """AddNonDomainJoinedKerberosLease: the password is read as a domain user;
+        ``lease_id`` as for :meth:`add_lease`."""
+        _texts(
+            credspec_contents=credspecs,
+            username=username,
+            password=password,
+            domain=domain,
+            lease_id=lease_id,
+        )
         request = pb.CreateNonDomainJoinedKerberosLeaseRequest(
             credspec_contents=list(credspecs), username=username, password=password, domain=domain
         )
         reply = self._call(
-            lambda: self._stub.AddNonDomainJoinedKerberosLease(request, timeout=self.timeout)
+            lambda: self._stub.AddNonDomainJoinedKerberosLease(
+                request, timeout=self.timeout, metadata=_chosen(lease_id)
+            )
         )
         return LeaseReply(reply.lease_id, tuple(reply.created_kerberos_file_paths))
 
@@ -94,6 +119,7 @@ class TicketClient:
         """RenewNonDomainJoinedKerberosLease: fresh tickets for this user's leases, or, with
         ``lease_ids`` (sent as ``gmsa-lease-id`` metadata, which the ECS agent never sends),
         for those leases whoever they were made with."""
+        _texts(username=username, password=password, domain=domain, lease_ids=list(lease_ids))
         request = pb.RenewNonDomainJoinedKerberosLeaseRequest(
             username=username, password=password, domain=domain
         )
@@ -107,6 +133,7 @@ class TicketClient:
 
     def delete_lease(self, lease_id: str) -> LeaseReply:
         """DeleteKerberosLease."""
+        _texts(lease_id=lease_id)
         reply = self._call(
             lambda: self._stub.DeleteKerberosLease(
                 pb.DeleteKerberosLeaseRequest(lease_id=lease_id), timeout=self.timeout
@@ -116,6 +143,7 @@ class TicketClient:
 
     def health(self, service: str = "gmsa") -> str:
         """HealthCheck: ``OK`` or what is wrong."""
+        _texts(service=service)
         reply = self._call(
             lambda: self._stub.HealthCheck(
                 pb.HealthCheckRequest(service=service), timeout=self.timeout
@@ -153,6 +181,33 @@ class TicketClient:
             raise _translate(exc, self.socket_path) from None
 
 
+_SECRET_FIELDS = frozenset({"password"})
+
+
+def _texts(**fields: str | Sequence[str] | None) -> None:
+    """Refuse text the wire cannot carry before anything is sent: the API's strings are
+    UTF-8, and an argument or environment variable with bytes that are not UTF-8 reaches
+    Python as lone surrogates. The error names the field (and shows it escaped, unless it
+    is a secret); before, the message encoder raised UnicodeEncodeError."""
+    for name, value in fields.items():
+        values = [value] if isinstance(value, str) else list(value or ())
+        for index, text in enumerate(values):
+            if not has_surrogates(text):
+                continue
+            where = name if isinstance(value, str) else f"{name}[{index}]"
+            shown = "" if name in _SECRET_FIELDS else f": {printable(text)[:80]!r}"
+            raise LeaseRequestError(
+                f"the {name.replace('_', ' ')} holds bytes that are not UTF-8{shown}",
+                where=where,
+                fix="give it as UTF-8 text (the ticket service's API carries UTF-8 only); "
+                "an environment variable or file name in another encoding must be converted",
+            )
+
+
+def _chosen(lease_id: str | None) -> tuple[tuple[str, str], ...] | None:
+    return ((LEASE_ID_METADATA, lease_id),) if lease_id is not None else None
+
+
 def _translate(exc: grpc.RpcError, socket_path: Path) -> Exception:
     code = exc.code() if isinstance(exc, grpc.Call) else grpc.StatusCode.UNKNOWN
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or ""
@@ -163,7 +218,7 @@ def _translate(exc: grpc.RpcError, socket_path: Path) -> Exception:
             fix="start it (gmsa tickets serve) or pass the right --socket",
         )
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        return ServiceUnreachableError(
+        return ServiceTimeoutError(
             "the ticket service did not answer in time",
             where=str(socket_path),
             fix="check the service's log; the domain controller may be slow or unreachable",

@@ -90,6 +90,11 @@ class ServiceUnreachableError(TicketError):
     grpc_status = "UNAVAILABLE"
 
 
+class ServiceTimeoutError(ServiceUnreachableError):
+    """The ticket service did not answer in time: what was asked may have been done
+    (the error code stays ``ticket-service-unreachable``)."""
+
+
 class RemoteError(TicketError):
     """The ticket service answered a call with an error (seen from the client side)."""
 
@@ -145,6 +150,7 @@ __all__ = [
     "LeaseRequestError",
     "LeaseStoreError",
     "RemoteError",
+    "ServiceTimeoutError",
     "ServiceUnreachableError",
     "SocketError",
     "TicketConfigError",

@@ -47,10 +47,14 @@ ADMIN_SERVICE = "gmsa.tickets.Admin"
 ERROR_METADATA = "gmsa-error"
 """Trailing metadata key carrying the error as JSON."""
 LEASE_ID_METADATA = "gmsa-lease-id"
-"""Request metadata of RenewNonDomainJoinedKerberosLease naming a lease to renew as the
-request's user (once per lease), whoever it was made with: what gmsa's host agent sends
-so a secret naming a new user moves its task's lease to it. The ECS agent sends none,
-and then every lease of the request's user is renewed, as credentials-fetcher does."""
+"""Request metadata naming a lease, which the ECS agent never sends (its messages are
+unchanged). On AddKerberosLease and AddNonDomainJoinedKerberosLease: the lease id the
+caller chose (gmsa's host agent records it before asking, so a lease whose answer never
+arrived can still be found and deleted); without it the service picks the id, as
+credentials-fetcher does. On RenewNonDomainJoinedKerberosLease (once per lease): a lease
+to renew as the request's user, whoever it was made with, so a secret naming a new user
+moves its task's lease to it; without it every lease of the request's user is renewed,
+as credentials-fetcher does."""
 _SOCKET_PATH_MAX = 107
 
 T = TypeVar("T")
@@ -137,6 +141,14 @@ def _shown(fields: dict[str, object]) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _metadata(context: grpc.ServicerContext, key: str) -> str | None:
+    """The request metadata value of ``key`` (text), or None."""
+    for name, value in context.invocation_metadata() or ():
+        if name == key and isinstance(value, str):
+            return value
+    return None
+
+
 def _keys(request: pb.KerberosArnLeaseRequest | pb.RenewKerberosArnLeaseRequest) -> AwsKeys:
     return AwsKeys(
         request.access_key_id, request.secret_access_key, request.session_token, request.region
@@ -178,7 +190,10 @@ class CredentialsFetcherServicer(pb_grpc.CredentialsFetcherServiceServicer):
         user: DomainlessUser | None,
     ) -> tuple[str, list[str]]:
         """Make the lease an Add*KerberosLease call asks for: its id and ticket directories."""
-        result = _call(context, rpc, lambda: self.service.add_lease(list(credspecs), user))
+        chosen = _metadata(context, LEASE_ID_METADATA)
+        result = _call(
+            context, rpc, lambda: self.service.add_lease(list(credspecs), user, lease_id=chosen)
+        )
         return result.lease_id, [str(p) for p in result.paths]
 
     def RenewNonDomainJoinedKerberosLease(

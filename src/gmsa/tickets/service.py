@@ -37,6 +37,7 @@ from gmsa.tickets.leases import (
     LeaseStore,
     Owner,
     TicketRecord,
+    check_lease_id,
     check_stored_lease_id,
     iso_utc,
     new_lease_id,
@@ -241,14 +242,26 @@ class TicketService:
     # ----------------------------------------------------------------- RPC operations
 
     def add_lease(
-        self, credspecs: Sequence[str], user: DomainlessUser | None = None
+        self,
+        credspecs: Sequence[str],
+        user: DomainlessUser | None = None,
+        *,
+        lease_id: str | None = None,
     ) -> LeaseResult:
         """A new lease with a fresh ticket for each gMSA the specs name.
 
         Domain-joined when ``user`` is None (the host's keytab reads the password),
         domainless otherwise. Either every ticket is obtained and the lease written
-        whole, or the call fails and nothing is written.
+        whole, or the call fails and nothing is written. ``lease_id`` is the id the
+        caller chose (a fresh :func:`~gmsa.tickets.leases.new_lease_id`, recorded
+        before it asks, so it can find the lease even if it never hears the answer);
+        by default the service picks one. A chosen id already in use is refused
+        (:class:`~gmsa.tickets.errors.LeaseExistsError`).
         """
+        if lease_id is not None:
+            check_lease_id(lease_id)
+            with self._lock:
+                self._check_unused(lease_id)
         accounts = parse_credspecs(credspecs)
         identity: Identity = self.settings.host_identity
         if user is not None:
@@ -258,7 +271,10 @@ class TicketService:
         now = self.clock()
         owner = self.settings.owner_for(tuple(a.name for a in accounts))
         with self._lock:
-            lease_id = self._unused_lease_id()
+            if lease_id is None:
+                lease_id = self._unused_lease_id()
+            else:
+                self._check_unused(lease_id)
             self._reserved.add(lease_id)
         lease = Lease(
             lease_id=lease_id,

@@ -159,6 +159,28 @@ def test_show_canonical_prints_normalized_json(tmp_path: Path) -> None:
     assert result.stdout.endswith("}\n")
 
 
+@pytest.mark.parametrize("quiet", [[], ["-q"]])
+def test_show_canonical_prints_the_document_even_when_quiet(
+    tmp_path: Path, quiet: list[str]
+) -> None:
+    result = run("show", write(tmp_path, "s.json", fresh("full")), "--canonical", *quiet)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["DomainJoinConfig"]["Sid"]
+
+
+def test_show_canonical_with_json_is_the_envelope_with_the_canonical_spec(tmp_path: Path) -> None:
+    """Before, --canonical --json (and --format sarif) printed the spec itself: not the
+    report --json promises."""
+    document = fresh("full")
+    result = run("show", write(tmp_path, "s.json", document), "--canonical", "--json")
+    assert result.exit_code == 0
+    envelope = json.loads(result.stdout)
+    assert envelope["ok"] is True
+    assert envelope["canonical"]["DomainJoinConfig"]["Sid"] == document["DomainJoinConfig"]["Sid"]
+    sarif = run("show", write(tmp_path, "s.json", document), "--canonical", "--format", "sarif")
+    assert json.loads(sarif.stdout)["version"] == "2.1.0"
+
+
 def test_show_canonical_refuses_an_invalid_spec(broken_file: str) -> None:
     result = run("show", broken_file, "--canonical")
     assert result.exit_code == 1

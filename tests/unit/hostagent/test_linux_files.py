@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gmsa.errors import ExitCode
-from gmsa.hostagent.interface import HostStateError
+from gmsa.hostagent.interface import HostAgentError, HostStateError
 from gmsa.hostagent.ledger import TaskIdInUseError, read_lease_ledger
 from gmsa.hostagent.linux import LinuxHostAgent
 from gmsa.source.fetcher import SpecFetcher
@@ -102,3 +102,34 @@ def test_prepare_and_cleanup_leave_no_lock_or_ledger(
     assert json.loads(host.ledger_path(TASK_ID).read_text())["task_definition"] == "webapp"
     host.cleanup(TASK_ID)
     assert list((krb_dir / ".gmsa" / "tasks").iterdir()) == []
+
+
+def test_a_prepare_that_never_reached_the_service_leaves_no_record(
+    krb_dir: Path, specdir: Path, tmp_path: Path
+) -> None:
+    """The lease id is recorded before the service is asked; when the service was never
+    reached no lease can exist, so the record goes again."""
+    host = LinuxHostAgent(
+        krb_dir, tmp_path / "nobody.sock", SpecFetcher(aws=None, spec_dir=specdir), timeout=5
+    )
+    with pytest.raises(HostAgentError) as caught:
+        host.prepare(linux_task(), TASK_ID)
+    assert caught.value.exit_code == ExitCode.EXTERNAL
+    assert "could not ask the ticket service" in caught.value.what
+    assert read_lease_ledger(krb_dir, TASK_ID) is None
+    assert not host.cleanup(TASK_ID).known
+
+
+def test_a_finished_prepare_records_its_lease_and_nothing_pending(
+    server: TicketServer, krb_dir: Path, specdir: Path
+) -> None:
+    host = agent(server, krb_dir, specdir)
+    first = host.prepare(linux_task(), TASK_ID).lease_id
+    second = host.prepare(linux_task(), TASK_ID).lease_id
+    recorded = read_lease_ledger(krb_dir, TASK_ID)
+    assert recorded is not None
+    assert (recorded.lease_id, recorded.pending) == (second, ())
+    assert first != second
+    leases = [p.name for p in krb_dir.iterdir() if not p.name.startswith(".")]
+    assert leases == [second]  # the lease it replaced is deleted
+    assert host.cleanup(TASK_ID).leases == (second,)

@@ -11,12 +11,13 @@ from click.testing import CliRunner
 
 from gmsa.cli.main import cli
 from gmsa.errors import ExitCode
-from gmsa.hostagent.interface import HostStateError
+from gmsa.hostagent.interface import HostAgentError, HostStateError
 from gmsa.hostagent.ledger import TaskIdInUseError, ledger_path, read_ledger
 from tests.unit.hostagent.specfiles import (
     TASK_ARN,
     TASK_ID,
     agent,
+    domainless_spec,
     snapshot,
     task,
     task_document,
@@ -175,3 +176,41 @@ def test_the_cli_names_the_link_and_exits_3(specdir: Path, outside: Path, tmp_pa
     assert "symbolic link" in result.output
     assert "Traceback" not in result.output
     assert snapshot(outside) == outside_before
+
+
+@pytest.mark.parametrize("mode", ["credentialspec", "credentialspecdomainless"])
+def test_a_spec_file_that_is_a_link_is_not_followed(
+    specdir: Path, outside: Path, mode: str
+) -> None:
+    """A link planted at a user's spec name (pointing at a valid spec elsewhere) is
+    refused: the agent neither validates nor copies what it points at."""
+    (outside / "real.json").write_bytes(domainless_spec("Elsewhere"))
+    (specdir / "app.json").symlink_to(outside / "real.json")
+    before, outside_before = snapshot(specdir), snapshot(outside)
+    with pytest.raises(HostAgentError) as caught:
+        agent(specdir).prepare(task([f"{mode}:file://app.json"], 2), TASK_ID, TASK_ARN)
+    assert caught.value.exit_code == ExitCode.INVALID
+    assert "symbolic link" in caught.value.what
+    assert str(specdir / "app.json") in str(caught.value.where)
+    assert snapshot(specdir) == before
+    assert snapshot(outside) == outside_before
+
+
+def test_a_spec_in_a_linked_subdirectory_is_not_followed(specdir: Path, outside: Path) -> None:
+    (outside / "app.json").write_bytes(domainless_spec("Elsewhere"))
+    (specdir / "team").symlink_to(outside)
+    with pytest.raises(HostAgentError) as caught:
+        agent(specdir).prepare(
+            task(["credentialspecdomainless:file://team/app.json"], 1), TASK_ID, TASK_ARN
+        )
+    assert caught.value.exit_code == ExitCode.INVALID
+    assert str(specdir / "team") in str(caught.value.where)
+
+
+def test_a_spec_in_a_real_subdirectory_is_read(specdir: Path) -> None:
+    (specdir / "team").mkdir()
+    (specdir / "team" / "app.json").write_bytes(domainless_spec("Team"))
+    prepared = agent(specdir).prepare(
+        task(["credentialspecdomainless:file://team/app.json"], 1), TASK_ID, TASK_ARN
+    )
+    assert prepared.containers[0].written

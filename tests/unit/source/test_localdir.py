@@ -126,3 +126,68 @@ def test_fetcher_counts_file_reads(spec_dir: Path) -> None:
     fetcher.fetch(FileLocation("webapp01.json"))
     fetcher.fetch(FileLocation("webapp01.json"))
     assert fetcher.fetch_count == 2
+
+
+def no_follow(spec_dir: Path) -> LocalDirSource:
+    return LocalDirSource(spec_dir, follow_links=False)
+
+
+def test_without_following_links_a_file_and_a_subdirectory_file_are_read(spec_dir: Path) -> None:
+    (spec_dir / "team").mkdir()
+    (spec_dir / "team" / "app.json").write_bytes(b"[]")
+    (spec_dir / "webapp01.json").write_bytes(b"{}")
+    assert no_follow(spec_dir).fetch(FileLocation("team/app.json")).data == b"[]"
+    fetched = no_follow(spec_dir).fetch(FileLocation("webapp01.json"))
+    assert fetched.data == b"{}"
+    assert fetched.version == no_follow(spec_dir).current_version(FileLocation("webapp01.json"))
+
+
+def test_without_following_links_a_link_inside_the_directory_is_refused(spec_dir: Path) -> None:
+    (spec_dir / "real.json").write_bytes(b"{}")
+    os.symlink("real.json", spec_dir / "alias.json")
+    with pytest.raises(NotRegularFileError) as caught:
+        no_follow(spec_dir).fetch(FileLocation("alias.json"))
+    assert caught.value.where == str(spec_dir / "alias.json")
+    assert "symbolic link" in caught.value.what
+    assert caught.value.exit_code == 1
+
+
+def test_without_following_links_a_linked_subdirectory_is_refused(
+    spec_dir: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "app.json").write_bytes(b"{}")
+    os.symlink(elsewhere, spec_dir / "team")
+    with pytest.raises(NotRegularFileError) as caught:
+        no_follow(spec_dir).fetch(FileLocation("team/app.json"))
+    assert caught.value.where == str(spec_dir / "team")
+    assert "symbolic link" in caught.value.what
+
+
+def test_without_following_links_missing_files_and_directories_are_not_found(
+    spec_dir: Path,
+) -> None:
+    (spec_dir / "plain").write_bytes(b"{}")
+    for name in ("missing.json", "nodir/app.json", "plain/app.json"):
+        with pytest.raises(SpecNotFoundError):
+            no_follow(spec_dir).fetch(FileLocation(name))
+        assert no_follow(spec_dir).current_version(FileLocation(name)) is None
+
+
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_without_following_links_special_files_are_refused(spec_dir: Path, kind: str) -> None:
+    with (
+        special_file(kind, spec_dir) as (path, said),
+        within(5),
+        pytest.raises(NotRegularFileError) as caught,
+    ):
+        no_follow(path.parent).fetch(FileLocation(path.name))
+    assert f"is {said}, not a regular file" in caught.value.what
+
+
+def test_without_following_links_a_symlink_loop_is_a_link(spec_dir: Path) -> None:
+    loop = symlink_loop(spec_dir)
+    with pytest.raises(NotRegularFileError) as caught:
+        no_follow(spec_dir).fetch(FileLocation(loop.name))
+    assert "symbolic link" in caught.value.what

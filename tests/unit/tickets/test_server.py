@@ -13,12 +13,18 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from gmsa.tickets.client import TicketClient
-from gmsa.tickets.errors import RemoteError, ServiceUnreachableError, SocketError
+from gmsa.tickets.errors import (
+    LeaseRequestError,
+    RemoteError,
+    ServiceUnreachableError,
+    SocketError,
+)
 from gmsa.tickets.server import TicketServer, prepare_socket_path
 from gmsa.tickets.service import HEALTHY, TicketService
 from tests.support.agent_rpc import generate_stubs
@@ -548,3 +554,78 @@ def test_a_lease_served_from_a_kept_ticket_names_the_dc_that_issued_it(
     assert double.password_reads == reads  # the second lease reached no DC
     second = events(caplog, "AddKerberosLease")[1]
     assert second.__dict__["dc"] == ["dc1.example.com"]
+
+
+# --------------------------------------------------------------------------- a chosen lease id
+
+
+def test_a_lease_id_chosen_by_the_caller_is_the_lease_id(
+    client: TicketClient, service: TicketService, krb_dir: Path
+) -> None:
+    """gmsa's host agent records the id before asking, so it can find the lease even if
+    the answer never arrives."""
+    reply = client.add_lease([spec_for("WebApp01")], lease_id="00000000000000000abc")
+    assert reply.lease_id == "00000000000000000abc"
+    assert reply.paths == (str(krb_dir / "00000000000000000abc" / "WebApp01"),)
+    assert service.lease("00000000000000000abc").tickets[0].account.name == "WebApp01"
+    user = {"username": "svc-gmsa", "password": "User-Passw0rd!", "domain": "example.com"}
+    domainless = client.add_domainless_lease(
+        [spec_for("WebApp02")], lease_id="00000000000000000def", **user
+    )
+    assert domainless.lease_id == "00000000000000000def"
+
+
+def test_a_chosen_lease_id_in_use_is_refused_and_the_lease_kept(
+    client: TicketClient, service: TicketService
+) -> None:
+    first = client.add_lease([spec_for("WebApp01")]).lease_id
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("WebApp02")], lease_id=first)
+    assert status_of(caught.value) == "ALREADY_EXISTS"
+    assert [t.account.name for t in service.lease(first).tickets] == ["WebApp01"]
+
+
+@pytest.mark.parametrize("chosen", ["../../etc", "ABCDEF0123456789ABCD", "short", ""])
+def test_a_chosen_lease_id_of_another_form_is_invalid_argument(
+    client: TicketClient, service: TicketService, krb_dir: Path, chosen: str
+) -> None:
+    with pytest.raises(RemoteError) as caught:
+        client.add_lease([spec_for("WebApp01")], lease_id=chosen)
+    assert status_of(caught.value) == "INVALID_ARGUMENT"
+    assert service.snapshot() == ((), 0)
+
+
+# ------------------------------------------------------------ text the wire cannot carry
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda c: c.delete_lease("0123\udcff"), "lease_id"),
+        (lambda c: c.add_lease(["{\udc80}"]), "credspec_contents[0]"),
+        (
+            lambda c: c.add_domainless_lease(
+                [spec_for("WebApp01")], username="svc\udcff", password="p", domain="example.com"
+            ),
+            "username",
+        ),
+        (
+            lambda c: c.renew_domainless(
+                username="svc-gmsa", password="secret\udcff", domain="example.com"
+            ),
+            "password",
+        ),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_before_anything_is_sent(
+    client: TicketClient, service: TicketService, call: Any, field: str
+) -> None:
+    """An argument or environment variable with bytes that are not UTF-8 reaches Python as
+    lone surrogates; before, the message encoder raised UnicodeEncodeError (a traceback)."""
+    with pytest.raises(LeaseRequestError) as caught:
+        call(client)
+    assert caught.value.where == field
+    assert caught.value.exit_code == 1
+    assert "not UTF-8" in caught.value.what
+    assert "secret" not in caught.value.diagnostics()
+    assert service.snapshot() == ((), 0)
