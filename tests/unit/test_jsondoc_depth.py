@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gmsa.iac.cloudformation import TemplateError, read_document
 from gmsa.jsondoc import MAX_DEPTH, JsonDocumentError, check_depth, loads
-from gmsa.taskdef.cloudformation import TemplateError, read_document
 
 
 def nested(depth: int, open_: str = "[", close: str = "]") -> str:
