@@ -22,6 +22,7 @@ import pytest
 
 from gmsa.cli.main import cli
 from gmsa.fsutil import FAULT_STEP_ENV
+from tests.support.crash import killed_at
 from tests.unit.hostagent.specfiles import (
     TASK_ARN,
     TASK_ID,
@@ -50,31 +51,6 @@ def prepare_args(taskdef: Path, specdir: Path) -> list[str]:
         str(specdir),
         "--json",
     ]
-
-
-def killed_at(step: int, args: list[str]) -> bool:
-    """Run the CLI with ``args`` in a child process killed at ``step``; whether it was."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 99
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            os.environ[FAULT_STEP_ENV] = str(step)
-            try:
-                cli.main(args, prog_name="gmsa", standalone_mode=True)
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 98
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        assert os.WTERMSIG(status) == signal.SIGKILL
-        return True
-    assert os.WEXITSTATUS(status) == 0, f"{args[:2]} failed at step {step}"
-    return False
 
 
 @pytest.fixture
