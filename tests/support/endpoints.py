@@ -25,7 +25,7 @@ def answering(status: int, body: bytes, headers: Mapping[str, str] | None = None
     (``Content-Type: text/html`` unless ``headers`` say otherwise)."""
     sent = {"Content-Type": "text/html", **(headers or {})}
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
@@ -40,10 +40,22 @@ def answering(status: int, body: bytes, headers: Mapping[str, str] | None = None
 
         do_GET = do_PUT = do_HEAD = do_DELETE = do_POST
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    with serving(Handler) as endpoint:
+        yield endpoint
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that logs nothing."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """The URL of an HTTP server on a loopback port answering with ``handler``, served
+    in a thread until the block ends."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -11,10 +11,8 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,7 +41,14 @@ from gmsa.reference import parse_location
 from gmsa.source.s3 import S3Source
 from gmsa.source.ssm import SsmSource
 from tests.support.cli import within
-from tests.support.endpoints import PROXY_PAGE, answering, closed_port, silent
+from tests.support.endpoints import (
+    PROXY_PAGE,
+    QuietHandler,
+    answering,
+    closed_port,
+    serving,
+    silent,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/exec"
 S3_ARN = "arn:aws:s3:::bucket/specs/webapp01.json"
@@ -421,7 +426,7 @@ def test_s3_still_follows_a_bucket_in_another_region() -> None:
     request signed for the wrong region is signed again for the bucket's."""
     regions: list[str] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             authorization = self.headers.get("Authorization", "")
             regions.append(authorization.split("/")[2] if authorization.count("/") > 2 else "")
@@ -440,17 +445,7 @@ def test_s3_still_follows_a_bucket_in_another_region() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(Handler) as endpoint:
         fetched = S3Source(config(endpoint)).fetch(parse_location(S3_ARN))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert fetched.data == b"{}"
     assert regions == ["us-east-1", "eu-west-1"]
