@@ -446,6 +446,9 @@ def test_signal_to_the_cli_removes_everything_and_exits_130(
         [*command, "--docker-host", engine.url, "--task-id", task_id],
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a suite started in the background ignores SIGINT, and a
+        # child would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30
