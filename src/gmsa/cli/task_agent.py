@@ -358,10 +358,13 @@ def renew(
     running task after the ticket service restarted (it keeps domain users'
     passwords in memory only). The user secret named by the task's domainless specs
     is read again with the task execution role and sent with
-    RenewNonDomainJoinedKerberosLease, so a rotated password or a new user in the
-    secret is used from now on. A domain-joined lease needs nothing: the ticket
-    service renews it by itself. Only the Linux host agent renews (on Windows the
-    CCG plugin renews by itself).
+    RenewNonDomainJoinedKerberosLease naming the task's lease, so a rotated
+    password or a new user in the secret is used from now on, without a new
+    lease. A new password the domain refuses fails the renew and is not adopted:
+    the tickets in place stay valid. gmsa task run does this by itself while the
+    task runs. A domain-joined lease needs nothing: the ticket service renews it
+    by itself. Only the Linux host agent renews (on Windows the CCG plugin renews
+    by itself).
 
     \b
     Examples:
