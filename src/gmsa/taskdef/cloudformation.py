@@ -169,10 +169,13 @@ def _collection(
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
-    loader = _Loader(text)
-    loader.name = source
     lines: dict[str, int] = {}
+    loader: _Loader | None = None
     try:
+        # The reader checks every character as it is made: a control character is a
+        # YAML error too.
+        loader = _Loader(text)
+        loader.name = source
         node = loader.get_single_node()
         value = None if node is None else _node_value(loader, node, "", lines, [0])
     except yaml.MarkedYAMLError as exc:
@@ -192,7 +195,8 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
             "the YAML nests too deeply to be a template", where=source, fix="check the file"
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     # YAML can spell what JSON cannot hold ("\ud800", .inf) and nest as deep as its parser
     # lets it: refused as the JSON reader does.
     try:

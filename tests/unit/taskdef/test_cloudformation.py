@@ -462,3 +462,13 @@ def test_a_wrong_policy_in_the_template_is_an_error() -> None:
     )
     with pytest.raises(PolicyError):
         read(template(task_using({"Ref": "Exec"}), Exec=role))
+
+
+@pytest.mark.parametrize("char", ["\x7f", "\x00", "\x1b", "\ufffe"])
+def test_a_character_yaml_refuses_is_a_template_error(char: str) -> None:
+    """PyYAML checks characters when the loader is made; before, that error escaped as a
+    traceback (ReaderError) from task check."""
+    with pytest.raises(TemplateError) as caught:
+        read_document(f'Resources:\n  A: "x{char}"\n'.encode(), source="t.yaml")
+    assert caught.value.where == "t.yaml"
+    assert "not valid YAML" in caught.value.what
