@@ -7,14 +7,36 @@ credentials boto3 finds (environment, profile, instance role) or those given.
 Every AWS failure becomes a typed error through :func:`aws_error`: it names the
 IAM action and the resource ARN, and says which policy statement or trust
 relationship to fix. Credentials never appear in any message.
+
+Every client gmsa makes is guarded the same way (:class:`_Guard`):
+
+- **One deadline per request.** A request, over all its tries and connections,
+  ends within :attr:`AwsConfig.timeout` seconds (``--timeout``): each try waits
+  only as long as is left, and no try starts when what is left is used up. The
+  error says how long it waited and how many tries it made. The retry decisions
+  are botocore's standard ones.
+- **An answer that is not from AWS is named as such.** Every AWS answer carries
+  a request id (``x-amzn-RequestId``, ``x-amz-request-id``); one without it (an
+  HTML page of a proxy, a captive portal, another service behind the URL) or
+  whose body is not the JSON or XML its protocol needs is refused before
+  botocore reads it, so it never passes for "parameter does not exist" or for a
+  spec's text.
+- Region and endpoint are checked when the configuration is made
+  (:func:`check_region`, :func:`check_endpoint_url`): the CLI turns the same
+  checks into usage errors naming the option.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -32,21 +54,44 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     CredentialRetrievalError,
     EndpointConnectionError,
+    HTTPClientError,
+    InvalidRegionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.parsers import ResponseParserError
+from botocore.retries.standard import (
+    ExponentialBackoff,
+    RetryEventAdapter,
+    RetryPolicy,
+    StandardRetryConditions,
+)
 
-from gmsa.errors import AccessDeniedError, ExternalError, GmsaError, NotFoundError
+from gmsa.errors import (
+    AccessDeniedError,
+    ExternalError,
+    GmsaError,
+    InvalidInputError,
+    NotFoundError,
+)
+from gmsa.identifiers import REGION_RE
+from gmsa.printable import has_surrogates, printable
 
 AWS_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 """What a boto3 call can raise; callers catch these and hand them to :func:`aws_error`."""
 
 ROLE_SESSION_SECONDS = 3600
 """Lifetime asked for the assumed role's credentials; botocore refreshes them before expiry."""
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds one AWS request may take in all, over its tries and connections (``--timeout``)."""
+
+REQUEST_ID_HEADERS = frozenset({"x-amzn-requestid", "x-amz-request-id", "x-amz-id-2"})
+"""Headers of which every AWS answer carries one (lower case)."""
 
 _DENIED_CODES = frozenset(
     {
@@ -115,6 +160,89 @@ class AssumeRoleError(AwsAccessDeniedError):
     code = "assume-role-denied"
 
 
+class AwsOptionError(InvalidInputError):
+    """A region or endpoint that cannot be one (exit 1 from the library; the CLI
+    reports the same check as a usage error naming the option)."""
+
+    code = "invalid-aws-option"
+
+    def __init__(self, what: str, *, option: str, value: str, fix: str) -> None:
+        super().__init__(what, where=f"{option} {printable(value)}", fix=fix)
+        self.option = option
+        """The option it was given as (``--region``, ``--endpoint-url``)."""
+
+
+def check_region(region: str) -> str:
+    """``region`` if it is an AWS region name (``us-east-1``: the pattern of every
+    region, not a list), else :class:`AwsOptionError`."""
+    if not REGION_RE.fullmatch(region):
+        raise AwsOptionError(
+            f"'{printable(region)}' is not an AWS region name",
+            option="--region",
+            value=region,
+            fix="give a region such as us-east-1 or eu-west-3 (letters, dashes, a number)",
+        )
+    return region
+
+
+_SCHEMES = ("http", "https")
+
+
+def check_endpoint_url(url: str) -> str:
+    """``url`` if it is an http(s) URL with a host botocore can connect to, else
+    :class:`AwsOptionError` saying what is wrong and showing a valid form."""
+
+    def refuse(what: str, example: str) -> AwsOptionError:
+        return AwsOptionError(
+            f"'{printable(url)}' is not an endpoint URL: {what}",
+            option="--endpoint-url",
+            value=url,
+            fix=f"give it as {example}",
+        )
+
+    generic = "http://HOST:PORT or https://HOST (e.g. http://localhost:4566)"
+    if has_surrogates(url) or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        raise refuse("it holds spaces, control characters or bytes that are not UTF-8", generic)
+    if "://" not in url:
+        bare = url.lstrip("/")
+        scheme = "http" if bare.startswith(("localhost", "127.", "[::1]")) else "https"
+        raise refuse("it has no scheme", f"{scheme}://{bare}" if bare else generic)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        if "IPv6" in str(exc):
+            raise refuse(
+                "its IPv6 address is broken", "http://[::1]:4566 for an IPv6 address"
+            ) from None
+        raise refuse("its port is not a number from 1 to 65535", generic) from None
+    if parts.scheme not in _SCHEMES:
+        raise refuse(
+            f"the scheme is {parts.scheme!r}; AWS endpoints speak http or https",
+            f"https://{parts.netloc}" if parts.netloc else generic,
+        )
+    if not host:
+        raise refuse("it names no host", generic)
+    if parts.username is not None or parts.password is not None:
+        raise refuse("it holds a user name or password", f"{parts.scheme}://{host}")
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise refuse(
+                "its IPv6 address is broken", "http://[::1]:4566 for an IPv6 address"
+            ) from None
+    else:
+        try:
+            host.encode("idna")
+        except UnicodeError:
+            raise refuse("its host is not a host name", generic) from None
+    if port == 0:
+        raise refuse("port 0 is not a port", generic)
+    return url
+
+
 @dataclass(frozen=True)
 class AwsConfig:
     """Everything needed to make AWS clients, immutable and shareable between threads."""
@@ -140,20 +268,41 @@ class AwsConfig:
     read_timeout: float = 15.0
     """Seconds to wait for a response."""
     max_attempts: int = 5
-    """Attempts per call, with botocore's standard backoff between them."""
+    """Tries per request at most, with botocore's standard backoff between them."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one request may take in all, over its tries and connections."""
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
     _lock: threading.RLock = field(
         default_factory=threading.RLock, compare=False, repr=False, hash=False
     )
 
+    def __post_init__(self) -> None:
+        if self.region is not None:
+            check_region(self.region)
+        if self.endpoint_url is not None:
+            check_endpoint_url(self.endpoint_url)
+        if not self.timeout > 0:
+            raise AwsOptionError(
+                "the timeout must be more than 0 seconds",
+                option="--timeout",
+                value=str(self.timeout),
+                fix=f"give a number of seconds, e.g. {DEFAULT_TIMEOUT:g}",
+            )
+
     def botocore_config(self) -> Config:
-        """Timeouts and retries shared by every client."""
+        """Timeouts shared by every client. Retries are decided by :class:`_Guard`
+        within :attr:`timeout`, so botocore's own are off."""
         return Config(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            retries={"max_attempts": self.max_attempts, "mode": "standard"},
+            connect_timeout=min(self.connect_timeout, self.timeout),
+            read_timeout=min(self.read_timeout, self.timeout),
+            retries={"total_max_attempts": 1, "mode": "standard"},
             max_pool_connections=32,
         )
+
+    def base_client(self, service: str, *, region: str | None = None) -> Any:
+        """A client of the base credentials (never the assumed role), guarded like
+        :meth:`client`; made anew on each call."""
+        return _guarded_client(self.base_session(), service, self, region=region)
 
     def base_session(self) -> boto3.Session:
         """The session of the base credentials (before any role is assumed)."""
@@ -193,16 +342,7 @@ class AwsConfig:
         with self._lock:
             cached = self._cache.get(key)
             if cached is None:
-                session = self.session()
-                try:
-                    cached = session.client(  # type: ignore[call-overload]
-                        service,
-                        endpoint_url=self.endpoint_url,
-                        region_name=region or self.region,
-                        config=self.botocore_config(),
-                    )
-                except BotoCoreError as exc:
-                    raise aws_error(exc, action=f"{service} client", resource=service) from exc
+                cached = _guarded_client(self.session(), service, self, region=region)
                 self._cache[key] = cached
             return cached
 
@@ -227,12 +367,7 @@ class AwsConfig:
         if not self.role_arn:
             return base
         role_arn = self.role_arn
-        sts = base.client(
-            "sts",
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            config=self.botocore_config(),
-        )
+        sts = _guarded_client(base, "sts", self, region=self.region)
 
         def assume() -> dict[str, str]:
             try:
@@ -262,6 +397,207 @@ class AwsConfig:
         return boto3.Session(botocore_session=core, region_name=self.region or base.region_name)
 
 
+class NotAwsAnswerError(BotoCoreError):
+    """The endpoint answered, but not as AWS does (raised inside botocore, mapped by
+    :func:`aws_error`)."""
+
+    fmt = "{endpoint_url} did not answer as AWS: {reason}"
+
+
+class NoAnswerError(BotoCoreError):
+    """No answer came within the deadline, or none on any try (raised inside
+    botocore, mapped by :func:`aws_error`)."""
+
+    fmt = "cannot reach {endpoint_url}: {reason}"
+
+
+def _kind_of_body(headers: Mapping[str, str], body: bytes | None) -> str:
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    text = (body or b"").lstrip()[:256].lower()
+    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text:
+        return "an HTML page"
+    if body is None and content_type.lower().startswith("text/html"):
+        return "an HTML page"
+    if body is not None and not text:
+        return "an empty body"
+    return f"a body of type {content_type}" if content_type else "a body of no stated type"
+
+
+def not_aws_reason(
+    status: int, headers: Mapping[str, str], body: bytes | None, protocol: str
+) -> str | None:
+    """Why an HTTP answer cannot be AWS's, or ``None`` when it may be: it carries no
+    AWS request id, it is an HTML page, or it is a success whose body is not what
+    the protocol's answers are (a JSON object, XML). ``body`` is ``None`` when it is
+    a stream not read yet (an S3 object). A server error (5xx) is left to the
+    retries and to :func:`aws_error`, which name it as one."""
+    if status >= 500:
+        return None
+    kind = _kind_of_body(headers, body)
+    if not {name.lower() for name in headers} & REQUEST_ID_HEADERS:
+        return f"HTTP {status} with {kind} and no AWS request id"
+    text = (body or b"").strip()
+    if not text:
+        return None
+    if kind == "an HTML page":
+        return f"HTTP {status} with {kind}"
+    if status >= 300:
+        return None  # an error in another form than the protocol's: botocore reads its status
+    if "json" in protocol:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            return f"HTTP {status} with {kind} that is not a JSON object"
+    elif protocol in ("query", "rest-xml", "ec2") and not text.startswith(b"<"):
+        return f"HTTP {status} with {kind} that is not XML"
+    return None
+
+
+_STARTED = "gmsa.started"
+_TRIES = "gmsa.tries"
+_MIN_TRY = 0.05
+"""Seconds a try needs at least to be worth starting."""
+
+_CAUSES: tuple[tuple[type[Exception], str], ...] = (
+    (ReadTimeoutError, "the endpoint took the connection but sent no answer in time"),
+    (ConnectTimeoutError, "the endpoint did not accept a connection in time"),
+    (ConnectionClosedError, "the endpoint closed the connection without an answer"),
+    (EndpointConnectionError, "the endpoint could not be connected to"),
+)
+
+
+def _cause(exc: BaseException) -> str:
+    said = next((text for kind, text in _CAUSES if isinstance(exc, kind)), None)
+    return f"{said} ({type(exc).__name__})" if said else type(exc).__name__
+
+
+class _Guard:
+    """Hooks one client into botocore's events: the request's deadline and tries, and
+    the check that an answer comes from AWS (see the module's description)."""
+
+    def __init__(self, endpoint_url: str, config: AwsConfig, attempts: int) -> None:
+        self.endpoint_url = endpoint_url
+        self.timeout = config.timeout
+        self.read_timeout = min(config.read_timeout, config.timeout)
+        self.policy = RetryPolicy(
+            retry_checker=StandardRetryConditions(max_attempts=attempts),
+            retry_backoff=ExponentialBackoff(),
+        )
+        self.adapter = RetryEventAdapter()
+
+    def register(self, client: Any) -> None:
+        service = client.meta.service_model.service_id.hyphenize()
+        events = client.meta.events
+        events.register_first(f"before-send.{service}", self.before_send)
+        events.register_first(f"needs-retry.{service}", self.needs_retry)
+        events.register_first(f"before-parse.{service}", self.before_parse)
+
+    def _remaining(self, context: dict[str, Any]) -> float:
+        started = context.setdefault(_STARTED, time.monotonic())
+        return float(started) + self.timeout - time.monotonic()
+
+    def before_send(self, request: Any, **kwargs: Any) -> None:
+        """Count the try; let it wait only as long as the request has left."""
+        context = request.context
+        remaining = self._remaining(context)
+        if remaining <= 0:
+            raise self._no_answer(context, None)
+        context[_TRIES] = int(context.get(_TRIES, 0)) + 1
+        context["read_timeout"] = max(min(self.read_timeout, remaining), _MIN_TRY)
+
+    def needs_retry(
+        self,
+        *,
+        attempts: int,
+        caught_exception: BaseException | None,
+        request_dict: dict[str, Any],
+        **kwargs: Any,
+    ) -> float | None:
+        """Botocore's standard decision, within the deadline; when the last try found
+        no answer, :class:`NoAnswerError` says how long and how many tries. ``None``
+        leaves the decision to botocore's other handlers (S3's region redirect);
+        its standard retries are off, so they retry nothing else."""
+        if isinstance(caught_exception, NoAnswerError | NotAwsAnswerError):
+            return None
+        context = request_dict["context"]
+        retry = self.adapter.create_retry_context(
+            attempts=attempts,
+            caught_exception=caught_exception,
+            request_dict=request_dict,
+            **kwargs,
+        )
+        if self.policy.should_retry(retry):
+            delay = float(self.policy.compute_retry_delay(retry))
+            if self._remaining(context) - delay >= _MIN_TRY:
+                return delay
+        if isinstance(caught_exception, BotocoreConnectionError | HTTPClientError):
+            raise self._no_answer(context, caught_exception)
+        return None
+
+    def _no_answer(self, context: dict[str, Any], cause: BaseException | None) -> NoAnswerError:
+        tries = int(context.get(_TRIES, 0))
+        waited = self.timeout - self._remaining(context)
+        counted = f"{tries} {'try' if tries == 1 else 'tries'}"
+        last = f"the last: {_cause(cause)}" if cause is not None else ""
+        if waited >= self.timeout - _MIN_TRY or cause is None:
+            head = f"no answer within {self.timeout:g} s"
+            details = [f"waited {waited:.1f} s over {counted}", last]
+        else:
+            head, details = f"no answer on any of {counted} in {waited:.1f} s", [last]
+        said = "; ".join(d for d in details if d)
+        reason = f"{head} ({said})" if said else head
+        return NoAnswerError(
+            endpoint_url=self.endpoint_url,
+            reason=reason,
+            seconds=round(waited, 1),
+            tries=tries,
+            timeout=self.timeout,
+        )
+
+    def before_parse(
+        self, *, operation_model: Any, response_dict: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Refuse an answer that cannot be AWS's before botocore reads it as one."""
+        body = response_dict.get("body")
+        reason = not_aws_reason(
+            int(response_dict.get("status_code") or 0),
+            response_dict.get("headers") or {},
+            body if isinstance(body, bytes) else None,
+            str(
+                getattr(operation_model.service_model, "resolved_protocol", None)
+                or operation_model.metadata.get("protocol", "")
+            ),
+        )
+        if reason is not None:
+            raise NotAwsAnswerError(endpoint_url=self.endpoint_url, reason=reason)
+
+
+def _guarded_client(
+    session: boto3.Session,
+    service: str,
+    config: AwsConfig,
+    *,
+    region: str | None,
+    attempts: int | None = None,
+) -> Any:
+    """A client of ``session`` for ``service`` with the configuration's endpoint,
+    region and timeouts, guarded by :class:`_Guard`."""
+    try:
+        client = session.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=config.endpoint_url,
+            region_name=region or config.region,
+            config=config.botocore_config(),
+        )
+    except (BotoCoreError, ValueError) as exc:
+        raise aws_error(exc, action=f"{service} client", resource=service) from exc
+    endpoint = str(client.meta.endpoint_url)
+    _Guard(endpoint, config, attempts or config.max_attempts).register(client)
+    return client
+
+
 class _AssumedRoleProvider(CredentialProvider):
     """Hands botocore the assumed role's (self-refreshing) credentials."""
 
@@ -279,20 +615,11 @@ class _AssumedRoleProvider(CredentialProvider):
 def _caller_arn(base: boto3.Session, config: AwsConfig) -> str | None:
     """Who the base credentials are, to name in a trust-policy fix (best effort)."""
     try:
-        sts = base.client(
-            "sts",
-            endpoint_url=config.endpoint_url,
-            region_name=config.region,
-            config=Config(
-                connect_timeout=config.connect_timeout,
-                read_timeout=config.read_timeout,
-                retries={"max_attempts": 1},
-            ),
-        )
+        sts = _guarded_client(base, "sts", config, region=config.region, attempts=1)
         return str(sts.get_caller_identity()["Arn"])
     except AWS_FAILURES:
         return None
-    except KeyError:
+    except (KeyError, GmsaError):
         return None
 
 
@@ -347,6 +674,34 @@ def aws_error(exc: BaseException, *, action: str, resource: str) -> ExternalErro
         return AwsError(exc.what, where=exc.where or where, fix=exc.fix)
     if isinstance(exc, ClientError):
         return _client_error(exc, action=action, resource=resource, where=where)
+    if isinstance(exc, NoAnswerError):
+        return AwsConnectionError(
+            f"cannot reach {exc.kwargs['endpoint_url']}: {exc.kwargs['reason']}",
+            where=where,
+            fix="check the network, proxy and firewall, the region, and --endpoint-url "
+            "(or AWS_ENDPOINT_URL); give --timeout SECONDS to wait longer",
+        )
+    if isinstance(exc, NotAwsAnswerError):
+        return AwsError(
+            f"the endpoint {exc.kwargs['endpoint_url']} did not answer as AWS "
+            f"({exc.kwargs['reason']}): this is not an AWS response; often a proxy's page, "
+            "or another service behind the URL",
+            where=where,
+            fix="check --endpoint-url (or AWS_ENDPOINT_URL) and any proxy in between "
+            "(HTTPS_PROXY, NO_PROXY)",
+        )
+    if isinstance(exc, InvalidRegionError):
+        return AwsError(
+            f"the region is not a region name ({exc.kwargs.get('region_name')!r})",
+            where=where,
+            fix="check AWS_REGION, AWS_DEFAULT_REGION and the region of the profile",
+        )
+    if isinstance(exc, ValueError):
+        return AwsError(
+            f"botocore refused the endpoint or region: {exc}",
+            where=where,
+            fix="check --endpoint-url (or AWS_ENDPOINT_URL) and the region of the profile",
+        )
     if isinstance(
         exc,
         EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
@@ -458,6 +813,8 @@ def get_secret_string(config: AwsConfig, arn: str, *, region: str | None) -> str
 
 __all__ = [
     "AWS_FAILURES",
+    "DEFAULT_TIMEOUT",
+    "REQUEST_ID_HEADERS",
     "ROLE_SESSION_SECONDS",
     "AssumeRoleError",
     "AwsAccessDeniedError",
@@ -466,7 +823,13 @@ __all__ = [
     "AwsCredentialsError",
     "AwsError",
     "AwsNotFoundError",
+    "AwsOptionError",
+    "NoAnswerError",
+    "NotAwsAnswerError",
     "aws_error",
+    "check_endpoint_url",
+    "check_region",
     "code_and_status",
     "get_secret_string",
+    "not_aws_reason",
 ]

@@ -1,4 +1,5 @@
-"""Active Directory identifiers written as text: account names, SIDs, GUIDs, DNS and NetBIOS names.
+"""Identifiers written as text: Active Directory account names, SIDs, GUIDs, DNS and
+NetBIOS names; AWS region names.
 
 The credential spec checks, its JSON Schema and the directory commands all
 read these; the rules live here once so that a name ``gmsa spec validate``
@@ -34,6 +35,10 @@ DOMAIN_SID_RE = re.compile(r"^S-1-5-21-(\d+)-(\d+)-(\d+)$", re.IGNORECASE)
 
 SID_RE = re.compile(r"^S-1-\d+(-\d+)*$", re.IGNORECASE)
 """Any SID in its text form."""
+
+REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
+"""An AWS region name such as ``us-east-1`` or ``us-gov-west-1``: the pattern every
+region follows, not a list (a new region needs no new gmsa)."""
 
 _GUID_RE = re.compile(f"^{GUID_PATTERN}$")
 _HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -127,6 +132,7 @@ __all__ = [
     "MAX_ACCOUNT_NAME",
     "MAX_NETBIOS_NAME",
     "NETBIOS_NAME_ILLEGAL",
+    "REGION_RE",
     "SID_RE",
     "GuidForm",
     "fits_u32",

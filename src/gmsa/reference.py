@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from gmsa.errors import InvalidInputError
+from gmsa.identifiers import REGION_RE
 from gmsa.jsondoc import type_name
 from gmsa.printable import has_surrogates, printable
 
@@ -39,8 +40,6 @@ PARTITIONS: dict[str, str] = {
 SERVICES = ("s3", "ssm")
 """The only ARN services the ECS agent reads credential specs from."""
 
-REGION_RE = re.compile(r"^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$")
-"""An AWS region name such as ``us-east-1`` or ``us-gov-west-1``."""
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 """An AWS account id: 12 digits."""
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -694,7 +693,6 @@ __all__ = [
     "PARTITIONS",
     "PREFIX_DOMAINLESS",
     "PREFIX_DOMAIN_JOINED",
-    "REGION_RE",
     "SECRET_NAME_RE",
     "SERVICES",
     "FileLocation",

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +20,7 @@ from gmsa.aws import (
 )
 from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.errors import InvalidInputError
+from tests.support.endpoints import answering
 from tests.support.moto import ACCOUNT, free_port
 
 
@@ -45,33 +42,6 @@ def test_unreachable_endpoint_is_a_typed_error_quickly() -> None:
     assert str(config.endpoint_url) in error.what
     assert "endpoint" in (error.fix or "")
     assert time.monotonic() - started < 5
-
-
-@contextmanager
-def answering(status: int, body: bytes) -> Iterator[str]:
-    """A local endpoint that answers every request with ``status`` and ``body``."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def local_config(endpoint: str) -> AwsConfig:

@@ -20,6 +20,7 @@ import dns.resolver
 
 from gmsa.ad.errors import DnsLookupError
 from gmsa.errors import InvalidInputError
+from gmsa.printable import printable
 
 DEFAULT_TIMEOUT = 3.0
 
@@ -210,6 +211,14 @@ def resolve_address(host: str, config: DnsConfig) -> tuple[str, ...]:
             f"cannot resolve the host name {host}: {exc.strerror}",
             where=config.describe(),
             fix="check the name, or give --dns-server with a DNS server of the domain",
+        ) from None
+    except UnicodeError:
+        # The IDNA codec refuses it: an empty or over-long label, or bytes not UTF-8.
+        raise InvalidInputError(
+            f"'{printable(host)}' is not a host name: a DNS name has labels of 1 to 63 "
+            "letters, digits and '-' between dots",
+            where=config.describe(),
+            fix="give a host name such as dc1.example.com, or an IP address",
         ) from None
     return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 

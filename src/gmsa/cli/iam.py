@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from gmsa import jsondoc
-from gmsa.aws import AwsConfig
-from gmsa.cli._aws import aws_base_options
+from gmsa.cli._aws import aws_base_options, aws_config_from
 from gmsa.cli._common import (
     GmsaGroup,
     current_output,
@@ -195,10 +195,8 @@ def check(
     role_arn: str | None,
     secret_arns: tuple[str, ...],
     kms_key_arns: tuple[str, ...],
-    region: str | None,
-    endpoint_url: str | None,
-    profile: str | None,
     json_output: bool,
+    **aws: Any,
 ) -> None:
     """Tell whether the task execution role's policies allow what each REF needs,
     evaluated the way IAM does (explicit Deny wins, then Allow, else denied).
@@ -227,8 +225,7 @@ def check(
     needs = _needs(references, secret_arns, kms_key_arns)
     policies: list[PolicyDocument] = [load_policy_file(p) for p in policy_files]
     if role_arn:
-        aws = AwsConfig(region=region, endpoint_url=endpoint_url, profile=profile)
-        policies.extend(role_policies(aws, role_arn))
+        policies.extend(role_policies(aws_config_from(aws), role_arn))
     decisions = evaluate(policies, needs.permissions)
     findings = list(needs.findings)
     for decision in decisions:

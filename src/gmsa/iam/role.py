@@ -22,7 +22,7 @@ from botocore.exceptions import (
 )
 
 from gmsa import jsondoc
-from gmsa.aws import AwsConfig
+from gmsa.aws import AwsConfig, aws_error
 from gmsa.errors import ExternalError, InvalidInputError
 from gmsa.iam.policy import PolicyDocument, parse_policy
 
@@ -136,11 +136,8 @@ def _iam_client(aws: AwsConfig, role_arn: str) -> Any:
     match = _ROLE_ARN_RE.match(role_arn)
     partition = match.group("partition") if match else "aws"
     try:
-        session = aws.base_session()
-        region = aws.region or session.region_name or _IAM_REGIONS.get(partition, "us-east-1")
-        return session.client(
-            "iam", region_name=region, endpoint_url=aws.endpoint_url, config=aws.botocore_config()
-        )
+        region = aws.region or aws.base_session().region_name
+        return aws.base_client("iam", region=region or _IAM_REGIONS.get(partition, "us-east-1"))
     except BotoCoreError as exc:
         raise RoleReadError(
             f"cannot make an IAM client: {exc}",
@@ -197,10 +194,11 @@ def _call(role_arn: str, action: str, fn: Callable[[], T], *, missing: str = "th
             fix="check the network and --endpoint-url",
         ) from exc
     except BotoCoreError as exc:
+        said = aws_error(exc, action=action, resource=role_arn)
         raise RoleReadError(
-            f"cannot reach IAM for {action}: {type(exc).__name__}",
+            f"cannot read the role's policies from IAM ({action}): {said.what}",
             where=role_arn,
-            fix="check the network, --endpoint-url and the credentials",
+            fix=said.fix or "check the network, --endpoint-url and the credentials",
         ) from exc
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from gmsa.aws import AwsConfig
+from gmsa.aws import AwsConfig, AwsOptionError, check_region
 from gmsa.domainless import DomainlessUser, read_domainless_user
 from gmsa.errors import GmsaError
 from gmsa.reference import S3Location, parse_location
@@ -54,6 +54,10 @@ class AwsKeys:
                 fix="send the task execution role's access key id, secret key, session token "
                 "and the region of the specs",
             )
+        try:
+            check_region(self.region)
+        except AwsOptionError as exc:
+            raise LeaseRequestError(exc.what, where="region", fix=exc.fix) from None
         return self
 
 

@@ -62,3 +62,11 @@ def test_silent_dns_server_is_a_timeout_error() -> None:
 
 def test_address_needs_no_lookup() -> None:
     assert resolve_address("10.0.0.5", DnsConfig()) == ("10.0.0.5",)
+
+
+@pytest.mark.parametrize("host", ["h\udcff", "a..b", "x" * 70 + ".example.com", "\ud800"])
+def test_a_name_no_resolver_can_encode_is_invalid_input(host: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        resolve_address(host, DnsConfig())
+    assert "is not a host name" in caught.value.what
+    caught.value.what.encode("ascii")  # printable anywhere: the bad byte is escaped

@@ -197,6 +197,17 @@ def test_every_credential_field_is_required(
     assert aws.reads == []
 
 
+@pytest.mark.parametrize("region", ["not a region", "US-EAST-1", "http://x"])
+def test_a_region_that_is_not_one_is_refused_before_any_read(
+    arn_service: TicketService, arns: dict[str, str], region: str, aws: AwsDouble
+) -> None:
+    keys = AwsKeys(**{**KEYS.__dict__, "region": region})
+    with pytest.raises(LeaseRequestError, match="is not an AWS region name") as caught:
+        arn_service.add_arn_lease([f"{arns['WebApp01']}#task01/web"], keys)
+    assert caught.value.where == "region"
+    assert aws.reads == []
+
+
 def test_an_empty_request_is_refused(arn_service: TicketService) -> None:
     with pytest.raises(LeaseRequestError, match="credspec_arns is empty"):
         arn_service.add_arn_lease([], KEYS)

@@ -23,12 +23,11 @@ from gmsa.credspec.model import (
 from gmsa.credspec.rules.walker import PathPart, Walker, quote
 from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
-from gmsa.identifiers import guid_form
+from gmsa.identifiers import REGION_RE, guid_form
 from gmsa.jsondoc import type_name
 from gmsa.reference import (
     ACCOUNT_ID_RE,
     PARTITIONS,
-    REGION_RE,
     SECRET_NAME_RE,
     InvalidReferenceError,
     SsmLocation,
