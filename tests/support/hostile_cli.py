@@ -291,6 +291,45 @@ def host_options(draw: Draw, box: Sandbox) -> list[str]:
 # --------------------------------------------------------------------------- the commands
 
 
+def aws_arguments(draw: Draw, box: Sandbox) -> list[str]:
+    """The AWS options, left out or hostile: regions that are not regions, endpoints
+    without a scheme, with a broken IPv6 literal or another scheme, or on a loopback
+    port nothing listens on (always with a short ``--timeout``), and timeouts out of
+    range. Never an endpoint on the network: every answer must come at once."""
+    if friendly(box) or draw(st.booleans()):
+        return []
+    out = maybe(
+        draw,
+        [
+            "--region",
+            draw(
+                st.one_of(st.sampled_from(["not a region", "", "us-east-1", "xx-1"]), arguments())
+            ),
+        ],
+        [
+            "--endpoint-url",
+            draw(
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            "localhost:4566",
+                            "http://[::1",
+                            "ftp://127.0.0.1/",
+                            "http://",
+                            "",
+                            "http://127.0.0.1:1",
+                            "https://[fe80::1%25eth0]:1",
+                        ]
+                    ),
+                    arguments(),
+                )
+            ),
+        ],
+    )
+    timeout = draw(st.sampled_from(["2", "0", "-1", "nan", "inf", "1e400", "abc", "3601", "0.5"]))
+    return [*out, "--timeout", timeout]
+
+
 def spec_validate(draw: Draw, box: Sandbox) -> Invocation:
     files = Inputs(draw, box)
     paths = [files.document(spec_base) for _ in range(draw(st.integers(1, 3)))]
@@ -330,7 +369,7 @@ def spec_publish(draw: Draw, box: Sandbox) -> Invocation:
         )
     )
     args = ["spec", "publish", path, target, *maybe(draw, "--overwrite", "--secure")]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def spec_new(draw: Draw, box: Sandbox) -> Invocation:
@@ -418,7 +457,15 @@ def iam_check(draw: Draw, box: Sandbox) -> Invocation:
         given_ = ["--check-role", draw(st.one_of(arns(), arguments()))]
     extra = maybe(draw, ["--secret-arn", draw(arns())], ["--kms-key-arn", draw(arns())])
     refs = reference_arguments(draw, box)
-    args = ["iam", "check", *given_, *extra, *output_format(draw, box), *refs]
+    args = [
+        "iam",
+        "check",
+        *given_,
+        *extra,
+        *aws_arguments(draw, box),
+        *output_format(draw, box),
+        *refs,
+    ]
     return Invocation(args, files.stdin)
 
 
@@ -435,7 +482,10 @@ def task_check(draw: Draw, box: Sandbox) -> Invocation:
         "--check-role",
         "--windows-server-2016",
     )
-    return Invocation(["task", "check", path, *extra, *output_format(draw, box)], files.stdin)
+    return Invocation(
+        ["task", "check", path, *extra, *aws_arguments(draw, box), *output_format(draw, box)],
+        files.stdin,
+    )
 
 
 def task_patch(draw: Draw, box: Sandbox) -> Invocation:
@@ -452,7 +502,7 @@ def task_patch(draw: Draw, box: Sandbox) -> Invocation:
         ["--out", str(box.work / "patched.json")],
     )
     args = ["task", "patch", path, "--container", name, "--reference", reference_, *extra]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_prepare(draw: Draw, box: Sandbox) -> Invocation:
@@ -464,14 +514,14 @@ def task_prepare(draw: Draw, box: Sandbox) -> Invocation:
     extra = maybe(draw, ["--task-arn", arn], "--no-assume-role")
     args = ["task", "prepare", path, "--task-id", task_id(draw, box), *host_options(draw, box)]
     args += extra
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_renew(draw: Draw, box: Sandbox) -> Invocation:
     files = Inputs(draw, box)
     path = files.document(taskdef_base)
     args = ["task", "renew", path, "--task-id", task_id(draw, box), *host_options(draw, box)]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_cleanup(draw: Draw, box: Sandbox) -> Invocation:
@@ -488,7 +538,7 @@ def task_run(draw: Draw, box: Sandbox) -> Invocation:
     path = files.document(taskdef_base)
     extra = maybe(draw, ["--task-id", task_id(draw, box)], "--detach")
     args = ["task", "run", path, *docker_host(box), *extra, *host_options(draw, box)]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_stop(draw: Draw, box: Sandbox) -> Invocation:
@@ -747,6 +797,7 @@ __all__ = [
     "Invocation",
     "Outcome",
     "ad_options",
+    "aws_arguments",
     "check",
     "docker_host",
     "doctor",
