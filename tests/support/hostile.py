@@ -435,7 +435,10 @@ def arns() -> Any:
             lambda p, b, k: f"arn:{p}:s3:::{b}/{k}",
             st.sampled_from(["aws", "aws-cn", "aws-us-gov", "aws-iso", "AWS", "azure"]),
             st.sampled_from(_BUCKETS),
-            st.one_of(st.sampled_from(["key.json", "", "a/../b.json", "x" * 1100]), odd_text()),
+            st.one_of(
+                st.sampled_from(["key.json", "", "a/../b.json", "x" * 1100, "a" * 200 + "c"]),
+                odd_text(),
+            ),
         ),
         st.builds(
             lambda r, a, n: f"arn:aws:ssm:{r}:{a}:parameter{n}",

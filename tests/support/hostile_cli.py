@@ -132,8 +132,20 @@ def taskdef_base(draw: Draw, box: Sandbox) -> Any:
     return taskdef_document(refs, platform)
 
 
+def wildcard_resources() -> Any:
+    """Resource patterns with many ``*`` and ``?``, which a backtracking matcher takes
+    minutes over against a long key that almost matches."""
+    pattern = st.lists(st.sampled_from(["*", "?", "a", "a", "b", "/"]), max_size=40).map("".join)
+    return pattern.map(lambda p: f"arn:aws:s3:::bucket/{p}")
+
+
 def policy_base(draw: Draw, box: Sandbox) -> Any:
-    return policy_document(draw(st.one_of(arns(), st.sampled_from(["*", "arn:aws:s3:::*/*"]))))
+    resources = st.one_of(
+        arns(),
+        wildcard_resources(),
+        st.sampled_from(["*", "arn:aws:s3:::*/*", "arn:aws:s3:::bucket/" + "*a" * 12 + "*b"]),
+    )
+    return policy_document(draw(resources))
 
 
 def infra_base(draw: Draw, box: Sandbox) -> Any:
@@ -841,4 +853,5 @@ __all__ = [
     "tickets_serve",
     "tickets_status",
     "tickets_unit",
+    "wildcard_resources",
 ]
