@@ -381,11 +381,15 @@ class _TimedService(TicketService):
     added_ms: list[float]
 
     def add_lease(
-        self, credspecs: Sequence[str], user: DomainlessUser | None = None
+        self,
+        credspecs: Sequence[str],
+        user: DomainlessUser | None = None,
+        *,
+        lease_id: str | None = None,
     ) -> LeaseResult:
         started = time.perf_counter()
         try:
-            return super().add_lease(credspecs, user)
+            return super().add_lease(credspecs, user, lease_id=lease_id)
         finally:
             self.added_ms.append((time.perf_counter() - started) * 1000)
 

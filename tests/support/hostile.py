@@ -38,6 +38,20 @@ Draw = Callable[..., Any]
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gmsa-user-AbCdEf"
 ROLE_ARN = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
 TASK_ID = "0123456789abcdef0123456789abcdef"
+USER_LOOKALIKE = f"gmsa_{TASK_ID}_file_0123456789abcdef.json"
+"""A user's file in the CredentialSpecs directory named as gmsa names its own."""
+USER_FILES = (
+    "webapp01.json",
+    "domainless.json",
+    "team/app.json",
+    "linked.json",
+    "linked-dir",
+    "fifo.json",
+    "loop.json",
+    USER_LOOKALIKE,
+)
+"""The user's entries in the CredentialSpecs directory: no command may change them unless
+it is told to write that very name."""
 PASSWORD_ENV = "GMSA_HOSTILE_PASSWORD"
 """The environment variable commands read a password from (``--password-env``)."""
 
@@ -227,7 +241,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 def mutated(draw: Draw, document: Any) -> Any:
     """``document`` with up to three values replaced, or keys and items removed."""
     doc = copy.deepcopy(document)
-    for _ in range(draw(st.integers(0, 3))):
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2, 3]))):
         paths = _paths(doc)
         path = draw(st.sampled_from(paths))
         value = draw(hostile_values())
@@ -261,8 +275,7 @@ def json_bytes(draw: Draw, document: Any) -> bytes:
     twist = draw(
         st.sampled_from(
             [
-                "none",
-                "none",
+                *["none"] * 8,
                 "bom",
                 "utf16",
                 "truncated",
@@ -422,7 +435,10 @@ def arns() -> Any:
             lambda p, b, k: f"arn:{p}:s3:::{b}/{k}",
             st.sampled_from(["aws", "aws-cn", "aws-us-gov", "aws-iso", "AWS", "azure"]),
             st.sampled_from(_BUCKETS),
-            st.one_of(st.sampled_from(["key.json", "", "a/../b.json", "x" * 1100]), odd_text()),
+            st.one_of(
+                st.sampled_from(["key.json", "", "a/../b.json", "x" * 1100, "a" * 200 + "c"]),
+                odd_text(),
+            ),
         ),
         st.builds(
             lambda r, a, n: f"arn:aws:ssm:{r}:{a}:parameter{n}",
@@ -449,8 +465,23 @@ def arns() -> Any:
     )
 
 
+GOOD_REFERENCES = (
+    "credentialspec:file://webapp01.json",
+    "credentialspec:file://team/app.json",
+    "credentialspecdomainless:file://domainless.json",
+    "credentialspec:arn:aws:s3:::bucket/key.json",
+    "credentialspec:arn:aws:ssm:us-east-1:123456789012:parameter/gmsa/webapp01",
+)
+"""References a sandbox (or the moto server's stored content) can satisfy."""
+
+
 def references() -> Any:
-    """A credential spec reference: a prefix and a location, hostile in either."""
+    """A credential spec reference: one that works, or a prefix and a location hostile in
+    either."""
+    return st.one_of(st.sampled_from(GOOD_REFERENCES), _hostile_references())
+
+
+def _hostile_references() -> Any:
     prefix = st.sampled_from(
         [
             "credentialspec:",
@@ -471,7 +502,9 @@ def references() -> Any:
 
 
 def task_ids() -> Any:
+    """A task id: often a real one, so the command gets to its work."""
     return st.one_of(
+        st.just(TASK_ID),
         st.sampled_from(
             [
                 TASK_ID,
@@ -548,6 +581,7 @@ class Sandbox:
         os.symlink(box.canary / "specs", box.specs / "linked-dir")
         os.mkfifo(box.specs / "fifo.json")
         os.symlink("loop.json", box.specs / "loop.json")
+        (box.specs / USER_LOOKALIKE).write_text("the user's, named like gmsa's\n")
         return box
 
     def file(self, name: str, data: bytes) -> str:
@@ -586,34 +620,42 @@ SPECIAL = ("fifo", "directory", "loop", "dangling", "canary-link", "devnull", "m
 """The kinds of :meth:`Sandbox.special`."""
 
 
+def snapshot_entry(path: Path) -> tuple[str, str, int]:
+    """One entry (a link not followed): kind, content digest or link target, and
+    permission bits; a FIFO or other special file is never opened."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return ("missing", "", 0)
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISLNK(info.st_mode):
+        return ("link", os.readlink(path), 0)
+    if stat.S_ISREG(info.st_mode):
+        return ("file", hashlib.sha256(path.read_bytes()).hexdigest(), mode)
+    if stat.S_ISDIR(info.st_mode):
+        return ("dir", "", mode)
+    return ("special", "", mode)
+
+
 def snapshot(directory: Path) -> dict[str, tuple[str, str, int]]:
-    """Every entry below ``directory`` (links not followed): kind, content digest or link
-    target, and permission bits; FIFOs and other special files are never opened."""
+    """Every entry below ``directory`` (links not followed), as :func:`snapshot_entry`."""
     out: dict[str, tuple[str, str, int]] = {}
     for root, dirs, files in os.walk(directory, followlinks=False):
         for name in dirs + files:
             path = Path(root) / name
-            info = path.lstat()
-            relative = str(path.relative_to(directory))
-            mode = stat.S_IMODE(info.st_mode)
-            if stat.S_ISLNK(info.st_mode):
-                out[relative] = ("link", os.readlink(path), 0)
-            elif stat.S_ISREG(info.st_mode):
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                out[relative] = ("file", digest, mode)
-            elif stat.S_ISDIR(info.st_mode):
-                out[relative] = ("dir", "", mode)
-            else:
-                out[relative] = ("special", "", mode)
+            out[str(path.relative_to(directory))] = snapshot_entry(path)
     return out
 
 
 __all__ = [
+    "GOOD_REFERENCES",
     "PASSWORD_ENV",
     "ROLE_ARN",
     "SECRET_ARN",
     "SPECIAL",
     "TASK_ID",
+    "USER_FILES",
+    "USER_LOOKALIKE",
     "Draw",
     "Sandbox",
     "arguments",
@@ -627,6 +669,7 @@ __all__ = [
     "policy_document",
     "references",
     "snapshot",
+    "snapshot_entry",
     "spec_document",
     "task_ids",
     "taskdef_document",

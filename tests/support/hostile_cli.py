@@ -29,8 +29,12 @@ from hypothesis import strategies as st
 from gmsa.cli.main import cli
 from tests.support.cli import assert_envelope, assert_sarif
 from tests.support.hostile import (
+    GOOD_REFERENCES,
     PASSWORD_ENV,
     SPECIAL,
+    TASK_ID,
+    USER_FILES,
+    USER_LOOKALIKE,
     Draw,
     Sandbox,
     arguments,
@@ -42,6 +46,7 @@ from tests.support.hostile import (
     policy_document,
     references,
     snapshot,
+    snapshot_entry,
     spec_document,
     task_ids,
     taskdef_document,
@@ -90,12 +95,28 @@ Builder = Callable[[Draw, Sandbox], Invocation]
 # --------------------------------------------------------------------------- inputs
 
 
+def friendly(box: Sandbox) -> bool:
+    """Whether this example's documents, references and task ids are ones that work (its
+    other arguments and the sandbox stay hostile), so the command gets to its real work:
+    writing files, reading ledgers, asking services."""
+    return bool(box.notes.get("friendly"))
+
+
 def reference(draw: Draw, box: Sandbox) -> str:
-    """A hostile reference, or (when the sandbox holds some) one to stored hostile content."""
+    """A hostile reference, or (when the sandbox holds some) one to stored hostile content;
+    in a friendly example one that works (or stored content)."""
     stored: list[str] = box.notes.get("stored", [])
     if stored and draw(st.booleans()):
         return str(draw(st.sampled_from(stored)))
+    if friendly(box):  # file:// ones: without an AWS endpoint S3 and SSM fail at once
+        good = [ref for ref in GOOD_REFERENCES if "file://" in ref or stored]
+        return str(draw(st.sampled_from(good)))
     return str(draw(references()))
+
+
+def task_id(draw: Draw, box: Sandbox) -> str:
+    """A task id: hostile, or in a friendly example a real one."""
+    return TASK_ID if friendly(box) else str(draw(task_ids()))
 
 
 def spec_base(draw: Draw, box: Sandbox) -> Any:
@@ -106,12 +127,25 @@ def spec_base(draw: Draw, box: Sandbox) -> Any:
 
 def taskdef_base(draw: Draw, box: Sandbox) -> Any:
     refs = [reference(draw, box) for _ in range(draw(st.integers(1, 3)))]
-    platform = draw(st.sampled_from(["WINDOWS_SERVER_2019_CORE", "LINUX"]))
+    windows = "WINDOWS_SERVER_2019_CORE"
+    platform = windows if friendly(box) else draw(st.sampled_from([windows, "LINUX"]))
     return taskdef_document(refs, platform)
 
 
+def wildcard_resources() -> Any:
+    """Resource patterns with many ``*`` and ``?``, which a backtracking matcher takes
+    minutes over against a long key that almost matches."""
+    pattern = st.lists(st.sampled_from(["*", "?", "a", "a", "b", "/"]), max_size=40).map("".join)
+    return pattern.map(lambda p: f"arn:aws:s3:::bucket/{p}")
+
+
 def policy_base(draw: Draw, box: Sandbox) -> Any:
-    return policy_document(draw(st.one_of(arns(), st.sampled_from(["*", "arn:aws:s3:::*/*"]))))
+    resources = st.one_of(
+        arns(),
+        wildcard_resources(),
+        st.sampled_from(["*", "arn:aws:s3:::*/*", "arn:aws:s3:::bucket/" + "*a" * 12 + "*b"]),
+    )
+    return policy_document(draw(resources))
 
 
 def infra_base(draw: Draw, box: Sandbox) -> Any:
@@ -133,6 +167,10 @@ class Inputs:
     ) -> str:
         """A path to a document built from ``base``, or a special file, or ``-``."""
         draw = self.draw
+        if friendly(self.box):
+            self.count += 1
+            data = json.dumps(base(draw, self.box)).encode()
+            return self.box.file(f"doc{self.count}.json", data)
         choice = draw(st.sampled_from(["document"] * 6 + ["special", "stdin"]))
         if choice == "stdin" and (not stdin or self.stdin is not None):
             choice = "document"
@@ -193,12 +231,68 @@ def ad_options(box: Sandbox) -> list[str]:
     ]
 
 
+def _ledger_document(draw: Draw, linux: bool) -> Any:
+    if linux:
+        return {
+            "format": 1,
+            "task_id": TASK_ID,
+            "task_arn": None,
+            "task_definition": "webapp",
+            "lease_id": "0123456789abcdef0123",
+            "references": [{"reference": "credentialspec:file://webapp01.json", "containers": []}],
+            "pending": ["0123456789abcdef0124"],
+        }
+    return {
+        "format": 1,
+        "task_id": TASK_ID,
+        "task_arn": None,
+        "task_definition": "webapp",
+        "files": [
+            {
+                "name": USER_LOOKALIKE,
+                "sha256": "0" * 64,
+                "reference": "credentialspec:file://webapp01.json",
+                "containers": ["c0"],
+            }
+        ],
+    }
+
+
+def plant_ledger(draw: Draw, box: Sandbox) -> None:
+    """What a host agent finds where it keeps its records: nothing, a hostile ledger of
+    the task, or links and special files where its ledger directory or ledger belongs
+    (pointing into the canary, which must not change)."""
+    kind = draw(
+        st.sampled_from(["none", "none", "ledger", "gmsa-link", "tasks-link", "ledger-link"])
+    )
+    if kind == "none":
+        return
+    for root, linux in ((box.specs, False), (box.krb, True)):
+        if kind == "gmsa-link":
+            os.symlink(box.canary, root / ".gmsa")
+            continue
+        tasks = root / ".gmsa" / "tasks"
+        if kind == "tasks-link":
+            tasks.parent.mkdir()
+            os.symlink(box.canary / "specs", tasks)
+            continue
+        tasks.mkdir(parents=True)
+        ledger = tasks / f"task_{TASK_ID}.json"
+        if kind == "ledger-link":
+            os.symlink(box.canary / "spec.json", ledger)
+        else:
+            ledger.write_bytes(json_bytes(draw, mutated(draw, _ledger_document(draw, linux))))
+
+
 def host_options(draw: Draw, box: Sandbox) -> list[str]:
-    """Where a host agent works: the sandbox's CredentialSpecs or krb directory."""
+    """Where a host agent works: the sandbox's CredentialSpecs or krb directory (with
+    what :func:`plant_ledger` may have put there)."""
+    plant_ledger(draw, box)
     platform = draw(st.sampled_from([[], ["--platform", "windows"], ["--platform", "linux"]]))
+    credspec_dir = ["--credspec-dir", str(box.specs)]
     return [
         *platform,
-        *maybe(draw, ["--credspec-dir", str(box.specs)]),
+        *(credspec_dir if friendly(box) else maybe(draw, credspec_dir)),
         "--krb-dir",
         str(box.krb),
         "--socket",
@@ -207,6 +301,67 @@ def host_options(draw: Draw, box: Sandbox) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the commands
+
+
+def aws_arguments(draw: Draw, box: Sandbox) -> list[str]:
+    """The AWS options, left out or hostile: regions that are not regions, endpoints
+    without a scheme, with a broken IPv6 literal or another scheme, or on a loopback
+    port nothing listens on (always with a short ``--timeout``), and timeouts out of
+    range. Never an endpoint on the network: every answer must come at once."""
+    if friendly(box) or draw(st.booleans()):
+        return []
+    out = maybe(
+        draw,
+        [
+            "--region",
+            draw(
+                st.one_of(st.sampled_from(["not a region", "", "us-east-1", "xx-1"]), arguments())
+            ),
+        ],
+        [
+            "--endpoint-url",
+            draw(
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            "localhost:4566",
+                            "http://[::1",
+                            "ftp://127.0.0.1/",
+                            "http://",
+                            "",
+                            "http://127.0.0.1:1",
+                            "https://[fe80::1%25eth0]:1",
+                        ]
+                    ),
+                    arguments(),
+                )
+            ),
+        ],
+    )
+    timeout = draw(st.sampled_from(["2", "0", "-1", "nan", "inf", "1e400", "abc", "3601", "0.5"]))
+    return [*out, "--timeout", timeout]
+
+
+def audit(draw: Draw, box: Sandbox) -> Invocation:
+    """An account audit with hostile selections; without credentials it ends at once."""
+    regions = [
+        item
+        for _ in range(draw(st.integers(0, 2)))
+        for item in (
+            "--region",
+            draw(st.one_of(st.sampled_from(["us-east-1", "eu-west-3", "bogus"]), arguments())),
+        )
+    ]
+    extra = maybe(
+        draw,
+        ["--family-prefix", draw(arguments())],
+        ["--status", draw(st.sampled_from(["ACTIVE", "INACTIVE", "DELETED", ""]))],
+        ["--concurrency", draw(st.sampled_from(["1", "0", "65", "-3", "x"]))],
+        "--all-revisions",
+    )
+    return Invocation(
+        ["audit", *regions, *extra, *aws_arguments(draw, box), *output_format(draw, box)]
+    )
 
 
 def spec_validate(draw: Draw, box: Sandbox) -> Invocation:
@@ -248,7 +403,7 @@ def spec_publish(draw: Draw, box: Sandbox) -> Invocation:
         )
     )
     args = ["spec", "publish", path, target, *maybe(draw, "--overwrite", "--secure")]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def spec_new(draw: Draw, box: Sandbox) -> Invocation:
@@ -336,7 +491,15 @@ def iam_check(draw: Draw, box: Sandbox) -> Invocation:
         given_ = ["--check-role", draw(st.one_of(arns(), arguments()))]
     extra = maybe(draw, ["--secret-arn", draw(arns())], ["--kms-key-arn", draw(arns())])
     refs = reference_arguments(draw, box)
-    args = ["iam", "check", *given_, *extra, *output_format(draw, box), *refs]
+    args = [
+        "iam",
+        "check",
+        *given_,
+        *extra,
+        *aws_arguments(draw, box),
+        *output_format(draw, box),
+        *refs,
+    ]
     return Invocation(args, files.stdin)
 
 
@@ -353,7 +516,10 @@ def task_check(draw: Draw, box: Sandbox) -> Invocation:
         "--check-role",
         "--windows-server-2016",
     )
-    return Invocation(["task", "check", path, *extra, *output_format(draw, box)], files.stdin)
+    return Invocation(
+        ["task", "check", path, *extra, *aws_arguments(draw, box), *output_format(draw, box)],
+        files.stdin,
+    )
 
 
 def task_patch(draw: Draw, box: Sandbox) -> Invocation:
@@ -370,27 +536,30 @@ def task_patch(draw: Draw, box: Sandbox) -> Invocation:
         ["--out", str(box.work / "patched.json")],
     )
     args = ["task", "patch", path, "--container", name, "--reference", reference_, *extra]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_prepare(draw: Draw, box: Sandbox) -> Invocation:
     files = Inputs(draw, box)
     path = files.document(taskdef_base)
-    task_id = draw(task_ids())
-    extra = maybe(draw, ["--task-arn", draw(st.one_of(arns(), arguments()))], "--no-assume-role")
-    args = ["task", "prepare", path, "--task-id", task_id, *host_options(draw, box), *extra]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    arn = f"arn:aws:ecs:us-east-1:123456789012:task/default/{TASK_ID}"
+    if not friendly(box):
+        arn = draw(st.one_of(arns(), arguments(), st.just(arn)))
+    extra = maybe(draw, ["--task-arn", arn], "--no-assume-role")
+    args = ["task", "prepare", path, "--task-id", task_id(draw, box), *host_options(draw, box)]
+    args += extra
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_renew(draw: Draw, box: Sandbox) -> Invocation:
     files = Inputs(draw, box)
     path = files.document(taskdef_base)
-    args = ["task", "renew", path, "--task-id", draw(task_ids()), *host_options(draw, box)]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    args = ["task", "renew", path, "--task-id", task_id(draw, box), *host_options(draw, box)]
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_cleanup(draw: Draw, box: Sandbox) -> Invocation:
-    args = ["task", "cleanup", "--task-id", draw(task_ids()), *host_options(draw, box)]
+    args = ["task", "cleanup", "--task-id", task_id(draw, box), *host_options(draw, box)]
     return Invocation([*args, *output_format(draw, box)])
 
 
@@ -401,13 +570,13 @@ def docker_host(box: Sandbox) -> list[str]:
 def task_run(draw: Draw, box: Sandbox) -> Invocation:
     files = Inputs(draw, box)
     path = files.document(taskdef_base)
-    extra = maybe(draw, ["--task-id", draw(task_ids())], "--detach")
+    extra = maybe(draw, ["--task-id", task_id(draw, box)], "--detach")
     args = ["task", "run", path, *docker_host(box), *extra, *host_options(draw, box)]
-    return Invocation([*args, *output_format(draw, box)], files.stdin)
+    return Invocation([*args, *aws_arguments(draw, box), *output_format(draw, box)], files.stdin)
 
 
 def task_stop(draw: Draw, box: Sandbox) -> Invocation:
-    args = ["task", "stop", "--task-id", draw(task_ids()), *docker_host(box)]
+    args = ["task", "stop", "--task-id", task_id(draw, box), *docker_host(box)]
     return Invocation([*args, *host_options(draw, box), *output_format(draw, box)])
 
 
@@ -494,6 +663,7 @@ CASES: dict[str, Builder] = {
     "export docker": export_docker,
     "export kubernetes": export_kubernetes,
     "ref check": ref_check,
+    "audit": audit,
     "iam policy": iam_policy,
     "iam check": iam_check,
     "task check": task_check,
@@ -563,6 +733,7 @@ def invoke(invocation: Invocation, cwd: Path) -> Outcome:
     seconds = time.monotonic() - started
     if os.environ.get("GMSA_FUZZ_TRACE"):  # one line per run, to see what the examples do
         print(f"{seconds:6.2f} s, exit {result.exit_code}: {invocation.args!r:.300}")
+        print(f"    {result.output[-300:]!r}")
     return Outcome(result, seconds)
 
 
@@ -605,9 +776,11 @@ def run_example(
     example's references point at first), run it and check it."""
     with tempfile.TemporaryDirectory(dir=base) as temporary:
         box = Sandbox.make(Path(temporary))
+        box.notes["friendly"] = data.draw(st.booleans())
         if prepare is not None:
             prepare(data.draw, box)
         invocation = build(data.draw, box)
+        users = {name: snapshot_entry(box.specs / name) for name in USER_FILES}
         kept = {
             "inputs": snapshot(box.inputs),
             "canary": snapshot(box.canary),
@@ -630,6 +803,11 @@ def run_example(
         }
         for where in kept:
             assert after[where] == kept[where], f"gmsa {invocation.args!r} changed {where}"
+        named = " ".join(invocation.args)
+        for name, before in users.items():
+            if name not in named:  # a file the command was told to write may change
+                now = snapshot_entry(box.specs / name)
+                assert now == before, f"gmsa {invocation.args!r} changed the user's {name}"
         assert not PWNED.exists(), f"gmsa {invocation.args!r} obeyed a YAML python tag"
 
 
@@ -654,11 +832,13 @@ __all__ = [
     "Invocation",
     "Outcome",
     "ad_options",
+    "aws_arguments",
     "check",
     "docker_host",
     "doctor",
     "export_docker",
     "export_kubernetes",
+    "friendly",
     "fuzz",
     "host_options",
     "hostile_environment",
@@ -668,6 +848,7 @@ __all__ = [
     "invoke",
     "maybe",
     "output_format",
+    "plant_ledger",
     "policy_base",
     "ref_check",
     "reference",
@@ -682,6 +863,7 @@ __all__ = [
     "spec_verify",
     "task_check",
     "task_cleanup",
+    "task_id",
     "task_patch",
     "task_prepare",
     "task_renew",
@@ -694,4 +876,5 @@ __all__ = [
     "tickets_serve",
     "tickets_status",
     "tickets_unit",
+    "wildcard_resources",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gmsa.findings import NOT_CHECKED, Severity
-from gmsa.iac.cloudformation import load_template, parse_template, read_document
+from gmsa.iac.cloudformation import TemplateError, load_template, parse_template, read_document
 from gmsa.iam.policy import PolicyError
 from gmsa.taskdef.cloudformation import task_definitions
 from gmsa.taskdef.iac import IacTaskDefinition
@@ -368,3 +368,13 @@ def test_a_wrong_policy_in_the_template_is_an_error() -> None:
     )
     with pytest.raises(PolicyError):
         read(template(task_using({"Ref": "Exec"}), Exec=role))
+
+
+@pytest.mark.parametrize("char", ["\x7f", "\x00", "\x1b", "\ufffe"])
+def test_a_character_yaml_refuses_is_a_template_error(char: str) -> None:
+    """PyYAML checks characters when the loader is made; before, that error escaped as a
+    traceback (ReaderError) from task check."""
+    with pytest.raises(TemplateError) as caught:
+        read_document(f'Resources:\n  A: "x{char}"\n'.encode(), source="t.yaml")
+    assert caught.value.where == "t.yaml"
+    assert "not valid YAML" in caught.value.what
