@@ -106,6 +106,8 @@ def test_ecs_example_file_task_definition_uses_the_users_file_and_cleanup_keeps_
         "removed": [],
         "kept": [],
         "missing": [],
+        "platform": "windows",
+        "platform_from": "record",
     }
     assert files(specdir) == ["webapp01.json"]
 
