@@ -186,7 +186,7 @@ class DomainlessSecretError(HostAgentError):
     exit_code = ExitCode.INVALID
 
 
-class LeaseRequestFailed(HostAgentError):
+class LeaseNotMadeError(HostAgentError):
     """The ticket service did not make the task's lease (the code is the service's)."""
 
     maybe_made = True
@@ -401,7 +401,7 @@ class LinuxHostAgent(HostAgent):
         """After a failed prepare: delete the lease it may have made and put the ledger
         back as it was. A lease that cannot be deleted stays in the ledger (cleanup
         deletes it later) and ``exc``'s fix says so."""
-        maybe_made = not isinstance(exc, LeaseRequestFailed) or exc.maybe_made
+        maybe_made = not isinstance(exc, LeaseNotMadeError) or exc.maybe_made
         if maybe_made and self._delete_quietly(lease_id):
             exc.fix = (exc.fix + "; " if exc.fix else "") + (
                 f"the lease {lease_id} could not be deleted: run gmsa task cleanup --task-id "
@@ -500,7 +500,7 @@ class LinuxHostAgent(HostAgent):
                 plan = plans[int(index.group(1))]
                 where = f"container {plan.containers[0]!r} ({plan.raw}): {where}"
             answered = not isinstance(exc, ServiceUnreachableError | SocketError)
-            err = LeaseRequestFailed(
+            err = LeaseNotMadeError(
                 # "refused" only when the service answered; otherwise it was not reached.
                 f"the ticket service refused the lease: {exc.what}"
                 if answered
@@ -805,7 +805,7 @@ __all__ = [
     "KEEP_ALIVE_SECONDS",
     "DomainlessSecretError",
     "LeaseKeeper",
-    "LeaseRequestFailed",
+    "LeaseNotMadeError",
     "LinuxHostAgent",
     "RenewedTask",
     "parse_user",
