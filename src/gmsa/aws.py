@@ -769,8 +769,8 @@ def _client_error(exc: ClientError, *, action: str, resource: str, where: str) -
             fix=(
                 f'allow it in a policy of the identity in use: {{"Effect": "Allow", '
                 f'"Action": "{action}", "Resource": "{resource}"}} '
-                "(gmsa iam policy REFERENCE prints the whole policy); with --role-arn, "
-                "that is the task execution role"
+                "(gmsa iam policy REFERENCE prints the whole policy); where gmsa assumes "
+                "the task execution role, that role is the identity in use"
             ),
         )
     if code in _NOT_FOUND_CODES or status == 404:

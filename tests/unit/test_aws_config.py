@@ -9,9 +9,11 @@ from typing import Any
 
 import click
 import pytest
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from gmsa.aws import (
+    AwsAccessDeniedError,
     AwsConfig,
     AwsConnectionError,
     AwsCredentialsError,
@@ -130,3 +132,16 @@ def test_role_arn_that_names_no_role_is_refused() -> None:
     with pytest.raises(InvalidInputError) as caught:
         aws_config_from({"role_arn": f"arn:aws:iam::{ACCOUNT}:user/admin"})
     assert "--role-arn" in (caught.value.where or "")
+
+
+def test_an_access_denied_fix_names_no_option_some_commands_lack() -> None:
+    """aws_error serves every command (audit has no --role-arn): its fix names the policy
+    to add, not an option."""
+    denied = ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "no"}, "ResponseMetadata": {}},
+        "GetParameters",
+    )
+    made = aws_error(denied, action="ssm:GetParameters", resource="arn:aws:ssm:::parameter/x")
+    assert isinstance(made, AwsAccessDeniedError)
+    assert made.fix is not None and "ssm:GetParameters" in made.fix
+    assert " --" not in made.fix
