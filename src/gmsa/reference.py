@@ -306,15 +306,7 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
             value=value,
             fix="remove the spaces; the ECS agent does not trim them",
         )
-    if has_surrogates(value):
-        bad = printable(next(ch for ch in value if has_surrogates(ch)))
-        raise InvalidReferenceError(
-            f"the reference is not valid Unicode text: it holds {bad} (a byte that is not "
-            "UTF-8, or a lone surrogate), and S3 keys, SSM names and file names are UTF-8",
-            part="value",
-            value=printable(value),
-            fix="retype the reference; it was probably mangled by an encoding conversion",
-        )
+    _refuse_surrogates(value)
     mode, rest = _split_prefix(value)
     if mode is None:
         if _looks_like_location(value) and not require_prefix:
@@ -349,8 +341,21 @@ def parse(value: str, *, require_prefix: bool = True) -> Reference:
     return Reference(mode=mode, location=parse_location(rest, original=value))
 
 
+def _refuse_surrogates(value: str) -> None:
+    if has_surrogates(value):
+        bad = printable(next(ch for ch in value if has_surrogates(ch)))
+        raise InvalidReferenceError(
+            f"the reference is not valid Unicode text: it holds {bad} (a byte that is not "
+            "UTF-8, or a lone surrogate), and S3 keys, SSM names and file names are UTF-8",
+            part="value",
+            value=printable(value),
+            fix="retype the reference; it was probably mangled by an encoding conversion",
+        )
+
+
 def parse_location(text: str, *, original: str | None = None) -> Location:
     """Parse the part after the prefix: an S3 or SSM ARN, or a ``file://`` path."""
+    _refuse_surrogates(original if original is not None else text)
     shown = original if original is not None else text
     if not text:
         raise InvalidReferenceError(

@@ -12,6 +12,7 @@ from typing import Any
 
 from gmsa.errors import InvalidInputError
 from gmsa.findings import json_path
+from gmsa.printable import has_surrogates, printable
 from gmsa.reference import Reference, parse
 from gmsa.taskdef.model import (
     FIELD_CREDENTIAL_SPECS,
@@ -82,6 +83,13 @@ def patch_task_definition(
         )
     if hostname is not None and not hostname.strip():
         raise PatchError("the hostname is empty", where="--hostname", fix="give the gMSA name")
+    if hostname is not None and has_surrogates(hostname):
+        raise PatchError(
+            f"the hostname {printable(hostname)} is not valid Unicode text (a byte that is "
+            "not UTF-8)",
+            where="--hostname",
+            fix="give the gMSA name as plain text",
+        )
     doc = register_shape(task)
     item: dict[str, Any] = doc["containerDefinitions"][target.index]
 

@@ -169,6 +169,13 @@ def test_stdin_is_read_by_the_same_reader() -> None:
     assert "invalid-unicode" in json.dumps(document)
 
 
+def _taskdef(tmp_path: Path) -> Path:
+    path = tmp_path / "taskdef.json"
+    document = {"family": "web", "containerDefinitions": [{"name": "app", "image": "app"}]}
+    path.write_text(json.dumps(document))
+    return path
+
+
 def _byte_name(tmp_path: Path) -> Path:
     path = tmp_path / f"spec{BYTE}.json"
     path.write_text(json.dumps(EXAMPLE_SPEC))
@@ -184,6 +191,25 @@ ARGUMENT_CASES: dict[str, Callable[[Path], list[str]]] = {
     "ref check, not a reference": lambda p: ["ref", "check", f"x{BYTE}"],
     "iam policy": lambda p: ["iam", "policy", f"credentialspec:arn:aws:s3:::b/k{BYTE}"],
     "export --name": lambda p: ["export", "kubernetes", str(_byte_name(p)), "--name", BYTE],
+    "spec publish to S3": lambda p: [
+        "spec",
+        "publish",
+        str(_byte_name(p)),
+        f"arn:aws:s3:::bucket/k{BYTE}.json",
+    ],
+    "task patch --hostname": lambda p: [
+        "task",
+        "patch",
+        str(_taskdef(p)),
+        "--container",
+        "app",
+        "--reference",
+        "credentialspec:file://webapp01.json",
+        "--hostname",
+        f"web{BYTE}",
+        "--out",
+        str(p / "out.json"),
+    ],
     "task prepare --task-id": lambda p: [
         "task",
         "prepare",
