@@ -28,7 +28,6 @@ from typing import Any, cast
 import click
 
 from gmsa.cli._aws import F
-from gmsa.credspec.validate import SpecReport, check_argument
 from gmsa.errors import ExitCode, GmsaError
 from gmsa.findings import Finding, Severity, count, has_errors
 from gmsa.inputfile import STDIN
@@ -300,12 +299,6 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def read_spec_argument(name: str) -> SpecReport:
-    """Check one FILE argument (``-`` is standard input). Read failures become findings,
-    except those of the file system itself, which raise ExternalError."""
-    return check_argument(name)
-
-
 __all__ = [
     "STDIN",
     "GmsaCommand",
@@ -325,7 +318,6 @@ __all__ = [
     "listing",
     "output_options",
     "printable_streams",
-    "read_spec_argument",
     "report_error",
     "sigterm_interrupts",
 ]

@@ -19,10 +19,9 @@ from gmsa.cli._common import (
     echo_findings,
     emit_report,
     json_option,
-    read_spec_argument,
 )
 from gmsa.credspec.model import CredentialSpec, default_file_name
-from gmsa.credspec.validate import CredentialSpecError, SpecReport
+from gmsa.credspec.validate import CredentialSpecError, SpecReport, check_argument
 from gmsa.export import docker as docker_export
 from gmsa.export import kubernetes as kubernetes_export
 from gmsa.export.kubernetes import ServiceAccount
@@ -49,7 +48,7 @@ def export() -> None:
 
 def _valid_spec(name: str) -> tuple[CredentialSpec, SpecReport]:
     """The spec in FILE (``-``: standard input), or CredentialSpecError with every problem."""
-    report = read_spec_argument(name)
+    report = check_argument(name)
     if not report.valid or report.spec is None:
         raise CredentialSpecError(report.findings, source=report.source)
     return report.spec, report

@@ -20,7 +20,6 @@ from gmsa.cli._common import (
     finding_counts,
     finish,
     json_option,
-    read_spec_argument,
 )
 from gmsa.cli._options import input_format_option
 from gmsa.cli.doctor import verify
@@ -32,6 +31,7 @@ from gmsa.credspec.schema import json_schema
 from gmsa.credspec.validate import (
     CredentialSpecError,
     SpecReport,
+    check_argument,
 )
 from gmsa.errors import ExitCode, ExternalError
 from gmsa.findings import Finding, count, error
@@ -193,7 +193,7 @@ def show(file: str, canonical: bool, json_output: bool) -> None:
       2  command-line usage error
       3  the file cannot be read
     """
-    report = read_spec_argument(file)
+    report = check_argument(file)
     if canonical:
         if not report.valid or report.spec is None:
             raise CredentialSpecError(report.findings, source=report.source)

@@ -3,13 +3,10 @@ the reference for the task definition. Decisions live in :mod:`gmsa.source.publi
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
-from gmsa import jsondoc
 from gmsa.cli._aws import aws_config_from, aws_options
 from gmsa.cli._common import (
     STDIN,
@@ -19,8 +16,7 @@ from gmsa.cli._common import (
     emit_report,
     json_option,
 )
-from gmsa.credspec.model import MAX_SPEC_BYTES
-from gmsa.inputfile import STDIN_SOURCE
+from gmsa.credspec.validate import read_argument
 from gmsa.source.publish import LocalDirTarget, parse_target
 from gmsa.source.publish import publish as publish_spec
 
@@ -94,14 +90,9 @@ def publish(
     """
     config = aws_config_from(aws)
     parsed = parse_target(target, region=config.region)
-    if file == STDIN:
-        if isinstance(parsed, LocalDirTarget) and parsed.name is None:
-            raise click.UsageError("with FILE '-', name the file: dir:DIRECTORY/NAME.json")
-        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-        source = STDIN_SOURCE
-    else:
-        data = jsondoc.read_bytes(Path(file), max_bytes=MAX_SPEC_BYTES, what="credential spec")
-        source = file
+    if file == STDIN and isinstance(parsed, LocalDirTarget) and parsed.name is None:
+        raise click.UsageError("with FILE '-', name the file: dir:DIRECTORY/NAME.json")
+    data, source = read_argument(file)
     result = publish_spec(
         data,
         parsed,

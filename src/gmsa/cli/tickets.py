@@ -24,6 +24,7 @@ from gmsa.cli._common import GmsaGroup, emit_report, json_option
 from gmsa.cli._options import option, socket_option
 from gmsa.cli.ad import PASSWORD_OPTION_NAMES, PASSWORD_OPTIONS, read_password
 from gmsa.credspec.model import MAX_SPEC_BYTES
+from gmsa.credspec.validate import read_argument
 from gmsa.domainless import read_host_user
 from gmsa.errors import ExitCode, ExternalError, GmsaError, InvalidInputError
 from gmsa.findings import Finding, Severity, count
@@ -363,15 +364,14 @@ def unit(
 
 
 def _read_spec(path: str) -> str:
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-        if len(data) > MAX_SPEC_BYTES:
-            raise InvalidInputError(
-                "the credential spec on stdin is too large", where="<stdin>", fix="check the input"
-            )
-        return jsondoc.decode_text(data, source="<stdin>")
-    data = jsondoc.read_bytes(Path(path), max_bytes=MAX_SPEC_BYTES, what="credential spec")
-    return jsondoc.decode_text(data, source=path)
+    data, source = read_argument(path)
+    if len(data) > MAX_SPEC_BYTES:
+        raise InvalidInputError(
+            f"the credential spec is over the {MAX_SPEC_BYTES}-byte limit",
+            where=source,
+            fix="check the input",
+        )
+    return jsondoc.decode_text(data, source=source)
 
 
 def _password(sources: dict[str, Any], user: str) -> str:

@@ -175,10 +175,20 @@ def check_path(path: Path) -> SpecReport:
     return check_bytes(data, source=source)
 
 
+def read_argument(name: str) -> tuple[bytes, str]:
+    """The bytes of one spec FILE argument (``-`` is standard input, read up to one byte
+    past :data:`MAX_SPEC_BYTES` so a larger one shows) and the name to report it by.
+    A file goes through the shared input reader and its limit (typed errors)."""
+    if name == STDIN:
+        return sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), STDIN_SOURCE
+    return jsondoc.read_bytes(Path(name), max_bytes=MAX_SPEC_BYTES, what="credential spec"), name
+
+
 def check_argument(name: str) -> SpecReport:
     """Check one FILE argument (``-`` is standard input), as :func:`check_path` does."""
     if name == STDIN:
-        return check_bytes(sys.stdin.buffer.read(MAX_SPEC_BYTES + 1), source=STDIN_SOURCE)
+        data, source = read_argument(name)
+        return check_bytes(data, source=source)
     return check_path(Path(name))
 
 
@@ -217,5 +227,6 @@ __all__ = [
     "check_path",
     "input_error_finding",
     "load_spec",
+    "read_argument",
     "too_large",
 ]
