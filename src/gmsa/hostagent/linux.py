@@ -572,12 +572,10 @@ class LinuxHostAgent(HostAgent):
             raise err from None
         mine = tuple(p for p in renewed if Path(p).parent.name == lease_id)
         if not mine:
-            raise HostAgentError(
-                f"the ticket service holds no lease {lease_id} for {user} any more "
-                "(deleted, or expired by its TTL)",
-                where=str(self.krb_dir / lease_id),
+            raise self._lease_gone(
+                lease_id,
+                f" for {user}",
                 fix="prepare the task again (gmsa task prepare) to get a new lease",
-                exit_code=ExitCode.EXTERNAL,
             )
         return RenewedTask(task_id, lease_id, str(user), mine)
 
@@ -619,11 +617,14 @@ class LinuxHostAgent(HostAgent):
         for lease in report.get("leases", []):
             if isinstance(lease, dict) and lease.get("lease_id") == lease_id:
                 return bool(lease.get("awaiting_credentials"))
-        raise HostAgentError(
-            f"the ticket service holds no lease {lease_id} any more (deleted, or expired "
-            "by its TTL)",
+        raise self._lease_gone(lease_id, "", fix="start the task again to get a new lease")
+
+    def _lease_gone(self, lease_id: str, whose: str, *, fix: str) -> HostAgentError:
+        return HostAgentError(
+            f"the ticket service holds no lease {lease_id}{whose} any more (deleted, or "
+            "expired by its TTL)",
             where=str(self.krb_dir / lease_id),
-            fix="start the task again to get a new lease",
+            fix=fix,
             exit_code=ExitCode.EXTERNAL,
         )
 
