@@ -157,17 +157,29 @@ def _uri(source: str) -> str | None:
         return None  # not a name any file system holds: named as a logical location
 
 
-def json_file_lines(source: str, path: str) -> int | None:
-    """The line of ``path`` in the JSON file ``source`` (see :data:`LineLookup`)."""
+class JsonFileLines:
+    """Finds the line of a JSON path in a JSON file (a :data:`LineLookup`), reading each
+    file once however many findings it has."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str | None] = {}
+
+    def __call__(self, source: str, path: str) -> int | None:
+        if source not in self._texts:
+            self._texts[source] = _json_text(source)
+        text = self._texts[source]
+        return None if text is None else jsondoc.line_of(text, path)
+
+
+def _json_text(source: str) -> str | None:
     file = Path(source)
     if _is_reference(source) or not file.is_file():
         return None
     try:
         data = jsondoc.read_bytes(file, max_bytes=_MAX_LOCATED_BYTES)
-        text = jsondoc.decode_text(data, source=source)
+        return jsondoc.decode_text(data, source=source)
     except GmsaError:
         return None
-    return jsondoc.line_of(text, path)
 
 
 def _location(finding: Finding, source: str | None, lines: LineLookup) -> dict[str, Any]:
@@ -198,13 +210,15 @@ def sarif_log(
     *,
     completed: bool = True,
     source: str | None = None,
-    lines: LineLookup = json_file_lines,
+    lines: LineLookup | None = None,
     tool_version: str = __version__,
 ) -> dict[str, Any]:
     """The findings as a SARIF 2.1.0 log: one run of gmsa, a rule per finding code,
-    results at the file and line ``lines`` finds (by default in JSON files).
+    results at the file and line ``lines`` finds (by default in JSON files, each read
+    once).
     ``completed``: whether the command ran to the end (false when it stopped with an
     error, which is then one of the findings)."""
+    located = lines if lines is not None else JsonFileLines()
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
@@ -227,7 +241,7 @@ def sarif_log(
             "message": {"text": text},
             "properties": finding.to_json(source),
         }
-        location = _location(finding, source, lines)
+        location = _location(finding, source, located)
         if location:
             result["locations"] = [location]
         results.append(result)
@@ -253,11 +267,11 @@ def sarif_log(
 __all__ = [
     "SARIF_SCHEMA",
     "SARIF_VERSION",
+    "JsonFileLines",
     "LineLookup",
     "envelope",
     "error_envelope",
     "error_findings",
-    "json_file_lines",
     "output_schema",
     "sarif_log",
 ]

@@ -37,7 +37,6 @@ from gmsa.report import (
     envelope,
     error_envelope,
     error_findings,
-    json_file_lines,
     sarif_log,
 )
 
@@ -208,7 +207,7 @@ def emit_report(
     source: str | None = None,
     results: Mapping[str, Any] | None = None,
     text: Callable[[], None] | None = None,
-    lines: LineLookup = json_file_lines,
+    lines: LineLookup | None = None,
     err: bool = False,
     completed: bool = True,
 ) -> None:
